@@ -1,0 +1,272 @@
+/* Directory parsing: every entry is copied out of the segment, then checked, then cached.
+ * The cache only grows (the format is append-only), so each snapshot parses only new entries. */
+#include "reader_internal.h"
+
+#include "brrtstat/hist_math.h"
+#include "brrtstat/shm_names.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_SIZE 65536
+
+void *rd_alloc(struct rd_dir *d, size_t len, size_t align)
+{
+    struct rd_block *b = d->blocks;
+    size_t off = b ? ((b->used + align - 1) & ~(align - 1)) : 0;
+    if (!b || off + len > b->cap) {
+        size_t cap = len + align > BLOCK_SIZE ? len + align : BLOCK_SIZE;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = d->blocks;
+        b->used = 0;
+        b->cap = cap;
+        d->blocks = b;
+        off = ((uintptr_t)b->data % align) ? align - ((uintptr_t)b->data % align) : 0;
+    }
+    b->used = off + len;
+    return b->data + off;
+}
+
+void rd_dir_put(struct rd_dir *d)
+{
+    if (!d || --d->refs > 0)
+        return;
+    while (d->blocks) {
+        struct rd_block *b = d->blocks;
+        d->blocks = b->next;
+        free(b);
+    }
+    free(d->fams);
+    free(d->entry_to_fam);
+    free(d->series);
+    free(d);
+}
+
+static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, (size_t)n * elem);
+    if (!p)
+        return BRRT_E_NOMEM;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
+struct ctx {
+    struct brrt_reader *r;
+    struct rd_dir *d;
+    const struct brrt_shm_published *pub;
+    uint32_t index;
+};
+
+#define BAD(c, ...)                                                                        \
+    do {                                                                                   \
+        int n_ = snprintf((c)->r->why, sizeof (c)->r->why, "directory entry %u: ", (c)->index); \
+        if (n_ > 0 && (size_t)n_ < sizeof (c)->r->why)                                     \
+            snprintf((c)->r->why + n_, sizeof (c)->r->why - (size_t)n_, __VA_ARGS__);      \
+        return BRRT_E_CORRUPT;                                                             \
+    } while (0)
+
+/* A string out of the arena into the cache; `what` names it in errors. */
+static int take_string(struct ctx *c, brrt_shm_ref ref, const char **out, const char *what)
+{
+    char buf[BRRT_SHM_MAX_STRING + 1];
+    if (brrt_shm_copy_string(c->r->map, &c->r->layout, c->pub->arena_used, ref, buf, sizeof buf))
+        BAD(c, "%s reference %u is out of bounds or malformed", what, ref);
+    size_t len = strlen(buf);
+    if (!brrt_shm_utf8_valid(buf, len))
+        BAD(c, "%s is not valid UTF-8", what);
+    char *s = rd_alloc(c->d, len + 1, 1);
+    if (!s)
+        return BRRT_E_NOMEM;
+    memcpy(s, buf, len + 1);
+    *out = s;
+    return 0;
+}
+
+static int take_strings(struct ctx *c, brrt_shm_ref ref, uint32_t n, const char *const **out,
+                        const char *what)
+{
+    uint32_t refs[BRRT_SHM_MAX_LABELS];
+    const char **v = rd_alloc(c->d, (n + 1) * sizeof(char *), sizeof(char *));
+    if (!v)
+        return BRRT_E_NOMEM;
+    v[n] = NULL;
+    if (n && brrt_shm_copy_refs(c->r->map, &c->r->layout, c->pub->arena_used, ref, n, refs))
+        BAD(c, "%s array reference %u is out of bounds", what, ref);
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = take_string(c, refs[i], &v[i], what);
+        if (rc)
+            return rc;
+    }
+    *out = v;
+    return 0;
+}
+
+static int storage_fits(uint16_t type, uint16_t storage)
+{
+    switch (type) {
+    case BRRT_SHM_COUNTER:
+        return storage == BRRT_SHM_SHARDED_U64 || storage == BRRT_SHM_GLOBAL_F64;
+    case BRRT_SHM_GAUGE:
+        return storage == BRRT_SHM_SHARDED_I64 || storage == BRRT_SHM_GLOBAL_F64;
+    case BRRT_SHM_HISTOGRAM:
+        return storage == BRRT_SHM_SHARDED_HIST;
+    }
+    return 0;
+}
+
+static int take_hist_schema(struct ctx *c, const struct brrt_shm_entry *e, struct brrt_snap_family *f)
+{
+    struct brrt_shm_hist_schema s;
+    const void *map = c->r->map;
+    if (brrt_shm_copy_arena(map, &c->r->layout, c->pub->arena_used, e->hist, sizeof s, 8, &s))
+        BAD(c, "histogram schema reference %u is out of bounds", e->hist);
+    if (s.sub_bits < 1 || s.sub_bits > 8 || s.max_bits <= s.sub_bits || s.max_bits > 63 ||
+        s.n_le > BRRT_SHM_MAX_LE)
+        BAD(c, "histogram schema sub_bits %u max_bits %u n_le %u out of range", s.sub_bits,
+            s.max_bits, s.n_le);
+    double *le = rd_alloc(c->d, (s.n_le + 1) * sizeof(double), 8);
+    uint64_t raw[BRRT_SHM_MAX_LE];
+    if (!le)
+        return BRRT_E_NOMEM;
+    size_t n = s.n_le;
+    if (n && (brrt_shm_copy_arena(map, &c->r->layout, c->pub->arena_used, e->hist + 16, n * 8, 8, le) ||
+              brrt_shm_copy_arena(map, &c->r->layout, c->pub->arena_used, e->hist + 16 + (uint32_t)n * 8,
+                                  n * 8, 8, raw)))
+        BAD(c, "histogram bounds lie outside the arena");
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(le[i]) || (i && (!(le[i] > le[i - 1]) || !(raw[i] >= raw[i - 1]))))
+            BAD(c, "histogram bound %zu is not finite and ascending", i);
+    f->sub_bits = s.sub_bits;
+    f->max_bits = s.max_bits;
+    f->n_le = s.n_le;
+    f->le = le;
+    f->n_fine = brrt_hist_nfine(s.sub_bits, s.max_bits) + 1;
+    return 0;
+}
+
+static int parse_family(struct ctx *c, const struct brrt_shm_entry *e)
+{
+    struct rd_dir *d = c->d;
+    if (e->family != c->index)
+        BAD(c, "family entry names %u as itself", e->family);
+    if (!storage_fits(e->type, e->storage))
+        BAD(c, "type %u with storage %u is not a valid combination", e->type, e->storage);
+    if (e->nlabels > BRRT_SHM_MAX_LABELS)
+        BAD(c, "%u labels (at most %u)", e->nlabels, BRRT_SHM_MAX_LABELS);
+    if (!isfinite(e->scale) || !(e->scale > 0))
+        BAD(c, "scale is not a positive finite number");
+    if (grow((void **)&d->fams, &d->cap_fams, d->n_fams + 1, sizeof *d->fams))
+        return BRRT_E_NOMEM;
+    struct brrt_snap_family f = {0};
+    int rc = take_string(c, e->name, &f.name, "metric name");
+    if (!rc && !brrt_shm_metric_name_valid(f.name))
+        BAD(c, "\"%.64s\" is not a valid metric name", f.name);
+    if (!rc)
+        rc = take_string(c, e->help, &f.help, "help");
+    if (!rc)
+        rc = take_string(c, e->unit, &f.unit, "unit");
+    if (!rc)
+        rc = take_strings(c, e->labels, e->nlabels, &f.label_names, "label name");
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < e->nlabels; i++) {
+        if (!brrt_shm_label_name_valid(f.label_names[i]))
+            BAD(c, "\"%.64s\" is not a valid label name", f.label_names[i]);
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(f.label_names[i], f.label_names[j]) == 0)
+                BAD(c, "label name \"%.64s\" repeats", f.label_names[i]);
+    }
+    for (uint32_t i = 0; i < d->n_fams; i++)
+        if (strcmp(d->fams[i].name, f.name) == 0)
+            BAD(c, "metric name \"%.64s\" is already used by another family", f.name);
+    f.type = e->type;
+    f.storage = e->storage;
+    f.nlabels = e->nlabels;
+    f.scale = e->scale;
+    if (e->type == BRRT_SHM_HISTOGRAM && (rc = take_hist_schema(c, e, &f)) != 0)
+        return rc;
+    d->entry_to_fam[c->index] = d->n_fams;
+    d->fams[d->n_fams++] = f;
+    return 0;
+}
+
+static uint32_t expected_value_size(const struct brrt_snap_family *f)
+{
+    if (f->storage != BRRT_SHM_SHARDED_HIST)
+        return 8;
+    return brrt_hist_value_words(f->n_le, f->sub_bits, f->max_bits) * 8u;
+}
+
+static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
+{
+    struct rd_dir *d = c->d;
+    /* Families must come before their series: a reference to itself or a later entry
+     * would be a loop, and one to a series is not a family. */
+    if (e->family >= c->index || d->entry_to_fam[e->family] == UINT32_MAX)
+        BAD(c, "series refers to entry %u, which is not an earlier family (loop or dangling)",
+            e->family);
+    uint32_t fi = d->entry_to_fam[e->family];
+    const struct brrt_snap_family *f = &d->fams[fi];
+    if (e->type != f->type || e->storage != f->storage || e->nlabels != f->nlabels)
+        BAD(c, "type, storage or label count differs from its family \"%.64s\"", f->name);
+    if (e->value_size != expected_value_size(f) || e->value_offset % 8 ||
+        e->value_offset > c->pub->shard_bytes_used ||
+        e->value_size > c->pub->shard_bytes_used - e->value_offset)
+        BAD(c, "value area [%llu, +%u) lies outside the published shard area (%llu bytes)",
+            (unsigned long long)e->value_offset, e->value_size,
+            (unsigned long long)c->pub->shard_bytes_used);
+    if (grow((void **)&d->series, &d->cap_series, d->n_series + 1, sizeof *d->series))
+        return BRRT_E_NOMEM;
+    struct rd_series_meta s = {0};
+    int rc = take_strings(c, e->labels, e->nlabels, &s.label_values, "label value");
+    if (rc)
+        return rc;
+    s.family = fi;
+    s.value_offset = e->value_offset;
+    s.value_size = e->value_size;
+    s.overflow = (e->flags & BRRT_SHM_SERIES_OVERFLOW) != 0;
+    d->series[d->n_series++] = s;
+    return 0;
+}
+
+int rd_dir_update(struct brrt_reader *r, const struct brrt_shm_published *pub)
+{
+    struct rd_dir *d = r->dir;
+    if (pub->dir_count < d->parsed) {
+        snprintf(r->why, sizeof r->why, "dir_count went backwards (%u < %u)", pub->dir_count, d->parsed);
+        return BRRT_E_CORRUPT;
+    }
+    if (grow((void **)&d->entry_to_fam, &d->cap_entries, pub->dir_count, sizeof(uint32_t)))
+        return BRRT_E_NOMEM;
+    struct ctx c = {r, d, pub, 0};
+    const struct brrt_shm_entry *dir = (const void *)(r->map + r->layout.dir_offset);
+    for (c.index = d->parsed; c.index < pub->dir_count; c.index++) {
+        struct brrt_shm_entry e;
+        memcpy(&e, &dir[c.index], sizeof e);
+        d->entry_to_fam[c.index] = UINT32_MAX;
+        int rc;
+        if (e.kind == BRRT_SHM_FAMILY)
+            rc = parse_family(&c, &e);
+        else if (e.kind == BRRT_SHM_SERIES)
+            rc = parse_series(&c, &e);
+        else {
+            snprintf(r->why, sizeof r->why, "directory entry %u: unknown kind %u", c.index, e.kind);
+            rc = BRRT_E_CORRUPT;
+        }
+        if (rc)
+            return rc;
+        d->parsed = c.index + 1;
+    }
+    return 0;
+}

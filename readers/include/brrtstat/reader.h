@@ -1,0 +1,142 @@
+/* brrtstat reader library: attach to a segment, validate it as untrusted input, take
+ * snapshots without ever blocking or slowing its writer.
+ *
+ * Usage constraints:
+ *  1. A reader is used by one thread at a time. Several readers may attach to one segment.
+ *  2. Snapshots are immutable and stay valid after the reader is reopened or closed.
+ *  3. Every offset and size in the segment is bounds-checked before use; strings are copied
+ *     and checked after copying. A bad segment gives BRRT_E_CORRUPT (or TRUNCATED, VERSION,
+ *     ENDIAN, INSECURE) with the reason in brrt_reader_why() / the `why` buffer.
+ *  4. Readers never wait for the writer: a snapshot is wait-free. The only bounded retry is at
+ *     attach, while a segment is still INITIALIZING (BRRT_E_NOT_READY after ~50 ms).
+ * What it does NOT guarantee: that values of different series are from one instant. Counters
+ * never go backwards between snapshots of one generation; a histogram's _count always equals
+ * the sum of its Prometheus buckets within a snapshot. */
+#ifndef BRRTSTAT_READER_H
+#define BRRTSTAT_READER_H
+
+#include "brrtstat/errors.h"
+#include "brrtstat/shm_format.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BRRT_READER_API __attribute__((visibility("default")))
+
+typedef struct brrt_reader brrt_reader;
+
+enum brrt_writer_state {
+    BRRT_WRITER_RUNNING = 0, /* holds its lock, heartbeat fresh */
+    BRRT_WRITER_STALE = 1,   /* holds its lock, heartbeat older than 3 intervals (hung) */
+    BRRT_WRITER_EXITED = 2,  /* closed the segment cleanly; values are final */
+    BRRT_WRITER_DEAD = 3,    /* lock released without closing: crashed or killed */
+};
+
+struct brrt_reader_info {
+    const char *path;
+    enum brrt_writer_state state;
+    bool replaced; /* the path now holds another file (a restarted writer): reopen */
+    uint64_t generation;
+    uint64_t writer_pid;
+    uint64_t start_realtime_ns;
+    double heartbeat_age_s; /* < 0 when unknown */
+    double heartbeat_interval_s;
+    uint64_t segment_size;
+    uint32_t families;
+    uint32_t series;
+    uint32_t shards_used;
+    uint32_t shard_capacity;
+    uint64_t full_errors;
+    uint64_t cardinality_overflows;
+    uint64_t shared_shard_updates;
+    uint32_t attach_retries; /* NOT_READY retries spent at the last (re)open */
+};
+
+BRRT_READER_API const char *brrt_writer_state_name(enum brrt_writer_state s);
+
+/* Attaches to `name_or_path` (a name in $BRRT_STAT_DIR, or a path with a '/').
+ * Returns 0 or an error; `why` (may be NULL) receives a one-line reason. */
+BRRT_READER_API int brrt_reader_open(const char *name_or_path, brrt_reader **out, char *why,
+                                     size_t whylen);
+BRRT_READER_API void brrt_reader_close(brrt_reader *r);
+/* Re-attaches to whatever file is at the path now (after a writer restart). On failure the
+ * reader keeps its old attachment. */
+BRRT_READER_API int brrt_reader_reopen(brrt_reader *r);
+/* The reason of the last failed call. */
+BRRT_READER_API const char *brrt_reader_why(const brrt_reader *r);
+/* Liveness and header counters now (checks the lock, the heartbeat and the path). */
+BRRT_READER_API int brrt_reader_info(brrt_reader *r, struct brrt_reader_info *out);
+
+/* ---- snapshots ----------------------------------------------------------------------- */
+
+struct brrt_snap_family {
+    const char *name;
+    const char *help;
+    const char *unit;
+    enum brrt_shm_type type;
+    enum brrt_shm_storage storage;
+    uint32_t nlabels;
+    const char *const *label_names;
+    double scale;
+    /* histograms */
+    uint32_t sub_bits;
+    uint32_t max_bits;
+    uint32_t n_le;
+    const double *le;   /* n_le finite bounds */
+    uint32_t n_fine;    /* fine buckets incl. overflow: brrt_hist_nfine() + 1 */
+    /* its series are series[first_series .. first_series + n_series) */
+    uint32_t first_series;
+    uint32_t n_series;
+};
+
+struct brrt_snap_series {
+    uint32_t family;
+    const char *const *label_values;
+    bool overflow;   /* the __other series of a family that hit its cardinality cap */
+    double value;    /* counter/gauge in the unit (integer sum * scale, or the double) */
+    uint64_t u64;    /* SHARDED_U64: exact raw sum (no loss above 2^53) */
+    int64_t i64;     /* SHARDED_I64: exact sum */
+    /* histograms */
+    uint64_t count;          /* = sum of le_counts */
+    uint64_t sum_raw;
+    double sum;              /* sum_raw * scale */
+    const uint64_t *le_counts; /* n_le + 1, non-cumulative, last is +Inf */
+    const uint64_t *fine;      /* n_fine fine buckets */
+};
+
+struct brrt_snapshot {
+    struct brrt_reader_info info;
+    uint64_t taken_realtime_ns;
+    uint64_t taken_mono_ns;
+    uint32_t n_families;
+    const struct brrt_snap_family *families;
+    uint32_t n_series;
+    const struct brrt_snap_series *series; /* grouped by family, directory order within */
+};
+
+/* Takes a snapshot (wait-free). Returns 0 or an error (the reader's why says more). */
+BRRT_READER_API int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out);
+BRRT_READER_API void brrt_snapshot_free(struct brrt_snapshot *s);
+/* The family called `name`, or NULL. */
+BRRT_READER_API const struct brrt_snap_family *brrt_snapshot_family(const struct brrt_snapshot *s,
+                                                                    const char *name);
+
+/* ---- histogram maths ----------------------------------------------------------------- */
+
+/* Quantile q in [0,1] of fine bucket counts (a snapshot's, or the difference of two), in the
+ * family's unit: linear interpolation inside the bucket. NaN when there are no observations. */
+BRRT_READER_API double brrt_hist_quantile(const struct brrt_snap_family *f, const uint64_t *fine,
+                                          double q);
+/* The guaranteed relative error bound of brrt_hist_quantile for this family: 2^-sub_bits. */
+BRRT_READER_API double brrt_hist_relative_error(const struct brrt_snap_family *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

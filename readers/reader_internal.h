@@ -1,0 +1,60 @@
+/* Reader internals shared by attach.c, directory.c and snapshot.c. */
+#ifndef BRRTSTAT_READER_INTERNAL_H
+#define BRRTSTAT_READER_INTERNAL_H
+
+#include "brrtstat/reader.h"
+#include "brrtstat/shm_layout.h"
+#include "brrtstat/shm_path.h"
+
+#include <sys/types.h>
+
+/* Stable storage: blocks never move, so pointers into them outlive array growth. */
+struct rd_block {
+    struct rd_block *next;
+    size_t used;
+    size_t cap;
+    char data[];
+};
+
+/* The parsed, validated directory of one file: private copies only, append-only, shared by
+ * the reader and its snapshots through a reference count. */
+struct rd_series_meta {
+    uint32_t family; /* index into fams (not a directory index) */
+    const char *const *label_values;
+    uint64_t value_offset;
+    uint32_t value_size;
+    bool overflow;
+};
+
+struct rd_dir {
+    unsigned refs;
+    struct rd_block *blocks;
+    uint32_t parsed;        /* directory entries validated so far */
+    struct brrt_snap_family *fams;
+    uint32_t n_fams, cap_fams;
+    uint32_t *entry_to_fam; /* directory index -> family index, or UINT32_MAX */
+    uint32_t cap_entries;
+    struct rd_series_meta *series;
+    uint32_t n_series, cap_series;
+};
+
+struct brrt_reader {
+    char path[BRRT_SHM_PATH_MAX];
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    const uint8_t *map;
+    struct brrt_shm_layout layout;
+    struct rd_dir *dir;
+    uint32_t attach_retries;
+    char why[512];
+};
+
+void *rd_alloc(struct rd_dir *d, size_t len, size_t align);
+void rd_dir_put(struct rd_dir *d);
+/* Validates and caches directory entries [d->parsed, pub->dir_count). */
+int rd_dir_update(struct brrt_reader *r, const struct brrt_shm_published *pub);
+/* Fills the header-derived part of info (no lock or path check). */
+void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out);
+
+#endif

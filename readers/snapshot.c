@@ -1,0 +1,200 @@
+/* Snapshots: sum every series over the shards in use, with relaxed atomic loads only. */
+#include "reader_internal.h"
+
+#include "brrtstat/hist_math.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct snapshot_impl {
+    struct brrt_snapshot pub;
+    struct rd_dir *dir;           /* keeps the strings alive */
+    struct brrt_snap_family *fams;
+    struct brrt_snap_series *series;
+    uint64_t *words;              /* histogram bucket storage */
+};
+
+static uint64_t now_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t load(const uint8_t *p)
+{
+    return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+}
+
+/* Sums `words` 64-bit words at `off` over shards [0, shards) into `out`. */
+static void sum_words(const struct brrt_reader *r, uint32_t shards, uint64_t off, uint32_t words,
+                      uint64_t *out)
+{
+    memset(out, 0, words * sizeof *out);
+    const uint8_t *base = r->map + r->layout.shard_offset + off;
+    for (uint32_t s = 0; s < shards; s++, base += r->layout.shard_stride)
+        for (uint32_t w = 0; w < words; w++)
+            out[w] += load(base + 8u * w);
+}
+
+static void read_value(const struct brrt_reader *r, uint32_t shards, const struct rd_series_meta *m,
+                       const struct brrt_snap_family *f, struct brrt_snap_series *s, uint64_t **words)
+{
+    switch (f->storage) {
+    case BRRT_SHM_SHARDED_U64:
+        sum_words(r, shards, m->value_offset, 1, &s->u64);
+        s->value = (double)s->u64 * f->scale;
+        break;
+    case BRRT_SHM_SHARDED_I64: {
+        uint64_t u;
+        sum_words(r, shards, m->value_offset, 1, &u);
+        s->i64 = (int64_t)u;
+        s->value = (double)s->i64 * f->scale;
+        break;
+    }
+    case BRRT_SHM_GLOBAL_F64: {
+        uint64_t bits = load(r->map + r->layout.shard_offset + m->value_offset);
+        memcpy(&s->value, &bits, sizeof bits);
+        break;
+    }
+    case BRRT_SHM_SHARDED_HIST: {
+        uint32_t n = m->value_size / 8u;
+        uint64_t *w = *words;
+        *words += n;
+        sum_words(r, shards, m->value_offset, n, w);
+        s->sum_raw = w[0];
+        s->sum = (double)w[0] * f->scale;
+        s->le_counts = w + 1;
+        s->fine = w + 2 + f->n_le;
+        s->count = 0;
+        for (uint32_t i = 0; i <= f->n_le; i++)
+            s->count += s->le_counts[i];
+        break;
+    }
+    }
+}
+
+int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out)
+{
+    if (!r || !out || !r->map)
+        return BRRT_E_INVAL;
+    *out = NULL;
+    struct brrt_shm_published pub;
+    int rc = brrt_shm_load_published(r->map, &r->layout, &pub, r->why, sizeof r->why);
+    if (rc == 0)
+        rc = rd_dir_update(r, &pub);
+    if (rc)
+        return rc;
+    struct rd_dir *d = r->dir;
+    struct snapshot_impl *si = calloc(1, sizeof *si);
+    size_t hist_words = 0;
+    for (uint32_t i = 0; i < d->n_series; i++)
+        if (d->fams[d->series[i].family].storage == BRRT_SHM_SHARDED_HIST)
+            hist_words += d->series[i].value_size / 8u;
+    if (si) {
+        si->fams = calloc(d->n_fams + 1, sizeof *si->fams);
+        si->series = calloc(d->n_series + 1, sizeof *si->series);
+        si->words = calloc(hist_words + 1, sizeof *si->words);
+    }
+    if (!si || !si->fams || !si->series || !si->words) {
+        if (si) {
+            free(si->fams);
+            free(si->series);
+            free(si->words);
+        }
+        free(si);
+        return BRRT_E_NOMEM;
+    }
+    brrt_reader_info(r, &si->pub.info);
+    si->pub.taken_realtime_ns = now_ns(CLOCK_REALTIME);
+    si->pub.taken_mono_ns = now_ns(CLOCK_MONOTONIC);
+    si->dir = d;
+    d->refs++;
+    memcpy(si->fams, d->fams, d->n_fams * sizeof *si->fams);
+
+    /* Group series by family (a counting sort keeps directory order within a family). */
+    for (uint32_t i = 0; i < d->n_fams; i++)
+        si->fams[i].n_series = 0;
+    for (uint32_t i = 0; i < d->n_series; i++)
+        si->fams[d->series[i].family].n_series++;
+    uint32_t next = 0;
+    for (uint32_t i = 0; i < d->n_fams; i++) {
+        si->fams[i].first_series = next;
+        next += si->fams[i].n_series;
+        si->fams[i].n_series = 0;
+    }
+    uint64_t *words = si->words;
+    uint32_t shards = pub.shards_used;
+    for (uint32_t i = 0; i < d->n_series; i++) {
+        const struct rd_series_meta *m = &d->series[i];
+        struct brrt_snap_family *f = &si->fams[m->family];
+        struct brrt_snap_series *s = &si->series[f->first_series + f->n_series++];
+        s->family = m->family;
+        s->label_values = m->label_values;
+        s->overflow = m->overflow;
+        read_value(r, shards, m, f, s, &words);
+    }
+    si->pub.n_families = d->n_fams;
+    si->pub.families = si->fams;
+    si->pub.n_series = d->n_series;
+    si->pub.series = si->series;
+    *out = &si->pub;
+    return 0;
+}
+
+void brrt_snapshot_free(struct brrt_snapshot *s)
+{
+    if (!s)
+        return;
+    struct snapshot_impl *si = (struct snapshot_impl *)s;
+    rd_dir_put(si->dir);
+    free(si->fams);
+    free(si->series);
+    free(si->words);
+    free(si);
+}
+
+const struct brrt_snap_family *brrt_snapshot_family(const struct brrt_snapshot *s, const char *name)
+{
+    for (uint32_t i = 0; s && name && i < s->n_families; i++)
+        if (strcmp(s->families[i].name, name) == 0)
+            return &s->families[i];
+    return NULL;
+}
+
+double brrt_hist_relative_error(const struct brrt_snap_family *f)
+{
+    return f && f->sub_bits ? ldexp(1.0, -(int)f->sub_bits) : NAN;
+}
+
+double brrt_hist_quantile(const struct brrt_snap_family *f, const uint64_t *fine, double q)
+{
+    if (!f || !fine || f->n_fine == 0 || !(q >= 0.0 && q <= 1.0))
+        return NAN;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < f->n_fine; i++)
+        total += fine[i];
+    if (total == 0)
+        return NAN;
+    double rank = q * (double)total;
+    uint64_t cum = 0;
+    uint32_t overflow = f->n_fine - 1;
+    for (uint32_t i = 0; i < f->n_fine; i++) {
+        if (fine[i] == 0)
+            continue;
+        if ((double)(cum + fine[i]) >= rank) {
+            double lo = (double)brrt_hist_lower(i, f->sub_bits);
+            if (i == overflow)
+                return lo * f->scale; /* all we know: at least 2^max_bits */
+            double width = (double)brrt_hist_width(i, f->sub_bits);
+            double frac = ((rank - (double)cum) / (double)fine[i]);
+            if (frac < 0)
+                frac = 0;
+            return (lo + frac * width) * f->scale;
+        }
+        cum += fine[i];
+    }
+    return (double)brrt_hist_lower(overflow, f->sub_bits) * f->scale;
+}

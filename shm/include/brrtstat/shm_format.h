@@ -1,0 +1,168 @@
+/* brrtstat segment format, ABI 1.
+ *
+ * One segment is one regular file on tmpfs, written by exactly one process (the writer) and
+ * mapped read-only by any number of reader processes. docs/segment-format.md is the prose
+ * version of this header; the two must agree.
+ *
+ * Contract (numbered so that code and docs can cite it):
+ *  1. Offsets only, never pointers. Every offset is relative to the start of the file, except
+ *     string/array references (relative to the arena) and value offsets (relative to a shard).
+ *  2. Everything a reader may see is published before it is referenced: the writer fills a
+ *     directory entry, its strings and its value area first, then release-stores the new
+ *     counts (arena_used, shard_bytes_used, then dir_count). Readers acquire-load dir_count
+ *     first and may then use every entry below it. Published entries and strings never change.
+ *  3. Values are 8-byte aligned 64-bit words, read and written with single-copy-atomic relaxed
+ *     loads/stores. A sharded value is written only by the thread that owns the shard (plain
+ *     load+add+store, no lock prefix), except shard 0, the shared shard, which is updated
+ *     with atomic read-modify-write. Readers sum shards [0, shards_used).
+ *  4. Nothing is removed or reused within a file. A writer restart creates a new file (atomic
+ *     rename over the old name) with a higher generation; readers notice by re-stat'ing.
+ *  5. The writer holds flock(LOCK_EX) on the file for its lifetime: a reader whose
+ *     flock(LOCK_SH|LOCK_NB) succeeds knows the writer is gone.
+ *  6. This guarantees per-value atomicity and per-value monotonicity of sharded counters. It
+ *     does NOT guarantee that two different values were read at the same instant.
+ *
+ * All integers are in the writer's native byte order; byte_order tells readers which. */
+#ifndef BRRTSTAT_SHM_FORMAT_H
+#define BRRTSTAT_SHM_FORMAT_H
+
+#include <stdint.h>
+
+#define BRRT_SHM_MAGIC "BRRTSTAT" /* 8 bytes, no NUL stored */
+#define BRRT_SHM_MAGIC_LEN 8
+#define BRRT_SHM_ABI_MAJOR 1u /* readers refuse another major */
+#define BRRT_SHM_ABI_MINOR 0u /* additive changes only; readers accept any minor */
+#define BRRT_SHM_BYTE_ORDER 0x01020304u
+#define BRRT_SHM_LINE 64u
+#define BRRT_SHM_MAX_SEGMENT_BYTES (1ull << 32) /* readers refuse larger files */
+#define BRRT_SHM_MAX_LABELS 16u
+#define BRRT_SHM_MAX_STRING 4096u
+#define BRRT_SHM_MAX_LE 64u /* Prometheus buckets per histogram, +Inf excluded */
+
+/* Segment states (header.state). */
+enum brrt_shm_state {
+    BRRT_SHM_INITIALIZING = 0, /* file exists but is not published yet */
+    BRRT_SHM_READY = 1,        /* writer is (or was, if unlocked) running */
+    BRRT_SHM_CLOSED = 2,       /* writer closed the segment cleanly; values are final */
+};
+
+/* Directory entry kinds. */
+enum brrt_shm_kind {
+    BRRT_SHM_FAMILY = 1, /* a metric: name, type, help, unit, label names */
+    BRRT_SHM_SERIES = 2, /* one set of label values of a family, with its value area */
+};
+
+/* Prometheus-visible metric types. */
+enum brrt_shm_type {
+    BRRT_SHM_COUNTER = 1,
+    BRRT_SHM_GAUGE = 2,
+    BRRT_SHM_HISTOGRAM = 3,
+};
+
+/* How a series' value is stored, and therefore how readers combine it. */
+enum brrt_shm_storage {
+    BRRT_SHM_SHARDED_U64 = 1,  /* u64 per shard, summed; value = sum * scale */
+    BRRT_SHM_SHARDED_I64 = 2,  /* i64 delta per shard, summed (up/down gauges) */
+    BRRT_SHM_GLOBAL_F64 = 3,   /* one IEEE-754 double in shard 0, last store wins */
+    BRRT_SHM_SHARDED_HIST = 4, /* struct brrt_shm_hist_values per shard, summed */
+};
+
+/* The header, at file offset 0. 256 bytes, four cache lines, grouped by who writes when. */
+struct brrt_shm_header {
+    /* Line 0: identity and geometry. Written by the writer before the file is published
+     * (rename), never changed after; readers read plainly after validating. */
+    char magic[BRRT_SHM_MAGIC_LEN];
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t byte_order;   /* BRRT_SHM_BYTE_ORDER as the writer stored it */
+    uint32_t header_size;  /* sizeof(struct brrt_shm_header) */
+    uint64_t segment_size; /* total file size in bytes; equals st_size */
+    uint64_t generation;   /* 1 for the first writer of a name, +1 on every restart */
+    uint64_t writer_pid;
+    uint64_t start_realtime_ns; /* CLOCK_REALTIME when the writer created the file */
+    uint32_t entry_size;        /* sizeof(struct brrt_shm_entry) */
+    uint32_t dir_capacity;      /* directory entries that fit */
+
+    /* Line 1: geometry (offsets from file start; all 64-byte aligned). Same rules as line 0. */
+    uint64_t dir_offset;
+    uint64_t arena_offset;
+    uint64_t arena_capacity;
+    uint64_t shard_offset;
+    uint64_t shard_stride;   /* bytes between two shards; each shard's value area */
+    uint32_t shard_capacity; /* shards that fit; shard 0 is the shared shard */
+    uint32_t flags;          /* reserved, 0 */
+    uint64_t reserved1[2];
+
+    /* Line 2: publication. Writer: release stores, under its registration lock.
+     * Readers: acquire loads, dir_count first (contract 2). */
+    uint32_t state;            /* enum brrt_shm_state */
+    uint32_t dir_count;        /* entries [0, dir_count) are published */
+    uint64_t arena_used;       /* arena bytes [0, arena_used) are published */
+    uint64_t shard_bytes_used; /* value bytes [0, shard_bytes_used) of every shard are in use */
+    uint32_t shards_used;      /* shards [0, shards_used) have been handed out at least once */
+    uint32_t reserved2;
+    uint64_t reserved3[4];
+
+    /* Line 3: liveness and writer-side problems. Writer: relaxed stores (heartbeat thread)
+     * or relaxed atomic adds (any writer thread). Readers: relaxed loads. */
+    uint64_t heartbeat_mono_ns;     /* CLOCK_MONOTONIC of the writer's last heartbeat */
+    uint64_t heartbeat_interval_ns; /* how often the heartbeat is meant to move; 0 = never */
+    uint64_t full_errors;           /* registrations refused because the segment was full */
+    uint64_t cardinality_overflows; /* label sets folded into the __other series */
+    uint64_t shared_shard_updates;  /* updates that fell back to the shared shard */
+    uint64_t reserved4[3];
+};
+
+/* A string or array reference: an offset into the arena. A string at `off` is stored as
+ * u32 length, the bytes, a NUL; an array of n references is n u32 offsets. Both 4-aligned. */
+typedef uint32_t brrt_shm_ref;
+
+/* One directory entry. 64 bytes. Written once by the writer before dir_count covers it. */
+struct brrt_shm_entry {
+    uint16_t kind;    /* enum brrt_shm_kind */
+    uint16_t type;    /* enum brrt_shm_type (series: same as its family) */
+    uint16_t storage; /* enum brrt_shm_storage (series: same as its family) */
+    uint16_t nlabels; /* label count (series: same as its family) */
+    uint32_t family;  /* FAMILY: own index. SERIES: index of its family, < own index */
+    brrt_shm_ref name;   /* FAMILY: metric name. SERIES: 0 */
+    brrt_shm_ref help;   /* FAMILY: help text. SERIES: 0 */
+    brrt_shm_ref unit;   /* FAMILY: unit ("seconds", "bytes", "" ...). SERIES: 0 */
+    brrt_shm_ref labels; /* FAMILY: array of nlabels name refs. SERIES: array of value refs */
+    brrt_shm_ref hist;   /* FAMILY of a histogram: struct brrt_shm_hist_schema. else 0 */
+    uint64_t value_offset; /* SERIES: offset of its value area inside every shard */
+    uint32_t value_size;   /* SERIES: bytes of that area */
+    uint32_t flags;        /* SERIES: BRRT_SHM_SERIES_OVERFLOW for the __other series */
+    double scale;          /* FAMILY: unit value of one raw integer step (1.0, 1e-9 ...) */
+    uint64_t reserved;
+};
+
+#define BRRT_SHM_SERIES_OVERFLOW 1u
+
+/* Histogram schema, in the arena, referenced by a FAMILY entry.
+ * Fine buckets are log-linear over raw integers: values below 2^sub_bits each have their own
+ * bucket, then every power of two [2^e, 2^(e+1)) is split into 2^sub_bits equal buckets, up to
+ * 2^max_bits; bucket nfine() is the overflow bucket (>= 2^max_bits). See hist_math.h.
+ * le[] are the Prometheus upper bounds in the family's unit; le_raw[] the same bounds as raw
+ * integers (an observation v counts in bucket i when le_raw[i-1] < v <= le_raw[i]). */
+struct brrt_shm_hist_schema {
+    uint32_t sub_bits; /* 1..8 */
+    uint32_t max_bits; /* sub_bits < max_bits <= 63 */
+    uint32_t n_le;     /* finite Prometheus bounds, <= BRRT_SHM_MAX_LE */
+    uint32_t reserved;
+    /* followed by: double le[n_le]; uint64_t le_raw[n_le]; */
+};
+
+/* Per-shard value area of a histogram series (value_size bytes):
+ *   uint64_t sum_raw;                 sum of raw observations
+ *   uint64_t le_count[n_le + 1];      non-cumulative; last is (le_raw[n_le-1], +Inf)
+ *   uint64_t fine[nfine + 1];         fine buckets, last is overflow
+ * _count is the sum of le_count[], which always equals the sum of fine[] at rest. */
+
+#define BRRT_SHM_HEADER_SIZE 256u
+#define BRRT_SHM_ENTRY_SIZE 64u
+
+_Static_assert(sizeof(struct brrt_shm_header) == BRRT_SHM_HEADER_SIZE, "header is 256 bytes");
+_Static_assert(sizeof(struct brrt_shm_entry) == BRRT_SHM_ENTRY_SIZE, "entry is 64 bytes");
+_Static_assert(sizeof(struct brrt_shm_hist_schema) == 16, "hist schema is 16 bytes");
+
+#endif

@@ -1,0 +1,37 @@
+/* Where segments live and how they are opened safely. Shared by the writer and the readers. */
+#ifndef BRRTSTAT_SHM_PATH_H
+#define BRRTSTAT_SHM_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#pragma GCC visibility push(default)
+
+#define BRRT_SHM_DEFAULT_DIR "/dev/shm/brrtstat"
+#define BRRT_SHM_DIR_ENV "BRRT_STAT_DIR"
+#define BRRT_SHM_NAME_MAX 64
+#define BRRT_SHM_PATH_MAX 4096
+
+/* The segment directory: $BRRT_STAT_DIR if set and non-empty, else the default. */
+const char *brrt_shm_dir(void);
+
+/* A segment name is 1..64 of [A-Za-z0-9_.-], not starting with '.'. */
+bool brrt_shm_name_valid(const char *name);
+
+/* `name_or_path` containing a '/' is used as a path; otherwise it is a name in brrt_shm_dir().
+ * Returns 0, BRRT_E_INVAL (bad name) or BRRT_E_NOMEM (path too long). */
+int brrt_shm_resolve(const char *name_or_path, char *out, size_t outlen);
+
+/* Checks an opened segment file: a regular file, not writable by others, and (when
+ * `must_own`) owned by the effective uid. Returns 0 or BRRT_E_INSECURE with `why` filled. */
+int brrt_shm_check_file(const struct stat *st, bool must_own, char *why, size_t whylen);
+
+/* Creates (mode 0750) or checks the segment directory: a real directory (not a symlink),
+ * owned by the effective uid or root, not writable by others. Returns 0, BRRT_E_INSECURE
+ * or BRRT_E_SYSTEM. */
+int brrt_shm_prepare_dir(const char *dir, char *why, size_t whylen);
+
+#pragma GCC visibility pop
+
+#endif

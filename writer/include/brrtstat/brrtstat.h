@@ -1,0 +1,222 @@
+/* libbrrtstat: publish counters, gauges and histograms into a shared-memory segment.
+ *
+ * Usage constraints:
+ *  1. One writer process per segment name; brrt_seg_create() refuses a name whose writer runs.
+ *  2. Register metrics (brrt_family_register) and look up series (brrt_*_get) from any thread.
+ *     Lookups are lock-free (RCU hash table); only the first lookup of a new label set locks.
+ *  3. Update through handles from any thread. Each thread gets its own shard on its first
+ *     update: updates are a relaxed load+add+store on a cache line no other thread writes.
+ *     When no shard is free, updates fall back to atomic adds on the shared shard (counted).
+ *  4. A handle that failed to register is all-zero; updating it does nothing. A zeroed handle is
+ *     always safe.
+ *  5. Stop updating a segment's handles before brrt_seg_close(); after it they are invalid.
+ *  6. A forked child must not update the parent's segment (its updates are dropped).
+ *  7. Thread exit gives the thread's shard back for reuse. The values stay in the shard, so
+ *     nothing is lost and nothing is counted twice.
+ * What it does NOT guarantee: that a reader sees several values as of one instant. Each value
+ * is read atomically and sharded counters never go backwards; see shm_format.h. */
+#ifndef BRRTSTAT_BRRTSTAT_H
+#define BRRTSTAT_BRRTSTAT_H
+
+#include "brrtstat/errors.h"
+#include "brrtstat/hist_math.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BRRT_API __attribute__((visibility("default")))
+
+typedef struct brrt_seg brrt_seg;
+typedef struct brrt_family brrt_family;
+
+/* ---- segments ------------------------------------------------------------------------ */
+
+struct brrt_seg_opts {
+    const char *dir;       /* NULL: $BRRT_STAT_DIR or /dev/shm/brrtstat */
+    unsigned mode;         /* 0640 (default) or 0600; anything world-accessible is refused */
+    uint32_t max_shards;   /* shards incl. the shared one; default 32 */
+    uint64_t shard_bytes;  /* value bytes per shard; default 128 KiB */
+    uint32_t max_entries;  /* directory entries (metrics + series); default 4096 */
+    uint64_t arena_bytes;  /* strings and schemas; default 256 KiB */
+    uint32_t heartbeat_ms; /* heartbeat thread period; default 1000; 0 = no thread */
+};
+
+#define BRRT_SEG_UNLINK 1u /* brrt_seg_close: remove the file too */
+
+BRRT_API void brrt_seg_opts_init(struct brrt_seg_opts *opts);
+/* Creates segment `name` (see brrt_shm_name_valid). A previous file of that name whose writer
+ * is gone is replaced by a new generation. Returns 0, BRRT_E_INVAL, BRRT_E_BUSY (its writer
+ * still runs), BRRT_E_INSECURE, BRRT_E_FULL (tmpfs has no room) or BRRT_E_SYSTEM. */
+BRRT_API int brrt_seg_create(const char *name, const struct brrt_seg_opts *opts, brrt_seg **out);
+/* Marks the segment CLOSED, releases the writer lock and unmaps it. */
+BRRT_API int brrt_seg_close(brrt_seg *seg, unsigned flags);
+BRRT_API const char *brrt_seg_path(const brrt_seg *seg);
+BRRT_API uint64_t brrt_seg_generation(const brrt_seg *seg);
+/* Moves the heartbeat now (the heartbeat thread does this every heartbeat_ms). */
+BRRT_API void brrt_seg_heartbeat(brrt_seg *seg);
+/* Registers fn(arg) to run on the heartbeat thread before every heartbeat (collectors).
+ * Returns 0, BRRT_E_INVAL (no heartbeat thread) or BRRT_E_FULL (8 hooks at most). */
+BRRT_API int brrt_seg_add_tick(brrt_seg *seg, void (*fn)(void *arg), void *arg);
+
+/* ---- metric families ----------------------------------------------------------------- */
+
+enum brrt_type {
+    BRRT_COUNTER = 1,         /* sharded u64 add; Prometheus counter */
+    BRRT_GAUGE = 2,           /* one double, set from any thread; Prometheus gauge */
+    BRRT_UPDOWN = 3,          /* sharded signed add (in-flight requests); Prometheus gauge */
+    BRRT_HISTOGRAM = 4,       /* sharded log-linear + Prometheus buckets */
+    BRRT_COUNTER_SAMPLED = 5, /* one double, set from a sampled source (CPU seconds) */
+};
+
+struct brrt_metric_def {
+    const char *name; /* Prometheus metric name */
+    const char *help;
+    const char *unit; /* "seconds", "bytes", "" */
+    enum brrt_type type;
+    const char *const *label_names;
+    uint32_t nlabels;     /* <= 16 */
+    double scale;         /* unit value of one raw step (counter, histogram); 0 means 1 */
+    const double *le;     /* histogram: ascending finite Prometheus bounds, in the unit */
+    uint32_t n_le;        /* <= 64 */
+    uint32_t sub_bits;    /* histogram fine resolution: 0 means 5 (error <= 1.6 %) */
+    uint32_t max_bits;    /* histogram range: raw values below 2^max_bits; 0 means 36 */
+    uint32_t max_series;  /* label sets before folding into __other; 0 means 1000 */
+};
+
+/* Registers (or finds the identical earlier registration of) a metric family. Returns 0,
+ * BRRT_E_INVAL (bad name/labels/buckets), BRRT_E_EXISTS (same name, other definition) or
+ * BRRT_E_FULL (segment full: counted in the header, nothing is corrupted). */
+BRRT_API int brrt_family_register(brrt_seg *seg, const struct brrt_metric_def *def,
+                                  brrt_family **out);
+
+/* ---- handles ------------------------------------------------------------------------- */
+
+struct brrt__hist_fast; /* private: per-family histogram tables */
+
+typedef struct {
+    uint32_t tag; /* segment tag; 0 = null handle */
+    uint32_t off; /* value offset inside a shard */
+    brrt_seg *seg;
+} brrt_counter, brrt_updown;
+
+typedef struct {
+    uint64_t *slot; /* the double's bits in the shared shard; NULL = null handle */
+} brrt_gauge;
+
+typedef struct {
+    uint32_t tag;
+    uint32_t off;
+    brrt_seg *seg;
+    const struct brrt__hist_fast *fast;
+} brrt_histogram;
+
+/* Label values array literal: brrt_counter_get(f, BRRT_LABELS("/pets", "200"), &c). */
+#define BRRT_LABELS(...) ((const char *const[]){__VA_ARGS__})
+
+/* Series lookup: `values` holds the family's nlabels values (NULL when it has none).
+ * Returns 0; BRRT_E_CARDINALITY with a valid handle to the family's __other series; or
+ * BRRT_E_INVAL / BRRT_E_FULL with a null handle. The family must be of the handle's type
+ * (BRRT_COUNTER for brrt_counter_get, BRRT_GAUGE or BRRT_COUNTER_SAMPLED for gauge_get). */
+BRRT_API int brrt_counter_get(brrt_family *f, const char *const *values, brrt_counter *out);
+BRRT_API int brrt_updown_get(brrt_family *f, const char *const *values, brrt_updown *out);
+BRRT_API int brrt_gauge_get(brrt_family *f, const char *const *values, brrt_gauge *out);
+BRRT_API int brrt_histogram_get(brrt_family *f, const char *const *values, brrt_histogram *out);
+
+/* ---- fast paths ---------------------------------------------------------------------- */
+
+struct brrt__tls {
+    uint32_t tag;  /* tag of the segment whose shard `base` is; UINT32_MAX = none */
+    uint8_t *base; /* this thread's shard in that segment */
+};
+BRRT_API extern __thread struct brrt__tls brrt__tls_cache
+    __attribute__((tls_model("initial-exec")));
+
+struct brrt__hist_fast {
+    uint32_t sub_bits;
+    uint32_t max_bits;
+    uint32_t n_le;
+    double inv_scale;          /* raw steps per unit */
+    const uint64_t *le_raw;    /* n_le + 1 bounds, the last UINT64_MAX */
+    const uint8_t *fine_to_le; /* for each fine bucket, the first le bucket it can fall in */
+};
+
+BRRT_API void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n);
+BRRT_API void brrt__observe_slow(const brrt_histogram *h, uint64_t raw);
+
+static inline void brrt__bump(uint64_t *p, uint64_t n)
+{
+    /* One writer per shard: a plain load+add+store, atomic only so readers never tear. */
+    __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline void brrt_counter_add(brrt_counter c, uint64_t n)
+{
+    if (__builtin_expect(brrt__tls_cache.tag == c.tag, 1))
+        brrt__bump((uint64_t *)(brrt__tls_cache.base + c.off), n);
+    else
+        brrt__add_slow(c.seg, c.tag, c.off, n);
+}
+
+static inline void brrt_counter_inc(brrt_counter c)
+{
+    brrt_counter_add(c, 1);
+}
+
+static inline void brrt_updown_add(brrt_updown g, int64_t delta)
+{
+    brrt_counter_add(g, (uint64_t)delta); /* two's complement: summing u64 sums the i64 */
+}
+
+static inline void brrt_gauge_set(brrt_gauge g, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (g.slot)
+        __atomic_store_n(g.slot, bits, __ATOMIC_RELAXED);
+}
+
+/* Shared by the fast path (plain bumps) and the shared-shard slow path (atomic adds). */
+static inline void brrt__hist_slots(const struct brrt__hist_fast *f, uint64_t raw,
+                                    uint32_t *le_slot, uint32_t *fine_slot)
+{
+    uint32_t fi = brrt_hist_index(raw, f->sub_bits, f->max_bits);
+    uint32_t j = f->fine_to_le[fi];
+    while (raw > f->le_raw[j])
+        j++;
+    *le_slot = 1u + j;
+    *fine_slot = 2u + f->n_le + fi;
+}
+
+static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
+{
+    if (__builtin_expect(brrt__tls_cache.tag == h.tag, 1)) {
+        uint64_t *w = (uint64_t *)(brrt__tls_cache.base + h.off);
+        uint32_t le_slot, fine_slot;
+        brrt__hist_slots(h.fast, raw, &le_slot, &fine_slot);
+        brrt__bump(&w[0], raw);
+        brrt__bump(&w[le_slot], 1);
+        brrt__bump(&w[fine_slot], 1);
+    } else {
+        brrt__observe_slow(&h, raw);
+    }
+}
+
+/* Observes `v` in the family's unit (seconds for a duration histogram). */
+static inline void brrt_histogram_observe(brrt_histogram h, double v)
+{
+    if (!h.fast)
+        return;
+    double r = v * h.fast->inv_scale + 0.5;
+    uint64_t raw = r <= 0.0 ? 0 : (r >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)r);
+    brrt_histogram_observe_raw(h, raw);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,587 @@
+/* Metric families and series: registration into the segment directory, and the RCU hash
+ * table that maps (family, label values) to a series' value offset.
+ *
+ * Lookups of existing series take no lock (rcu_read_lock of liburcu's bulletproof flavour,
+ * which needs no thread registration, fits a library). Creating a series takes seg->lock,
+ * writes its strings, directory entry and value area into the segment, publishes them
+ * (contract 2 of shm_format.h) and only then adds the node to the hash table. Nodes are never
+ * removed while the segment is open, so no grace period is ever waited for on the hot path. */
+#define _LGPL_SOURCE
+#include "writer_internal.h"
+
+#include "brrtstat/shm_names.h"
+
+#include <urcu-bp.h>
+#include <urcu/rculfhash.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SUB_BITS 5
+#define DEFAULT_MAX_BITS 36
+#define DEFAULT_MAX_SERIES 1000
+#define OTHER_VALUE "__other"
+
+struct series_node {
+    struct cds_lfht_node node;
+    struct brrt_family *fam;
+    uint32_t off;
+    uint32_t overflow;
+    uint32_t keylen;
+    char key[]; /* label values, each followed by NUL */
+};
+
+struct series_key {
+    const struct brrt_family *fam;
+    const char *const *values;
+};
+
+int brrt__registry_init(brrt_seg *seg)
+{
+    seg->series = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+    return seg->series ? 0 : BRRT_E_NOMEM;
+}
+
+static void family_free(struct brrt_family *f)
+{
+    free(f->name);
+    free(f->help);
+    free(f->unit);
+    for (uint32_t i = 0; f->label_names && i < f->nlabels; i++)
+        free(f->label_names[i]);
+    free(f->label_names);
+    free(f->le);
+    free(f->le_raw_store);
+    free(f->fine_to_le_store);
+    free(f);
+}
+
+void brrt__registry_destroy(brrt_seg *seg)
+{
+    if (seg->series) {
+        struct cds_lfht_iter it;
+        struct cds_lfht_node *n;
+        cds_lfht_first(seg->series, &it);
+        while ((n = cds_lfht_iter_get_node(&it)) != NULL) {
+            cds_lfht_next(seg->series, &it);
+            cds_lfht_del(seg->series, n);
+            free(caa_container_of(n, struct series_node, node));
+        }
+        cds_lfht_destroy(seg->series, NULL);
+        seg->series = NULL;
+    }
+    while (seg->families) {
+        struct brrt_family *f = seg->families;
+        seg->families = f->next;
+        family_free(f);
+    }
+}
+
+/* ---- arena and directory allocation (all under seg->lock) ------------------------------ */
+
+static int full(brrt_seg *seg)
+{
+    __atomic_fetch_add(&seg->hdr->full_errors, 1, __ATOMIC_RELAXED);
+    return BRRT_E_FULL;
+}
+
+static int arena_alloc(brrt_seg *seg, size_t len, size_t align, brrt_shm_ref *ref, void **p)
+{
+    uint64_t off = brrt_shm_align(seg->arena_used, align);
+    if (off + len > seg->layout.arena_capacity)
+        return full(seg);
+    seg->arena_used = off + len;
+    *ref = (brrt_shm_ref)off;
+    *p = seg->map + seg->layout.arena_offset + off;
+    return 0;
+}
+
+static int arena_string(brrt_seg *seg, const char *s, brrt_shm_ref *ref)
+{
+    size_t len = strlen(s);
+    void *p;
+    int rc = arena_alloc(seg, 4 + len + 1, 4, ref, &p);
+    if (rc)
+        return rc;
+    uint32_t l32 = (uint32_t)len;
+    memcpy(p, &l32, 4);
+    memcpy((char *)p + 4, s, len + 1);
+    return 0;
+}
+
+static int arena_strings(brrt_seg *seg, const char *const *v, uint32_t n, brrt_shm_ref *ref)
+{
+    *ref = 0;
+    if (n == 0)
+        return 0;
+    uint32_t refs[BRRT_SHM_MAX_LABELS];
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = arena_string(seg, v[i], &refs[i]);
+        if (rc)
+            return rc;
+    }
+    void *p;
+    int rc = arena_alloc(seg, n * sizeof(uint32_t), 4, ref, &p);
+    if (rc == 0)
+        memcpy(p, refs, n * sizeof(uint32_t));
+    return rc;
+}
+
+static int entry_alloc(brrt_seg *seg, struct brrt_shm_entry **e, uint32_t *index)
+{
+    if (seg->dir_count >= seg->layout.dir_capacity)
+        return full(seg);
+    *index = seg->dir_count;
+    *e = (struct brrt_shm_entry *)(seg->map + seg->layout.dir_offset) + *index;
+    return 0;
+}
+
+/* Makes the entry at seg->dir_count, and everything it references, visible to readers. */
+static void publish(brrt_seg *seg)
+{
+    struct brrt_shm_header *h = seg->hdr;
+    seg->dir_count++;
+    __atomic_store_n(&h->arena_used, seg->arena_used, __ATOMIC_RELEASE);
+    __atomic_store_n(&h->shard_bytes_used, seg->shard_bytes_used, __ATOMIC_RELEASE);
+    __atomic_store_n(&h->dir_count, seg->dir_count, __ATOMIC_RELEASE);
+}
+
+/* Undo of a half-built registration: cursors go back, nothing was published. */
+struct cursor {
+    uint64_t arena_used;
+    uint64_t shard_bytes_used;
+};
+
+static struct cursor mark(const brrt_seg *seg)
+{
+    return (struct cursor){seg->arena_used, seg->shard_bytes_used};
+}
+
+static void rewind_to(brrt_seg *seg, struct cursor c)
+{
+    seg->arena_used = c.arena_used;
+    seg->shard_bytes_used = c.shard_bytes_used;
+}
+
+/* ---- families ------------------------------------------------------------------------- */
+
+static uint16_t storage_of(enum brrt_type t)
+{
+    switch (t) {
+    case BRRT_COUNTER:
+        return BRRT_SHM_SHARDED_U64;
+    case BRRT_UPDOWN:
+        return BRRT_SHM_SHARDED_I64;
+    case BRRT_GAUGE:
+    case BRRT_COUNTER_SAMPLED:
+        return BRRT_SHM_GLOBAL_F64;
+    case BRRT_HISTOGRAM:
+        return BRRT_SHM_SHARDED_HIST;
+    }
+    return 0;
+}
+
+static uint16_t shm_type_of(enum brrt_type t)
+{
+    if (t == BRRT_HISTOGRAM)
+        return BRRT_SHM_HISTOGRAM;
+    return (t == BRRT_COUNTER || t == BRRT_COUNTER_SAMPLED) ? BRRT_SHM_COUNTER : BRRT_SHM_GAUGE;
+}
+
+/* Raw integer bound for `le`: the largest raw value that is <= le (to a relative 1e-9, so
+ * that 0.005 / 1e-9 gives 5000000, not 4999999). */
+static uint64_t raw_bound(double le, double inv_scale)
+{
+    double x = le * inv_scale;
+    double r = nearbyint(x);
+    if (fabs(x - r) <= 1e-9 * fmax(1.0, fabs(x)))
+        x = r;
+    if (x < 0)
+        return 0;
+    if (x >= 18446744073709549568.0)
+        return UINT64_MAX - 1;
+    return (uint64_t)floor(x);
+}
+
+static int def_valid(const struct brrt_metric_def *d)
+{
+    if (!brrt_shm_metric_name_valid(d->name) || storage_of(d->type) == 0 ||
+        d->nlabels > BRRT_SHM_MAX_LABELS || (d->nlabels && !d->label_names) ||
+        !(d->scale >= 0.0) || !isfinite(d->scale))
+        return 0;
+    const char *texts[2] = {d->help ? d->help : "", d->unit ? d->unit : ""};
+    for (int i = 0; i < 2; i++)
+        if (strlen(texts[i]) > BRRT_SHM_MAX_STRING || !brrt_shm_utf8_valid(texts[i], strlen(texts[i])))
+            return 0;
+    for (uint32_t i = 0; i < d->nlabels; i++) {
+        if (!brrt_shm_label_name_valid(d->label_names[i]) ||
+            (d->type == BRRT_HISTOGRAM && strcmp(d->label_names[i], "le") == 0))
+            return 0;
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(d->label_names[i], d->label_names[j]) == 0)
+                return 0;
+    }
+    if (d->type != BRRT_HISTOGRAM)
+        return d->n_le == 0;
+    uint32_t sub = d->sub_bits ? d->sub_bits : DEFAULT_SUB_BITS;
+    uint32_t max = d->max_bits ? d->max_bits : DEFAULT_MAX_BITS;
+    if (sub < 1 || sub > 8 || max <= sub || max > 63 || d->n_le > BRRT_SHM_MAX_LE ||
+        (d->n_le && !d->le))
+        return 0;
+    for (uint32_t i = 0; i < d->n_le; i++)
+        if (!isfinite(d->le[i]) || (i && !(d->le[i] > d->le[i - 1])))
+            return 0;
+    return 1;
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static int same_def(const struct brrt_family *f, const struct brrt_metric_def *d)
+{
+    double scale = d->scale > 0 ? d->scale : 1.0;
+    if (f->type != d->type || f->nlabels != d->nlabels || f->scale != scale ||
+        strcmp(f->help, d->help ? d->help : "") != 0 || strcmp(f->unit, d->unit ? d->unit : "") != 0)
+        return 0;
+    for (uint32_t i = 0; i < f->nlabels; i++)
+        if (strcmp(f->label_names[i], d->label_names[i]) != 0)
+            return 0;
+    if (d->type != BRRT_HISTOGRAM)
+        return 1;
+    return f->fast.n_le == d->n_le &&
+           f->fast.sub_bits == (d->sub_bits ? d->sub_bits : DEFAULT_SUB_BITS) &&
+           f->fast.max_bits == (d->max_bits ? d->max_bits : DEFAULT_MAX_BITS) &&
+           (d->n_le == 0 || memcmp(f->le, d->le, d->n_le * sizeof(double)) == 0);
+}
+
+/* Histogram tables that the observe fast path reads: raw bounds with a UINT64_MAX sentinel,
+ * and for each fine bucket the first Prometheus bucket its smallest value falls in. */
+static int build_hist_tables(struct brrt_family *f, const struct brrt_metric_def *d)
+{
+    struct brrt__hist_fast *h = &f->fast;
+    h->sub_bits = d->sub_bits ? d->sub_bits : DEFAULT_SUB_BITS;
+    h->max_bits = d->max_bits ? d->max_bits : DEFAULT_MAX_BITS;
+    h->n_le = d->n_le;
+    h->inv_scale = 1.0 / f->scale;
+    uint32_t nfine = brrt_hist_nfine(h->sub_bits, h->max_bits);
+    f->le = calloc(d->n_le + 1, sizeof(double));
+    f->le_raw_store = calloc(d->n_le + 1, sizeof(uint64_t));
+    f->fine_to_le_store = calloc(nfine + 1, 1);
+    if (!f->le || !f->le_raw_store || !f->fine_to_le_store)
+        return BRRT_E_NOMEM;
+    for (uint32_t i = 0; i < d->n_le; i++) {
+        f->le[i] = d->le[i];
+        f->le_raw_store[i] = raw_bound(d->le[i], h->inv_scale);
+    }
+    f->le_raw_store[d->n_le] = UINT64_MAX;
+    uint32_t j = 0;
+    for (uint32_t fi = 0; fi <= nfine; fi++) {
+        uint64_t lo = brrt_hist_lower(fi, h->sub_bits);
+        while (lo > f->le_raw_store[j])
+            j++;
+        f->fine_to_le_store[fi] = (uint8_t)j;
+    }
+    h->le_raw = f->le_raw_store;
+    h->fine_to_le = f->fine_to_le_store;
+    f->value_size = brrt_hist_value_words(h->n_le, h->sub_bits, h->max_bits) * 8u;
+    return 0;
+}
+
+static int write_family_entry(brrt_seg *seg, struct brrt_family *f)
+{
+    struct cursor c = mark(seg);
+    struct brrt_shm_entry *e;
+    uint32_t index;
+    brrt_shm_ref name, help, unit, labels, hist = 0;
+    int rc = entry_alloc(seg, &e, &index);
+    if (!rc)
+        rc = arena_string(seg, f->name, &name);
+    if (!rc)
+        rc = arena_string(seg, f->help, &help);
+    if (!rc)
+        rc = arena_string(seg, f->unit, &unit);
+    if (!rc)
+        rc = arena_strings(seg, (const char *const *)f->label_names, f->nlabels, &labels);
+    if (!rc && f->type == BRRT_HISTOGRAM) {
+        size_t n = f->fast.n_le;
+        void *p;
+        rc = arena_alloc(seg, sizeof(struct brrt_shm_hist_schema) + n * 16, 8, &hist, &p);
+        if (!rc) {
+            struct brrt_shm_hist_schema s = {f->fast.sub_bits, f->fast.max_bits, (uint32_t)n, 0};
+            memcpy(p, &s, sizeof s);
+            memcpy((char *)p + sizeof s, f->le, n * sizeof(double));
+            memcpy((char *)p + sizeof s + n * 8, f->le_raw_store, n * sizeof(uint64_t));
+        }
+    }
+    if (rc) {
+        rewind_to(seg, c);
+        return rc;
+    }
+    memset(e, 0, sizeof *e);
+    e->kind = BRRT_SHM_FAMILY;
+    e->type = shm_type_of(f->type);
+    e->storage = storage_of(f->type);
+    e->nlabels = (uint16_t)f->nlabels;
+    e->family = index;
+    e->name = name;
+    e->help = help;
+    e->unit = unit;
+    e->labels = labels;
+    e->hist = hist;
+    e->scale = f->scale;
+    f->entry_index = index;
+    publish(seg);
+    return 0;
+}
+
+static struct brrt_family *family_new(brrt_seg *seg, const struct brrt_metric_def *d)
+{
+    struct brrt_family *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->seg = seg;
+    f->type = d->type;
+    f->nlabels = d->nlabels;
+    f->scale = d->scale > 0 ? d->scale : 1.0;
+    f->max_series = d->max_series ? d->max_series : DEFAULT_MAX_SERIES;
+    f->value_size = 8;
+    f->name = strdup(d->name);
+    f->help = dup_or_empty(d->help);
+    f->unit = dup_or_empty(d->unit);
+    f->label_names = calloc(d->nlabels + 1, sizeof(char *));
+    int ok = f->name && f->help && f->unit && f->label_names;
+    for (uint32_t i = 0; ok && i < d->nlabels; i++)
+        ok = (f->label_names[i] = strdup(d->label_names[i])) != NULL;
+    if (ok && d->type == BRRT_HISTOGRAM)
+        ok = build_hist_tables(f, d) == 0;
+    if (!ok) {
+        family_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+int brrt_family_register(brrt_seg *seg, const struct brrt_metric_def *def, brrt_family **out)
+{
+    if (!seg || !def || !out || !def_valid(def))
+        return BRRT_E_INVAL;
+    *out = NULL;
+    pthread_mutex_lock(&seg->lock);
+    int rc = 0;
+    struct brrt_family *f;
+    for (f = seg->families; f; f = f->next)
+        if (strcmp(f->name, def->name) == 0)
+            break;
+    if (f) {
+        rc = same_def(f, def) ? 0 : BRRT_E_EXISTS;
+    } else if (!(f = family_new(seg, def))) {
+        rc = BRRT_E_NOMEM;
+    } else if ((rc = write_family_entry(seg, f)) != 0) {
+        family_free(f);
+        f = NULL;
+    } else {
+        f->next = seg->families;
+        seg->families = f;
+    }
+    pthread_mutex_unlock(&seg->lock);
+    if (rc == 0)
+        *out = f;
+    return rc;
+}
+
+/* ---- series --------------------------------------------------------------------------- */
+
+static unsigned long hash_key(const struct brrt_family *fam, const char *const *values)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)fam;
+    for (uint32_t i = 0; i < fam->nlabels; i++) {
+        for (const unsigned char *p = (const unsigned char *)values[i]; *p; p++)
+            h = (h ^ *p) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull; /* separator: ("ab","c") != ("a","bc") */
+    }
+    return (unsigned long)(h ^ (h >> 29));
+}
+
+static int match_key(struct cds_lfht_node *node, const void *keyp)
+{
+    const struct series_node *s = caa_container_of(node, struct series_node, node);
+    const struct series_key *k = keyp;
+    if (s->fam != k->fam)
+        return 0;
+    const char *p = s->key;
+    for (uint32_t i = 0; i < k->fam->nlabels; i++) {
+        size_t n = strlen(p);
+        if (strcmp(p, k->values[i]) != 0)
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+static struct series_node *lookup(brrt_seg *seg, const struct series_key *k, unsigned long hash)
+{
+    struct cds_lfht_iter it;
+    urcu_bp_read_lock();
+    cds_lfht_lookup(seg->series, hash, match_key, k, &it);
+    struct cds_lfht_node *n = cds_lfht_iter_get_node(&it);
+    urcu_bp_read_unlock();
+    /* Safe after unlock: nodes are never freed while the segment is open. */
+    return n ? caa_container_of(n, struct series_node, node) : NULL;
+}
+
+static int write_series(brrt_seg *seg, struct brrt_family *f, const char *const *values,
+                        uint32_t overflow, uint32_t *off)
+{
+    struct cursor c = mark(seg);
+    struct brrt_shm_entry *e;
+    uint32_t index;
+    brrt_shm_ref labels = 0;
+    uint64_t align = f->type == BRRT_HISTOGRAM ? BRRT_SHM_LINE : 8;
+    uint64_t voff = brrt_shm_align(seg->shard_bytes_used, align);
+    int rc = entry_alloc(seg, &e, &index);
+    if (!rc && voff + f->value_size > seg->layout.shard_stride)
+        rc = full(seg);
+    if (!rc)
+        rc = arena_strings(seg, values, f->nlabels, &labels);
+    if (rc) {
+        rewind_to(seg, c);
+        return rc;
+    }
+    seg->shard_bytes_used = voff + f->value_size;
+    memset(e, 0, sizeof *e);
+    e->kind = BRRT_SHM_SERIES;
+    e->type = shm_type_of(f->type);
+    e->storage = storage_of(f->type);
+    e->nlabels = (uint16_t)f->nlabels;
+    e->family = f->entry_index;
+    e->labels = labels;
+    e->value_offset = voff;
+    e->value_size = f->value_size;
+    e->flags = overflow ? BRRT_SHM_SERIES_OVERFLOW : 0;
+    publish(seg);
+    *off = (uint32_t)voff;
+    return 0;
+}
+
+static int values_valid(const struct brrt_family *f, const char *const *values)
+{
+    if (f->nlabels && !values)
+        return 0;
+    for (uint32_t i = 0; i < f->nlabels; i++) {
+        size_t n = values[i] ? strlen(values[i]) : 0;
+        if (!values[i] || n > BRRT_SHM_MAX_STRING || !brrt_shm_utf8_valid(values[i], n))
+            return 0;
+    }
+    return 1;
+}
+
+/* Creates the series under seg->lock (re-checking: another thread may have won). */
+static int create_series(struct brrt_family *f, const char *const *values, unsigned long hash,
+                         struct series_node **out)
+{
+    brrt_seg *seg = f->seg;
+    const char *other[BRRT_SHM_MAX_LABELS];
+    struct series_key k = {f, values};
+    int rc = 0;
+    pthread_mutex_lock(&seg->lock);
+    struct series_node *s = lookup(seg, &k, hash);
+    uint32_t overflow = 0;
+    if (!s && f->n_series >= f->max_series) {
+        for (uint32_t i = 0; i < f->nlabels; i++)
+            other[i] = OTHER_VALUE;
+        k.values = other;
+        hash = hash_key(f, other);
+        overflow = 1;
+        __atomic_fetch_add(&seg->hdr->cardinality_overflows, 1, __ATOMIC_RELAXED);
+        s = lookup(seg, &k, hash);
+    }
+    if (!s) {
+        size_t keylen = 0;
+        for (uint32_t i = 0; i < f->nlabels; i++)
+            keylen += strlen(k.values[i]) + 1;
+        s = calloc(1, sizeof *s + keylen);
+        if (!s) {
+            rc = BRRT_E_NOMEM;
+        } else if ((rc = write_series(seg, f, k.values, overflow, &s->off)) != 0) {
+            free(s);
+            s = NULL;
+        } else {
+            char *p = s->key;
+            for (uint32_t i = 0; i < f->nlabels; i++)
+                p = stpcpy(p, k.values[i]) + 1;
+            s->fam = f;
+            s->keylen = (uint32_t)keylen;
+            s->overflow = overflow;
+            f->n_series++;
+            cds_lfht_node_init(&s->node);
+            urcu_bp_read_lock();
+            cds_lfht_add(seg->series, hash, &s->node);
+            urcu_bp_read_unlock();
+        }
+    }
+    pthread_mutex_unlock(&seg->lock);
+    *out = s;
+    return rc;
+}
+
+/* Finds or creates the series of `values`; on success *off is its value offset. */
+static int series_get(brrt_family *f, enum brrt_type want, const char *const *values, uint32_t *off)
+{
+    int type_ok = f && (f->type == want ||
+                        (want == BRRT_GAUGE && f->type == BRRT_COUNTER_SAMPLED));
+    if (!type_ok || !values_valid(f, values))
+        return BRRT_E_INVAL;
+    struct series_key k = {f, values};
+    unsigned long hash = hash_key(f, values);
+    struct series_node *s = lookup(f->seg, &k, hash);
+    int rc = 0;
+    if (!s)
+        rc = create_series(f, values, hash, &s);
+    if (!s)
+        return rc;
+    *off = s->off;
+    return (rc == 0 && s->overflow && f->nlabels) ? BRRT_E_CARDINALITY : rc;
+}
+
+int brrt_counter_get(brrt_family *f, const char *const *values, brrt_counter *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t off;
+    int rc = series_get(f, BRRT_COUNTER, values, &off);
+    if (rc == 0 || rc == BRRT_E_CARDINALITY)
+        *out = (brrt_counter){f->seg->tag, off, f->seg};
+    return rc;
+}
+
+int brrt_updown_get(brrt_family *f, const char *const *values, brrt_updown *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t off;
+    int rc = series_get(f, BRRT_UPDOWN, values, &off);
+    if (rc == 0 || rc == BRRT_E_CARDINALITY)
+        *out = (brrt_updown){f->seg->tag, off, f->seg};
+    return rc;
+}
+
+int brrt_gauge_get(brrt_family *f, const char *const *values, brrt_gauge *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t off;
+    int rc = series_get(f, BRRT_GAUGE, values, &off);
+    if (rc == 0 || rc == BRRT_E_CARDINALITY)
+        out->slot = (uint64_t *)(brrt__shard_base(f->seg, 0) + off);
+    return rc;
+}
+
+int brrt_histogram_get(brrt_family *f, const char *const *values, brrt_histogram *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t off;
+    int rc = series_get(f, BRRT_HISTOGRAM, values, &off);
+    if (rc == 0 || rc == BRRT_E_CARDINALITY)
+        *out = (brrt_histogram){f->seg->tag, off, f->seg, &f->fast};
+    return rc;
+}

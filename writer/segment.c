@@ -1,0 +1,316 @@
+/* Segment lifecycle: create (new generation, atomic publish), heartbeat, close. */
+#include "writer_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static brrt_seg *live_head;
+static uint32_t next_tag = 1;
+
+void brrt__live_lock(void)
+{
+    pthread_mutex_lock(&live_lock);
+}
+
+void brrt__live_unlock(void)
+{
+    pthread_mutex_unlock(&live_lock);
+}
+
+brrt_seg *brrt__live_find(uint32_t tag)
+{
+    for (brrt_seg *s = live_head; s; s = s->next_live)
+        if (s->tag == tag)
+            return s;
+    return NULL;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void brrt_seg_opts_init(struct brrt_seg_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = 0640;
+    o->max_shards = 32;
+    o->shard_bytes = 128 * 1024;
+    o->max_entries = 4096;
+    o->arena_bytes = 256 * 1024;
+    o->heartbeat_ms = 1000;
+}
+
+/* The generation of the previous segment at `path`, or BRRT_E_BUSY if its writer still holds
+ * the lock, or BRRT_E_INSECURE for a symlink or a file that is not ours. 0 if none. */
+static int previous_generation(const char *path, uint64_t *gen)
+{
+    *gen = 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : (errno == ELOOP ? BRRT_E_INSECURE : BRRT_E_SYSTEM);
+    struct stat st;
+    char why[128];
+    int rc = fstat(fd, &st) != 0 ? BRRT_E_SYSTEM : brrt_shm_check_file(&st, true, why, sizeof why);
+    if (rc == 0 && flock(fd, LOCK_SH | LOCK_NB) != 0)
+        rc = errno == EWOULDBLOCK ? BRRT_E_BUSY : BRRT_E_SYSTEM;
+    if (rc == 0 && (size_t)st.st_size >= sizeof(struct brrt_shm_header)) {
+        struct brrt_shm_header h;
+        if (pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
+            memcmp(h.magic, BRRT_SHM_MAGIC, BRRT_SHM_MAGIC_LEN) == 0 &&
+            h.byte_order == BRRT_SHM_BYTE_ORDER)
+            *gen = h.generation;
+    }
+    close(fd);
+    return rc;
+}
+
+static void init_header(brrt_seg *seg, uint64_t generation)
+{
+    struct brrt_shm_header *h = seg->hdr;
+    const struct brrt_shm_layout *l = &seg->layout;
+    memcpy(h->magic, BRRT_SHM_MAGIC, BRRT_SHM_MAGIC_LEN);
+    h->abi_major = BRRT_SHM_ABI_MAJOR;
+    h->abi_minor = BRRT_SHM_ABI_MINOR;
+    h->byte_order = BRRT_SHM_BYTE_ORDER;
+    h->header_size = BRRT_SHM_HEADER_SIZE;
+    h->segment_size = l->segment_size;
+    h->generation = generation;
+    h->writer_pid = (uint64_t)getpid();
+    h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
+    h->entry_size = BRRT_SHM_ENTRY_SIZE;
+    h->dir_capacity = l->dir_capacity;
+    h->dir_offset = l->dir_offset;
+    h->arena_offset = l->arena_offset;
+    h->arena_capacity = l->arena_capacity;
+    h->shard_offset = l->shard_offset;
+    h->shard_stride = l->shard_stride;
+    h->shard_capacity = l->shard_capacity;
+    h->heartbeat_interval_ns = seg->heartbeat_ns;
+    h->heartbeat_mono_ns = clock_ns(CLOCK_MONOTONIC);
+    /* Arena offset 0 means "no reference"; shard 0 (shared) is always in use. */
+    seg->arena_used = 8;
+    seg->shards_used = 1;
+    h->arena_used = seg->arena_used;
+    h->shards_used = seg->shards_used;
+    __atomic_store_n(&h->state, BRRT_SHM_READY, __ATOMIC_RELEASE);
+}
+
+/* Creates the file under a private name, sizes, locks, maps and initialises it. */
+static int build_file(brrt_seg *seg, const char *dir, const char *name, unsigned mode,
+                      uint64_t generation, char *tmp, size_t tmplen)
+{
+    snprintf(tmp, tmplen, "%s/.%s.%ld.tmp", dir, name, (long)getpid());
+    unlink(tmp); /* a leftover of an earlier crash of this very pid */
+    seg->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (seg->fd < 0)
+        return BRRT_E_SYSTEM;
+    if (fchmod(seg->fd, mode) != 0 || flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
+        return BRRT_E_SYSTEM;
+    /* Reserve every page now: a full tmpfs fails here, not with SIGBUS on the hot path. */
+    int err = posix_fallocate(seg->fd, 0, (off_t)seg->layout.segment_size);
+    if (err)
+        return err == ENOSPC ? BRRT_E_FULL : BRRT_E_SYSTEM;
+    void *map = mmap(NULL, seg->layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
+    if (map == MAP_FAILED)
+        return BRRT_E_SYSTEM;
+    seg->map = map;
+    seg->hdr = map;
+    init_header(seg, generation);
+    return 0;
+}
+
+static void *heartbeat_main(void *arg)
+{
+    brrt_seg *seg = arg;
+    pthread_mutex_lock(&seg->lock);
+    while (!seg->hb_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        uint64_t ns = (uint64_t)until.tv_nsec + seg->heartbeat_ns;
+        until.tv_sec += (time_t)(ns / 1000000000ull);
+        until.tv_nsec = (long)(ns % 1000000000ull);
+        while (!seg->hb_stop && pthread_cond_timedwait(&seg->hb_cond, &seg->lock, &until) == 0)
+            ;
+        if (seg->hb_stop)
+            break;
+        uint32_t n = seg->n_ticks;
+        pthread_mutex_unlock(&seg->lock);
+        for (uint32_t i = 0; i < n; i++)
+            seg->ticks[i].fn(seg->ticks[i].arg);
+        brrt_seg_heartbeat(seg);
+        pthread_mutex_lock(&seg->lock);
+    }
+    pthread_mutex_unlock(&seg->lock);
+    return NULL;
+}
+
+static int start_heartbeat(brrt_seg *seg)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&seg->hb_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (seg->heartbeat_ns == 0)
+        return 0;
+    if (pthread_create(&seg->hb_thread, NULL, heartbeat_main, seg) != 0)
+        return BRRT_E_SYSTEM;
+    seg->hb_running = true;
+    return 0;
+}
+
+static void seg_free(brrt_seg *seg)
+{
+    if (seg->map)
+        munmap(seg->map, seg->layout.segment_size);
+    if (seg->fd >= 0)
+        close(seg->fd);
+    brrt__registry_destroy(seg);
+    free(seg->free_shards);
+    pthread_mutex_destroy(&seg->lock);
+    free(seg);
+}
+
+int brrt_seg_create(const char *name, const struct brrt_seg_opts *opts, brrt_seg **out)
+{
+    struct brrt_seg_opts def;
+    if (!opts) {
+        brrt_seg_opts_init(&def);
+        opts = &def;
+    }
+    if (!out || !brrt_shm_name_valid(name) || (opts->mode != 0600 && opts->mode != 0640))
+        return BRRT_E_INVAL;
+    *out = NULL;
+    brrt__shards_init_once();
+
+    brrt_seg *seg = calloc(1, sizeof *seg);
+    if (!seg)
+        return BRRT_E_NOMEM;
+    seg->fd = -1;
+    pthread_mutex_init(&seg->lock, NULL);
+    seg->pid = getpid();
+    seg->heartbeat_ns = (uint64_t)opts->heartbeat_ms * 1000000ull;
+    int rc = brrt_shm_layout_plan(opts->max_entries, opts->arena_bytes, opts->max_shards,
+                                  opts->shard_bytes, &seg->layout);
+    seg->free_shards = calloc(opts->max_shards ? opts->max_shards : 1, sizeof(uint32_t));
+    if (rc == 0 && !seg->free_shards)
+        rc = BRRT_E_NOMEM;
+    if (rc == 0)
+        rc = brrt__registry_init(seg);
+
+    const char *dir = opts->dir ? opts->dir : brrt_shm_dir();
+    char why[256], tmp[BRRT_SHM_PATH_MAX];
+    uint64_t prev_gen = 0;
+    if (rc == 0)
+        rc = brrt_shm_prepare_dir(dir, why, sizeof why);
+    if (rc == 0 && (size_t)snprintf(seg->path, sizeof seg->path, "%s/%s", dir, name) >= sizeof seg->path)
+        rc = BRRT_E_INVAL;
+    if (rc == 0)
+        rc = previous_generation(seg->path, &prev_gen);
+    tmp[0] = '\0';
+    if (rc == 0)
+        rc = build_file(seg, dir, name, opts->mode, prev_gen + 1, tmp, sizeof tmp);
+    if (rc == 0 && rename(tmp, seg->path) != 0)
+        rc = BRRT_E_SYSTEM;
+    if (rc != 0) {
+        int e = errno;
+        if (tmp[0])
+            unlink(tmp);
+        seg_free(seg);
+        errno = e;
+        return rc;
+    }
+    brrt__live_lock();
+    seg->tag = next_tag++;
+    if (next_tag == UINT32_MAX)
+        next_tag = 1;
+    seg->next_live = live_head;
+    live_head = seg;
+    brrt__live_unlock();
+    rc = start_heartbeat(seg);
+    if (rc != 0) {
+        brrt_seg_close(seg, BRRT_SEG_UNLINK);
+        return rc;
+    }
+    *out = seg;
+    return 0;
+}
+
+void brrt_seg_heartbeat(brrt_seg *seg)
+{
+    if (seg && seg->hdr)
+        __atomic_store_n(&seg->hdr->heartbeat_mono_ns, clock_ns(CLOCK_MONOTONIC), __ATOMIC_RELAXED);
+}
+
+int brrt_seg_add_tick(brrt_seg *seg, void (*fn)(void *), void *arg)
+{
+    if (!seg || !fn || !seg->hb_running)
+        return BRRT_E_INVAL;
+    pthread_mutex_lock(&seg->lock);
+    int rc = BRRT_E_FULL;
+    if (seg->n_ticks < BRRT_MAX_TICKS) {
+        seg->ticks[seg->n_ticks].fn = fn;
+        seg->ticks[seg->n_ticks].arg = arg;
+        seg->n_ticks++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&seg->lock);
+    return rc;
+}
+
+const char *brrt_seg_path(const brrt_seg *seg)
+{
+    return seg ? seg->path : NULL;
+}
+
+uint64_t brrt_seg_generation(const brrt_seg *seg)
+{
+    return seg ? seg->hdr->generation : 0;
+}
+
+int brrt_seg_close(brrt_seg *seg, unsigned flags)
+{
+    if (!seg)
+        return BRRT_E_INVAL;
+    if (seg->hb_running) {
+        pthread_mutex_lock(&seg->lock);
+        seg->hb_stop = true;
+        pthread_cond_signal(&seg->hb_cond);
+        pthread_mutex_unlock(&seg->lock);
+        pthread_join(seg->hb_thread, NULL);
+    }
+    pthread_cond_destroy(&seg->hb_cond);
+    brrt__live_lock();
+    for (brrt_seg **p = &live_head; *p; p = &(*p)->next_live) {
+        if (*p == seg) {
+            *p = seg->next_live;
+            break;
+        }
+    }
+    brrt__live_unlock();
+    if (seg->pid == getpid()) {
+        brrt_seg_heartbeat(seg);
+        __atomic_store_n(&seg->hdr->state, BRRT_SHM_CLOSED, __ATOMIC_RELEASE);
+        if (flags & BRRT_SEG_UNLINK) {
+            /* Only our own file: a newer writer may have replaced it already. */
+            struct stat mine, cur;
+            if (fstat(seg->fd, &mine) == 0 && stat(seg->path, &cur) == 0 &&
+                mine.st_ino == cur.st_ino && mine.st_dev == cur.st_dev)
+                unlink(seg->path);
+        }
+    }
+    seg_free(seg);
+    return 0;
+}

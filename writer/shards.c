@@ -1,0 +1,172 @@
+/* Per-thread shards: handout on a thread's first update, the slow paths, release at exit.
+ *
+ * A thread keeps up to THREAD_SEGS (segment tag, shard) pairs; brrt__tls_cache holds the most
+ * recently used one for the inline fast path. Shards are handed out under seg->lock and given
+ * back under it, so the next owner sees every value the previous owner stored (the mutex
+ * orders them). Values are never moved: a released shard keeps its counts. */
+#include "writer_internal.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#define THREAD_SEGS 8
+#define NO_SHARD UINT32_MAX
+
+__thread struct brrt__tls brrt__tls_cache
+    __attribute__((tls_model("initial-exec"))) = {UINT32_MAX, NULL};
+
+struct thread_shard {
+    uint32_t tag;
+    uint32_t shard; /* NO_SHARD: none was free; use the shared shard */
+    uint8_t *base;
+};
+
+static __thread struct {
+    struct thread_shard e[THREAD_SEGS];
+    uint32_t n;
+    uint32_t next_evict;
+    int key_set;
+} thread_shards;
+
+static pthread_key_t exit_key;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void forget_all(void)
+{
+    thread_shards.n = 0;
+    brrt__tls_cache.tag = UINT32_MAX;
+    brrt__tls_cache.base = NULL;
+}
+
+/* Gives one shard back if its segment is still open. */
+static void release_entry(const struct thread_shard *t)
+{
+    if (t->shard == NO_SHARD)
+        return;
+    brrt__live_lock();
+    brrt_seg *seg = brrt__live_find(t->tag);
+    if (seg)
+        brrt__shard_release(seg, t->shard);
+    brrt__live_unlock();
+}
+
+static void thread_exit(void *unused)
+{
+    (void)unused;
+    for (uint32_t i = 0; i < thread_shards.n; i++)
+        release_entry(&thread_shards.e[i]);
+    forget_all();
+}
+
+static void atfork_child(void)
+{
+    /* The child shares the parent's shards by memory but must not write them. */
+    forget_all();
+}
+
+static void init(void)
+{
+    pthread_key_create(&exit_key, thread_exit);
+    pthread_atfork(NULL, NULL, atfork_child);
+}
+
+void brrt__shards_init_once(void)
+{
+    pthread_once(&once, init);
+}
+
+void brrt__shard_release(brrt_seg *seg, uint32_t shard)
+{
+    pthread_mutex_lock(&seg->lock);
+    seg->free_shards[seg->n_free++] = shard;
+    pthread_mutex_unlock(&seg->lock);
+}
+
+static uint32_t shard_acquire(brrt_seg *seg)
+{
+    uint32_t shard = NO_SHARD;
+    pthread_mutex_lock(&seg->lock);
+    if (seg->n_free > 0) {
+        shard = seg->free_shards[--seg->n_free];
+    } else if (seg->shards_used < seg->layout.shard_capacity) {
+        shard = seg->shards_used++;
+        __atomic_store_n(&seg->hdr->shards_used, seg->shards_used, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&seg->lock);
+    return shard;
+}
+
+/* This thread's shard in `seg`: cached for the fast path, or NULL (use the shared shard). */
+static uint8_t *enter(brrt_seg *seg)
+{
+    struct thread_shard *t = NULL;
+    for (uint32_t i = 0; i < thread_shards.n; i++)
+        if (thread_shards.e[i].tag == seg->tag)
+            t = &thread_shards.e[i];
+    if (!t) {
+        if (!thread_shards.key_set) {
+            pthread_setspecific(exit_key, (void *)1);
+            thread_shards.key_set = 1;
+        }
+        if (thread_shards.n < THREAD_SEGS) {
+            t = &thread_shards.e[thread_shards.n++];
+        } else {
+            t = &thread_shards.e[thread_shards.next_evict++ % THREAD_SEGS];
+            if (brrt__tls_cache.tag == t->tag)
+                brrt__tls_cache.tag = UINT32_MAX;
+            release_entry(t);
+        }
+        t->tag = seg->tag;
+        t->shard = shard_acquire(seg);
+        t->base = t->shard == NO_SHARD ? NULL : brrt__shard_base(seg, t->shard);
+    }
+    if (t->base) {
+        brrt__tls_cache.tag = t->tag;
+        brrt__tls_cache.base = t->base;
+    }
+    return t->base;
+}
+
+static int usable(const brrt_seg *seg, uint32_t tag)
+{
+    return seg && seg->tag == tag && tag != 0 && seg->pid == getpid();
+}
+
+static void note_shared(brrt_seg *seg)
+{
+    __atomic_fetch_add(&seg->hdr->shared_shard_updates, 1, __ATOMIC_RELAXED);
+}
+
+void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
+{
+    if (!usable(seg, tag))
+        return;
+    uint8_t *base = enter(seg);
+    if (base) {
+        brrt__bump((uint64_t *)(base + off), n);
+    } else {
+        __atomic_fetch_add((uint64_t *)(brrt__shard_base(seg, 0) + off), n, __ATOMIC_RELAXED);
+        note_shared(seg);
+    }
+}
+
+void brrt__observe_slow(const brrt_histogram *h, uint64_t raw)
+{
+    if (!usable(h->seg, h->tag) || !h->fast)
+        return;
+    uint8_t *base = enter(h->seg);
+    uint32_t le_slot, fine_slot;
+    brrt__hist_slots(h->fast, raw, &le_slot, &fine_slot);
+    if (base) {
+        uint64_t *w = (uint64_t *)(base + h->off);
+        brrt__bump(&w[0], raw);
+        brrt__bump(&w[le_slot], 1);
+        brrt__bump(&w[fine_slot], 1);
+    } else {
+        uint64_t *w = (uint64_t *)(brrt__shard_base(h->seg, 0) + h->off);
+        __atomic_fetch_add(&w[0], raw, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&w[le_slot], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&w[fine_slot], 1, __ATOMIC_RELAXED);
+        note_shared(h->seg);
+    }
+}

@@ -1,0 +1,90 @@
+/* libbrrtstat internals shared by segment.c, registry.c and shards.c. */
+#ifndef BRRTSTAT_WRITER_INTERNAL_H
+#define BRRTSTAT_WRITER_INTERNAL_H
+
+#include "brrtstat/brrtstat.h"
+#include "brrtstat/shm_format.h"
+#include "brrtstat/shm_layout.h"
+#include "brrtstat/shm_path.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cds_lfht;
+
+#define BRRT_MAX_TICKS 8
+
+struct brrt_family {
+    brrt_seg *seg;
+    char *name;
+    char *help;
+    char *unit;
+    enum brrt_type type;
+    uint32_t nlabels;
+    char **label_names;
+    double scale;
+    uint32_t max_series;
+    uint32_t n_series;       /* under seg->lock */
+    uint32_t entry_index;    /* its FAMILY directory entry */
+    uint32_t value_size;     /* bytes of one series' value area */
+    double *le;              /* histogram: n_le bounds */
+    struct brrt__hist_fast fast;
+    uint64_t *le_raw_store;  /* owned storage behind fast.le_raw */
+    uint8_t *fine_to_le_store;
+    struct brrt_family *next; /* seg->families list, under seg->lock */
+};
+
+struct brrt_seg {
+    uint32_t tag;   /* process-unique, never 0 or UINT32_MAX; what handles and TLS match */
+    pid_t pid;      /* creator; updates from a forked child are dropped */
+    int fd;
+    uint8_t *map;
+    struct brrt_shm_header *hdr;
+    struct brrt_shm_layout layout;
+    char path[BRRT_SHM_PATH_MAX];
+
+    pthread_mutex_t lock; /* registration, allocation cursors, shard handout */
+    struct brrt_family *families;
+    struct cds_lfht *series; /* (family, label values) -> series node; RCU lookups */
+    uint32_t dir_count;      /* writer-private cursors; published copies live in hdr */
+    uint64_t arena_used;
+    uint64_t shard_bytes_used;
+    uint32_t shards_used;
+    uint32_t *free_shards; /* released shards, reused before new ones */
+    uint32_t n_free;
+
+    /* heartbeat thread */
+    uint64_t heartbeat_ns;
+    bool hb_running;
+    bool hb_stop;
+    pthread_t hb_thread;
+    pthread_cond_t hb_cond;
+    struct {
+        void (*fn)(void *);
+        void *arg;
+    } ticks[BRRT_MAX_TICKS];
+    uint32_t n_ticks;
+
+    brrt_seg *next_live; /* process-wide list of open segments */
+};
+
+static inline uint8_t *brrt__shard_base(const brrt_seg *seg, uint32_t shard)
+{
+    return seg->map + seg->layout.shard_offset + (uint64_t)shard * seg->layout.shard_stride;
+}
+
+/* segment.c: process-wide registry of open segments, for thread-exit shard release. */
+void brrt__live_lock(void);
+void brrt__live_unlock(void);
+brrt_seg *brrt__live_find(uint32_t tag); /* call with brrt__live_lock held */
+
+/* shards.c */
+void brrt__shard_release(brrt_seg *seg, uint32_t shard); /* takes seg->lock */
+void brrt__shards_init_once(void);
+
+/* registry.c */
+int brrt__registry_init(brrt_seg *seg);
+void brrt__registry_destroy(brrt_seg *seg);
+
+#endif
