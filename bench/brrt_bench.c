@@ -1,1 +1,426 @@
-int main(void) { return 0; }
+/* brrt-bench: cost of the libbrrtstat writer hot path, against the cheapest possible baselines.
+ *
+ * Links the SHARED libbrrtstat, as an instrumented application would, so the inline fast paths
+ * of brrtstat.h are compiled into this program and reach brrt__tls_cache across the DSO
+ * boundary (initial-exec TLS), exactly like in an application.
+ *
+ * Output (stdout), one line per case:   <case> <median ns/op> <min> <max> <x baseline>
+ *   ns/op is per thread: wall time of the timed region (first thread start to last thread end,
+ *   threads released together by a spin barrier) divided by the ops each thread did.
+ *   <x baseline> is the median divided by the median of baseline_tls_inc with the same number
+ *   of threads. Then summary lines `<name> <value>`: ratio_counter_vs_tls, ratio_observe_vs_tls
+ *   and the 2-thread vs 1-thread per-op ratios (scaling_*; 1.00 = no loss per thread).
+ * Repetitions of all cases are interleaved (rep 1 of every case, then rep 2, ...) so that the
+ * machine's slow phases hit every case alike; each case reports the median over its reps. */
+#include "brrtstat/brrtstat.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_REPS 11
+#define DEFAULT_OPS 20000000ull /* cheap cases; the lookup cases do ops / LOOKUP_DIVISOR */
+#define LOOKUP_DIVISOR 10
+#define QUICK_OPS 200000ull
+#define QUICK_REPS 3
+#define MAX_THREADS 2
+#define N_LABEL_SETS 16
+#define N_VALUES 4096 /* precomputed histogram values: 32 KiB, stays in L1/L2 */
+
+/* ---- the things being measured --------------------------------------------------------- */
+
+static __thread uint64_t tls_x;
+static uint64_t shared_x __attribute__((aligned(64)));
+
+static brrt_counter g_counter;
+static brrt_family *g_labelled;
+static brrt_histogram g_hist;
+static const char *g_sets[N_LABEL_SETS][2];
+static uint64_t g_values[N_VALUES];
+
+/* Each kernel is noinline so that its loop is easy to find in `objdump -d`. */
+__attribute__((noinline)) static void kern_tls_inc(uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) /* same load+add+store as brrt__bump, minus the lookup */
+        __atomic_store_n(&tls_x, __atomic_load_n(&tls_x, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+__attribute__((noinline)) static void kern_atomic_shared(uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        __atomic_fetch_add(&shared_x, 1, __ATOMIC_RELAXED);
+}
+
+__attribute__((noinline)) static void kern_counter_inc(brrt_counter c, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        brrt_counter_inc(c);
+}
+
+__attribute__((noinline)) static int kern_lookup_inc(brrt_family *f, uint64_t n)
+{
+    int bad = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *const *s = g_sets[i % N_LABEL_SETS];
+        brrt_counter c;
+        bad |= brrt_counter_get(f, BRRT_LABELS(s[0], s[1]), &c);
+        brrt_counter_inc(c);
+    }
+    return bad;
+}
+
+__attribute__((noinline)) static void kern_observe(brrt_histogram h, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        brrt_histogram_observe_raw(h, g_values[i % N_VALUES]);
+}
+
+enum kind { K_TLS, K_ATOMIC, K_COUNTER, K_LOOKUP, K_OBSERVE };
+
+struct bench_case {
+    const char *name;
+    enum kind kind;
+    int threads;
+    double *ns; /* one result per rep */
+    double median, min, max;
+};
+
+#define CASE(nm, k, t) {nm, k, t, NULL, 0, 0, 0}
+static struct bench_case cases[] = {
+    CASE("baseline_tls_inc_1t", K_TLS, 1),
+    CASE("baseline_tls_inc_2t", K_TLS, 2),
+    CASE("baseline_atomic_shared_1t", K_ATOMIC, 1),
+    CASE("baseline_atomic_shared_2t", K_ATOMIC, 2),
+    CASE("counter_inc_1t", K_COUNTER, 1),
+    CASE("counter_inc_2t", K_COUNTER, 2),
+    CASE("labelled_lookup_inc_1t", K_LOOKUP, 1),
+    CASE("labelled_lookup_inc_2t", K_LOOKUP, 2),
+    CASE("histogram_observe_1t", K_OBSERVE, 1),
+    CASE("histogram_observe_2t", K_OBSERVE, 2),
+};
+#define N_CASES (sizeof cases / sizeof cases[0])
+
+/* ---- threads ------------------------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct run {
+    enum kind kind;
+    uint64_t ops;
+    int threads;
+    unsigned arrived; /* spin barrier */
+    int failed;       /* a lookup failed or an update missed its thread's shard */
+};
+
+struct worker {
+    struct run *run;
+    uint64_t t0, t1;
+};
+
+/* Untimed warm-up: the thread's first update takes a shard (under the segment lock). */
+static void warm_up(enum kind k)
+{
+    switch (k) {
+    case K_TLS:
+        kern_tls_inc(1);
+        break;
+    case K_ATOMIC:
+        kern_atomic_shared(1);
+        break;
+    case K_COUNTER:
+    case K_LOOKUP:
+        kern_counter_inc(g_counter, 1);
+        break;
+    case K_OBSERVE:
+        kern_observe(g_hist, 1);
+        break;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct run *r = w->run;
+    int bad = 0;
+    warm_up(r->kind);
+    __atomic_fetch_add(&r->arrived, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&r->arrived, __ATOMIC_ACQUIRE) < (unsigned)r->threads)
+        __builtin_ia32_pause();
+    w->t0 = now_ns();
+    switch (r->kind) {
+    case K_TLS:
+        kern_tls_inc(r->ops);
+        break;
+    case K_ATOMIC:
+        kern_atomic_shared(r->ops);
+        break;
+    case K_COUNTER:
+        kern_counter_inc(g_counter, r->ops);
+        break;
+    case K_LOOKUP:
+        bad = kern_lookup_inc(g_labelled, r->ops) != 0;
+        break;
+    case K_OBSERVE:
+        kern_observe(g_hist, r->ops);
+        break;
+    }
+    w->t1 = now_ns();
+    /* The fast path must have been taken: this thread owns a shard of the segment. */
+    if (r->kind >= K_COUNTER && brrt__tls_cache.tag != g_counter.tag)
+        bad = 1;
+    if (bad)
+        __atomic_store_n(&r->failed, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+/* Returns ns per op per thread for one repetition, or a negative value on failure. */
+static double run_once(const struct bench_case *c, uint64_t ops)
+{
+    struct run r = {c->kind, ops, c->threads, 0, 0};
+    struct worker w[MAX_THREADS];
+    pthread_t t[MAX_THREADS];
+    for (int i = 0; i < c->threads; i++) {
+        w[i].run = &r;
+        int e = pthread_create(&t[i], NULL, worker_main, &w[i]);
+        if (e) {
+            fprintf(stderr, "brrt-bench: pthread_create: %s\n", strerror(e));
+            exit(1);
+        }
+    }
+    for (int i = 0; i < c->threads; i++)
+        pthread_join(t[i], NULL);
+    if (r.failed)
+        return -1.0;
+    uint64_t start = w[0].t0, end = w[0].t1;
+    for (int i = 1; i < c->threads; i++) {
+        start = w[i].t0 < start ? w[i].t0 : start;
+        end = w[i].t1 > end ? w[i].t1 : end;
+    }
+    return (double)(end - start) / (double)ops;
+}
+
+/* ---- setup ----------------------------------------------------------------------------- */
+
+static uint64_t xorshift64(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+/* Log-uniform in [1e3, 1e9] ns (1 us .. 1 s): spans the fine buckets and all le buckets up to
+ * 1 s, as request latencies would; kept in a table so the RNG is not measured. */
+static void make_values(void)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < N_VALUES; i++) {
+        double u = (double)(xorshift64(&s) >> 11) / 9007199254740992.0; /* [0, 1) */
+        g_values[i] = (uint64_t)(1e3 * pow(10.0, 6.0 * u));
+    }
+}
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "brrt-bench: %s: %s\n", what, brrt_strerror(rc));
+    exit(1);
+}
+
+static brrt_seg *setup(const char *dir)
+{
+    struct brrt_seg_opts o;
+    brrt_seg_opts_init(&o);
+    o.dir = dir;
+    o.mode = 0600;
+    o.heartbeat_ms = 0; /* no background thread competing for the 2 cores */
+    brrt_seg *seg;
+    int rc = brrt_seg_create("brrt-bench", &o, &seg);
+    if (rc)
+        die("brrt_seg_create", rc);
+
+    brrt_family *f;
+    struct brrt_metric_def d = {.name = "bench_ops_total", .help = "bench ops", .type = BRRT_COUNTER};
+    if ((rc = brrt_family_register(seg, &d, &f)) || (rc = brrt_counter_get(f, NULL, &g_counter)))
+        die("counter", rc);
+
+    static const char *const lnames[] = {"path", "status"};
+    d = (struct brrt_metric_def){.name = "bench_requests_total", .help = "bench requests",
+                                 .type = BRRT_COUNTER, .label_names = lnames, .nlabels = 2};
+    if ((rc = brrt_family_register(seg, &d, &g_labelled)))
+        die("labelled counter", rc);
+    static const char *const paths[] = {"/", "/pets", "/pets/{id}", "/users/{id}/orders"};
+    static const char *const status[] = {"200", "304", "404", "500"};
+    for (int i = 0; i < N_LABEL_SETS; i++) {
+        brrt_counter c;
+        g_sets[i][0] = paths[i % 4];
+        g_sets[i][1] = status[i / 4];
+        if ((rc = brrt_counter_get(g_labelled, g_sets[i], &c)))
+            die("labelled series", rc);
+    }
+
+    static const double le[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+    d = (struct brrt_metric_def){.name = "bench_latency_seconds", .help = "bench latency",
+                                 .unit = "seconds", .type = BRRT_HISTOGRAM, .scale = 1e-9,
+                                 .le = le, .n_le = sizeof le / sizeof le[0]};
+    if ((rc = brrt_family_register(seg, &d, &f)) || (rc = brrt_histogram_get(f, NULL, &g_hist)))
+        die("histogram", rc);
+    make_values();
+    return seg;
+}
+
+/* ---- main -------------------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static const struct bench_case *find(const char *name)
+{
+    for (size_t i = 0; i < N_CASES; i++)
+        if (strcmp(cases[i].name, name) == 0)
+            return &cases[i];
+    return NULL;
+}
+
+static void print_ratio(const char *name, const char *num, const char *den)
+{
+    printf("%-28s %.3f\n", name, find(num)->median / find(den)->median);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: brrt-bench [--reps R] [--ops N] [--quick] [--segment-dir DIR] [--help]\n"
+            "  --reps R           repetitions per case, median reported (default %d)\n"
+            "  --ops N            ops per thread per rep for the cheap cases (default %llu);\n"
+            "                     the labelled_lookup cases do N/%d\n"
+            "  --quick            smoke run: N=%llu, R=%d (a fraction of a second)\n"
+            "  --segment-dir DIR  directory for the segment (default: a fresh mkdtemp directory\n"
+            "                     under /dev/shm, removed at exit)\n"
+            "output: <case> <median ns/op per thread> <min> <max> <median / baseline_tls_inc\n"
+            "        median, same thread count>; then ratio_* and scaling_* lines (<name> <value>)\n",
+            DEFAULT_REPS, DEFAULT_OPS, LOOKUP_DIVISOR, QUICK_OPS, QUICK_REPS);
+}
+
+static unsigned long long parse_count(const char *opt, const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
+    if (!s || errno || *end || v == 0 || s[0] == '-') {
+        fprintf(stderr, "brrt-bench: %s needs a positive integer\n", opt);
+        usage(stderr);
+        exit(2);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long long reps = DEFAULT_REPS, ops = DEFAULT_OPS;
+    const char *dir = NULL;
+    int quick = 0, have_reps = 0, have_ops = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--quick") == 0) {
+            quick = 1;
+        } else if (strcmp(a, "--reps") == 0) {
+            reps = parse_count(a, i + 1 < argc ? argv[++i] : NULL);
+            have_reps = 1;
+        } else if (strcmp(a, "--ops") == 0) {
+            ops = parse_count(a, i + 1 < argc ? argv[++i] : NULL);
+            have_ops = 1;
+        } else if (strcmp(a, "--segment-dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else {
+            fprintf(stderr, "brrt-bench: unknown or incomplete argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (quick) {
+        if (!have_reps)
+            reps = QUICK_REPS;
+        if (!have_ops)
+            ops = QUICK_OPS;
+    }
+    if (reps > 1000) {
+        fprintf(stderr, "brrt-bench: --reps at most 1000\n");
+        return 2;
+    }
+
+    char tmpdir[] = "/dev/shm/brrt-bench.XXXXXX";
+    if (!dir) {
+        if (!mkdtemp(tmpdir)) {
+            fprintf(stderr, "brrt-bench: mkdtemp %s: %s\n", tmpdir, strerror(errno));
+            return 1;
+        }
+        dir = tmpdir;
+    }
+    brrt_seg *seg = setup(dir);
+    fprintf(stderr, "# brrt-bench: reps=%llu ops=%llu (lookup %llu) segment=%s\n", reps, ops,
+            ops / LOOKUP_DIVISOR ? ops / LOOKUP_DIVISOR : 1, brrt_seg_path(seg));
+
+    for (size_t i = 0; i < N_CASES; i++)
+        if (!(cases[i].ns = calloc(reps, sizeof(double))))
+            return 1;
+    int failed = 0;
+    for (unsigned long long r = 0; r < reps; r++) {
+        for (size_t i = 0; i < N_CASES; i++) {
+            struct bench_case *c = &cases[i];
+            uint64_t n = c->kind == K_LOOKUP ? ops / LOOKUP_DIVISOR : ops;
+            c->ns[r] = run_once(c, n ? n : 1);
+            if (c->ns[r] < 0) {
+                fprintf(stderr, "brrt-bench: %s: update missed the thread's shard or lookup failed\n",
+                        c->name);
+                failed = 1;
+            }
+        }
+    }
+
+    for (size_t i = 0; i < N_CASES; i++) {
+        struct bench_case *c = &cases[i];
+        qsort(c->ns, reps, sizeof(double), cmp_double);
+        c->min = c->ns[0];
+        c->max = c->ns[reps - 1];
+        c->median = reps % 2 ? c->ns[reps / 2] : (c->ns[reps / 2 - 1] + c->ns[reps / 2]) / 2.0;
+    }
+    for (size_t i = 0; i < N_CASES; i++) {
+        const struct bench_case *c = &cases[i];
+        const struct bench_case *base = find(c->threads == 1 ? "baseline_tls_inc_1t" : "baseline_tls_inc_2t");
+        printf("%-28s %8.3f %8.3f %8.3f %7.2f\n", c->name, c->median, c->min, c->max,
+               c->median / base->median);
+    }
+    print_ratio("ratio_counter_vs_tls", "counter_inc_1t", "baseline_tls_inc_1t");
+    print_ratio("ratio_observe_vs_tls", "histogram_observe_1t", "baseline_tls_inc_1t");
+    print_ratio("scaling_counter_inc", "counter_inc_2t", "counter_inc_1t");
+    print_ratio("scaling_histogram_observe", "histogram_observe_2t", "histogram_observe_1t");
+    print_ratio("scaling_labelled_lookup_inc", "labelled_lookup_inc_2t", "labelled_lookup_inc_1t");
+    print_ratio("scaling_baseline_tls_inc", "baseline_tls_inc_2t", "baseline_tls_inc_1t");
+    print_ratio("scaling_baseline_atomic_shared", "baseline_atomic_shared_2t",
+                "baseline_atomic_shared_1t");
+    fflush(stdout);
+
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+    if (dir == tmpdir && rmdir(tmpdir) != 0)
+        fprintf(stderr, "brrt-bench: rmdir %s: %s\n", tmpdir, strerror(errno));
+    for (size_t i = 0; i < N_CASES; i++)
+        free(cases[i].ns);
+    return failed;
+}

@@ -1,0 +1,223 @@
+/* readers/: liveness states, restarts, snapshot lifetime, attach errors. */
+#include "fixture.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A writer in a child process: creates `name`, counts to `n`, then waits to be killed. */
+static pid_t child_writer(const char *name, uint64_t n, uint32_t heartbeat_ms)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(p[0]);
+        struct brrt_seg_opts o = fx_opts();
+        o.heartbeat_ms = heartbeat_ms;
+        brrt_seg *seg;
+        brrt_family *f;
+        brrt_counter c;
+        struct brrt_metric_def d = {.name = "n_total", .type = BRRT_COUNTER};
+        if (brrt_seg_create(name, &o, &seg) || brrt_family_register(seg, &d, &f) ||
+            brrt_counter_get(f, NULL, &c))
+            _exit(1);
+        brrt_counter_add(c, n);
+        if (write(p[1], "x", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    char x;
+    ck_assert_int_eq(read(p[0], &x, 1), 1);
+    close(p[0]);
+    return pid;
+}
+
+static void reap(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static uint64_t count_of(brrt_reader *r)
+{
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    uint64_t v = fx_series(s, "n_total", NULL)->u64;
+    brrt_snapshot_free(s);
+    return v;
+}
+
+START_TEST(killed_writer_is_dead_and_values_survive)
+{
+    pid_t pid = child_writer("dead", 42, 100);
+    brrt_reader *r;
+    char why[256];
+    ck_assert_int_eq(brrt_reader_open("dead", &r, why, sizeof why), 0);
+    struct brrt_reader_info info;
+    ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+    ck_assert_int_eq(info.state, BRRT_WRITER_RUNNING);
+    ck_assert_uint_eq(info.writer_pid, (uint64_t)pid);
+    ck_assert_uint_eq(info.generation, 1);
+    reap(pid);
+    ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+    ck_assert_int_eq(info.state, BRRT_WRITER_DEAD);
+    ck_assert_str_eq(brrt_writer_state_name(info.state), "dead");
+    ck_assert_uint_eq(count_of(r), 42);
+    brrt_reader_close(r);
+    /* a fresh reader of the dead segment works too */
+    ck_assert_int_eq(brrt_reader_open("dead", &r, why, sizeof why), 0);
+    ck_assert_uint_eq(count_of(r), 42);
+    brrt_reader_close(r);
+}
+END_TEST
+
+START_TEST(hung_writer_goes_stale)
+{
+    pid_t pid = child_writer("stale", 1, 100);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("stale", &r, NULL, 0), 0);
+    kill(pid, SIGSTOP);
+    usleep(2300 * 1000); /* stale after max(3 intervals, 2 s) */
+    struct brrt_reader_info info;
+    ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+    ck_assert_int_eq(info.state, BRRT_WRITER_STALE);
+    ck_assert(info.heartbeat_age_s > 2.0);
+    kill(pid, SIGCONT);
+    usleep(300 * 1000);
+    ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+    ck_assert_int_eq(info.state, BRRT_WRITER_RUNNING);
+    reap(pid);
+    brrt_reader_close(r);
+}
+END_TEST
+
+START_TEST(clean_close_is_exited)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("bye", &o, &seg), 0);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("bye", &r, NULL, 0), 0);
+    brrt_seg_close(seg, 0);
+    struct brrt_reader_info info;
+    ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+    ck_assert_int_eq(info.state, BRRT_WRITER_EXITED);
+    brrt_reader_close(r);
+}
+END_TEST
+
+START_TEST(restarted_writer_is_followed)
+{
+    pid_t a = child_writer("again", 10, 100);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("again", &r, NULL, 0), 0);
+    struct brrt_snapshot *old;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &old), 0);
+    reap(a);
+    pid_t b = child_writer("again", 7, 100);
+    struct brrt_reader_info info;
+    ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+    ck_assert(info.replaced);
+    ck_assert_int_eq(info.state, BRRT_WRITER_DEAD); /* the file we still map */
+    ck_assert_int_eq(brrt_reader_reopen(r), 0);
+    ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+    ck_assert(!info.replaced);
+    ck_assert_int_eq(info.state, BRRT_WRITER_RUNNING);
+    ck_assert_uint_eq(info.generation, 2);
+    ck_assert_uint_eq(info.writer_pid, (uint64_t)b);
+    ck_assert_uint_eq(count_of(r), 7);
+    /* the old snapshot is still whole after the reopen */
+    ck_assert_uint_eq(fx_series(old, "n_total", NULL)->u64, 10);
+    ck_assert_str_eq(old->families[0].name, "n_total");
+    brrt_snapshot_free(old);
+    reap(b);
+    brrt_reader_close(r);
+}
+END_TEST
+
+START_TEST(reopen_failure_keeps_old_attachment)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("keep", &o, &seg), 0);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("keep", &r, NULL, 0), 0);
+    ck_assert_int_eq(unlink(fx_path("keep")), 0);
+    ck_assert_int_eq(brrt_reader_reopen(r), BRRT_E_NOENT);
+    ck_assert_ptr_nonnull(strstr(brrt_reader_why(r), "No such file"));
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    brrt_snapshot_free(s);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, 0);
+}
+END_TEST
+
+START_TEST(open_errors_are_specific)
+{
+    brrt_reader *r;
+    char why[256];
+    ck_assert_int_eq(brrt_reader_open("nosuch", &r, why, sizeof why), BRRT_E_NOENT);
+    ck_assert_ptr_null(r);
+    ck_assert_int_eq(brrt_reader_open("bad name!", &r, why, sizeof why), BRRT_E_INVAL);
+    ck_assert_ptr_nonnull(strstr(why, "not a valid segment name"));
+    ck_assert_int_eq(brrt_reader_open(NULL, &r, why, sizeof why), BRRT_E_INVAL);
+    ck_assert_int_eq(mkdir(fx_path("adir"), 0750), 0);
+    ck_assert_int_eq(brrt_reader_open("adir", &r, why, sizeof why), BRRT_E_INSECURE);
+    ck_assert_ptr_nonnull(strstr(why, "not a regular file"));
+}
+END_TEST
+
+START_TEST(new_metrics_appear_in_later_snapshots)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("grow", &o, &seg), 0);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("grow", &r, NULL, 0), 0);
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    ck_assert_uint_eq(s->n_families, 0);
+    brrt_snapshot_free(s);
+    brrt_family *f;
+    struct brrt_metric_def d = {.name = "late_total", .type = BRRT_COUNTER,
+                                .label_names = (const char *const[]){"k"}, .nlabels = 1};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    brrt_counter a, b;
+    brrt_counter_get(f, BRRT_LABELS("a"), &a);
+    brrt_counter_get(f, BRRT_LABELS("b"), &b);
+    brrt_counter_add(b, 2);
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    ck_assert_uint_eq(s->n_families, 1);
+    ck_assert_uint_eq(s->n_series, 2);
+    ck_assert_str_eq(s->series[1].label_values[0], "b");
+    ck_assert_uint_eq(s->series[1].u64, 2);
+    ck_assert_uint_eq(s->info.families, 1);
+    ck_assert_uint_eq(s->info.series, 2);
+    brrt_snapshot_free(s);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("reader");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, killed_writer_is_dead_and_values_survive);
+    tcase_add_test(tc, hung_writer_goes_stale);
+    tcase_add_test(tc, clean_close_is_exited);
+    tcase_add_test(tc, restarted_writer_is_followed);
+    tcase_add_test(tc, reopen_failure_keeps_old_attachment);
+    tcase_add_test(tc, open_errors_are_specific);
+    tcase_add_test(tc, new_metrics_appear_in_later_snapshots);
+    suite_add_tcase(s, tc);
+    return fx_run(s);
+}
