@@ -217,7 +217,9 @@ int brrt_reader_info(brrt_reader *r, struct brrt_reader_info *out)
         out->state = BRRT_WRITER_EXITED;
     } else if (flock(r->fd, LOCK_SH | LOCK_NB) == 0) {
         flock(r->fd, LOCK_UN); /* we got the lock: nobody holds the writer's */
-        out->state = BRRT_WRITER_DEAD;
+        /* A writer that closed between our two looks set CLOSED before unlocking. */
+        state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
+        out->state = state == BRRT_SHM_CLOSED ? BRRT_WRITER_EXITED : BRRT_WRITER_DEAD;
     } else {
         double limit = out->heartbeat_interval_s * 3;
         bool stale = out->heartbeat_interval_s > 0 && out->heartbeat_age_s > (limit > 2 ? limit : 2);

@@ -112,7 +112,9 @@ int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out)
     si->pub.taken_mono_ns = now_ns(CLOCK_MONOTONIC);
     si->dir = d;
     d->refs++;
-    memcpy(si->fams, d->fams, d->n_fams * sizeof *si->fams);
+    if (d->n_fams) /* d->fams is NULL until the first family: memcpy from NULL is UB */
+        if (d->n_fams)
+        memcpy(si->fams, d->fams, d->n_fams * sizeof *si->fams);
 
     /* Group series by family (a counting sort keeps directory order within a family). */
     for (uint32_t i = 0; i < d->n_fams; i++)

@@ -47,6 +47,8 @@ int brrt_shm_validate_header(const void *map, uint64_t file_size, struct brrt_sh
     if (file_size < BRRT_SHM_HEADER_SIZE)
         FAIL(BRRT_E_TRUNCATED, "file is %llu bytes, smaller than the %u-byte header",
              (unsigned long long)file_size, BRRT_SHM_HEADER_SIZE);
+    /* state first (acquire): a READY state orders the initialised header before our copy */
+    uint32_t state = __atomic_load_n(&((const struct brrt_shm_header *)map)->state, __ATOMIC_ACQUIRE);
     struct brrt_shm_header h;
     memcpy(&h, map, sizeof h); /* one private copy; the live header may change under us */
     if (memcmp(h.magic, BRRT_SHM_MAGIC, BRRT_SHM_MAGIC_LEN) != 0)
@@ -66,7 +68,6 @@ int brrt_shm_validate_header(const void *map, uint64_t file_size, struct brrt_sh
     if (h.segment_size != file_size || h.segment_size > BRRT_SHM_MAX_SEGMENT_BYTES)
         FAIL(BRRT_E_CORRUPT, "segment_size %llu does not match file size %llu",
              (unsigned long long)h.segment_size, (unsigned long long)file_size);
-    uint32_t state = __atomic_load_n(&((const struct brrt_shm_header *)map)->state, __ATOMIC_ACQUIRE);
     if (state == BRRT_SHM_INITIALIZING)
         FAIL(BRRT_E_NOT_READY, "writer has not finished initialising the segment");
     if (state > BRRT_SHM_CLOSED)

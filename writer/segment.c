@@ -217,6 +217,11 @@ int brrt_seg_create(const char *name, const struct brrt_seg_opts *opts, brrt_seg
         rc = brrt_shm_prepare_dir(dir, why, sizeof why);
     if (rc == 0 && (size_t)snprintf(seg->path, sizeof seg->path, "%s/%s", dir, name) >= sizeof seg->path)
         rc = BRRT_E_INVAL;
+    /* Check-then-replace must be one step: two creators of one name would otherwise both
+     * win. An flock on the directory serialises creations in it (not updates). */
+    int dirfd = rc == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (rc == 0 && (dirfd < 0 || flock(dirfd, LOCK_EX) != 0))
+        rc = BRRT_E_SYSTEM;
     if (rc == 0)
         rc = previous_generation(seg->path, &prev_gen);
     tmp[0] = '\0';
@@ -224,6 +229,8 @@ int brrt_seg_create(const char *name, const struct brrt_seg_opts *opts, brrt_seg
         rc = build_file(seg, dir, name, opts->mode, prev_gen + 1, tmp, sizeof tmp);
     if (rc == 0 && rename(tmp, seg->path) != 0)
         rc = BRRT_E_SYSTEM;
+    if (dirfd >= 0)
+        close(dirfd); /* releases the creation lock */
     if (rc != 0) {
         int e = errno;
         if (tmp[0])

@@ -356,6 +356,69 @@ START_TEST(heartbeat_thread_moves_and_runs_ticks)
 }
 END_TEST
 
+/* Many processes race to create one name: exactly one wins, the others get BRRT_E_BUSY. */
+START_TEST(concurrent_creators_one_winner)
+{
+    enum { N = 8 };
+    pid_t pids[N];
+    int go[2];
+    ck_assert_int_eq(pipe(go), 0);
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            char c;
+            close(go[1]);
+            if (read(go[0], &c, 1) != 0) /* released together when the parent closes it */
+                _exit(13);
+            struct brrt_seg_opts o = fx_opts();
+            brrt_seg *seg;
+            int rc = brrt_seg_create("race", &o, &seg);
+            if (rc == 0) {
+                usleep(300 * 1000); /* stay alive while the others try */
+                _exit(10);
+            }
+            _exit(rc == BRRT_E_BUSY ? 11 : 12);
+        }
+    }
+    close(go[0]);
+    usleep(50 * 1000);
+    close(go[1]);
+    int won = 0, busy = 0;
+    for (int i = 0; i < N; i++) {
+        int st;
+        waitpid(pids[i], &st, 0);
+        ck_assert(WIFEXITED(st));
+        won += WEXITSTATUS(st) == 10;
+        busy += WEXITSTATUS(st) == 11;
+    }
+    ck_assert_int_eq(won, 1);
+    ck_assert_int_eq(busy, N - 1);
+}
+END_TEST
+
+START_TEST(nan_observation_is_dropped)
+{
+    brrt_seg *seg = make("nan");
+    const double le[] = {1};
+    struct brrt_metric_def d = {.name = "h", .type = BRRT_HISTOGRAM, .scale = 1e-9, .le = le, .n_le = 1};
+    brrt_family *f;
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    brrt_histogram h;
+    ck_assert_int_eq(brrt_histogram_get(f, NULL, &h), 0);
+    brrt_histogram_observe(h, 0.0 / 0.0);
+    brrt_histogram_observe(h, 1.0 / 0.0);
+    brrt_histogram_observe(h, -1.0 / 0.0);
+    struct brrt_snapshot *s = snap_of("nan");
+    const struct brrt_snap_series *x = fx_series(s, "h", NULL);
+    ck_assert_uint_eq(x->count, 2);
+    ck_assert_uint_eq(x->le_counts[0], 1); /* -inf counts as 0 */
+    ck_assert_uint_eq(x->le_counts[1], 1); /* +inf overflows */
+    ck_assert_uint_eq(x->sum_raw, UINT64_MAX);
+    brrt_snapshot_free(s);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("writer");
@@ -371,6 +434,8 @@ int main(void)
     tcase_add_test(tc, thread_exit_neither_loses_nor_doubles);
     tcase_add_test(tc, forked_child_cannot_write_parent_segment);
     tcase_add_test(tc, heartbeat_thread_moves_and_runs_ticks);
+    tcase_add_test(tc, concurrent_creators_one_winner);
+    tcase_add_test(tc, nan_observation_is_dropped);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

@@ -32,7 +32,7 @@ typedef struct brrt_reader brrt_reader;
 
 enum brrt_writer_state {
     BRRT_WRITER_RUNNING = 0, /* holds its lock, heartbeat fresh */
-    BRRT_WRITER_STALE = 1,   /* holds its lock, heartbeat older than 3 intervals (hung) */
+    BRRT_WRITER_STALE = 1,   /* holds its lock, heartbeat older than max(3 intervals, 2 s) */
     BRRT_WRITER_EXITED = 2,  /* closed the segment cleanly; values are final */
     BRRT_WRITER_DEAD = 3,    /* lock released without closing: crashed or killed */
 };

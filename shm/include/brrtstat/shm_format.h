@@ -7,10 +7,11 @@
  * Contract (numbered so that code and docs can cite it):
  *  1. Offsets only, never pointers. Every offset is relative to the start of the file, except
  *     string/array references (relative to the arena) and value offsets (relative to a shard).
- *  2. Everything a reader may see is published before it is referenced: the writer fills a
- *     directory entry, its strings and its value area first, then release-stores the new
- *     counts (arena_used, shard_bytes_used, then dir_count). Readers acquire-load dir_count
- *     first and may then use every entry below it. Published entries and strings never change.
+ *  2. Everything a reader may see is published before it is referenced: the writer writes a
+ *     new entry's strings, then the entry, and reserves its value area (zero: the file is
+ *     zero-filled and never reused), then release-stores the new counts (arena_used,
+ *     shard_bytes_used, then dir_count). Readers acquire-load dir_count first and may then use
+ *     every entry below it. Published entries and strings never change.
  *  3. Values are 8-byte aligned 64-bit words, read and written with single-copy-atomic relaxed
  *     loads/stores. A sharded value is written only by the thread that owns the shard (plain
  *     load+add+store, no lock prefix), except shard 0, the shared shard, which is updated
@@ -93,8 +94,8 @@ struct brrt_shm_header {
     uint32_t flags;          /* reserved, 0 */
     uint64_t reserved1[2];
 
-    /* Line 2: publication. Writer: release stores, under its registration lock.
-     * Readers: acquire loads, dir_count first (contract 2). */
+    /* Line 2: publication. Writer: release stores (counts under its registration lock; state
+     * at creation and at close). Readers: acquire loads, dir_count first (contract 2). */
     uint32_t state;            /* enum brrt_shm_state */
     uint32_t dir_count;        /* entries [0, dir_count) are published */
     uint64_t arena_used;       /* arena bytes [0, arena_used) are published */
@@ -103,12 +104,13 @@ struct brrt_shm_header {
     uint32_t reserved2;
     uint64_t reserved3[4];
 
-    /* Line 3: liveness and writer-side problems. Writer: relaxed stores (heartbeat thread)
-     * or relaxed atomic adds (any writer thread). Readers: relaxed loads. */
+    /* Line 3: liveness and writer-side problems. Writer: heartbeat_interval_ns before
+     * publication; heartbeat_mono_ns by relaxed stores (heartbeat thread, brrt_seg_heartbeat,
+     * close); the counters by relaxed atomic adds from any thread. Readers: relaxed loads. */
     uint64_t heartbeat_mono_ns;     /* CLOCK_MONOTONIC of the writer's last heartbeat */
     uint64_t heartbeat_interval_ns; /* how often the heartbeat is meant to move; 0 = never */
     uint64_t full_errors;           /* registrations refused because the segment was full */
-    uint64_t cardinality_overflows; /* label sets folded into the __other series */
+    uint64_t cardinality_overflows; /* series lookups folded into __other (over the cap) */
     uint64_t shared_shard_updates;  /* updates that fell back to the shared shard */
     uint64_t reserved4[3];
 };

@@ -205,13 +205,14 @@ static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
     }
 }
 
-/* Observes `v` in the family's unit (seconds for a duration histogram). */
+/* Observes `v` in the family's unit (seconds for a duration histogram). Negative values count
+ * as 0, values beyond the range in the overflow bucket; NaN is not an observation: dropped. */
 static inline void brrt_histogram_observe(brrt_histogram h, double v)
 {
-    if (!h.fast)
+    if (!h.fast || v != v)
         return;
     double r = v * h.fast->inv_scale + 0.5;
-    uint64_t raw = r <= 0.0 ? 0 : (r >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)r);
+    uint64_t raw = !(r > 0.0) ? 0 : (r >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)r);
     brrt_histogram_observe_raw(h, raw);
 }
 
