@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: gcc and clang -Werror builds, every test, the suite again
+# under ASan+UBSan, the concurrency tests under TSan, a bounded fuzz run and a benchmark smoke.
+# Usage: scripts/test.sh [--quick]   (--quick: gcc build and tests only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+jobs=$(nproc)
+quick=0
+[[ ${1:-} == --quick ]] && quick=1
+
+step() { printf '\n==== %s\n' "$*"; }
+build() { # dir, extra cmake args...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs" >/dev/null
+}
+
+step "gcc build + all tests"
+build build
+(cd build && ctest --output-on-failure -j "$jobs")
+
+[[ $quick -eq 1 ]] && exit 0
+
+step "clang -Werror build"
+build build-clang -DCMAKE_C_COMPILER=clang
+
+step "ASan + UBSan: all tests"
+build build-asan -DBRRT_SANITIZE=address,undefined
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs")
+
+step "TSan (clang): concurrency and writer tests"
+build build-tsan -DCMAKE_C_COMPILER=clang -DBRRT_SANITIZE=thread
+(cd build-tsan && ctest --output-on-failure -L concurrency && ctest --output-on-failure -R test_writer)
+
+step "fuzz: segment reader, bounded"
+scripts/fuzz.sh "${BRRT_FUZZ_SECONDS:-60}"
+
+step "benchmark smoke (numbers are not checked here; see docs/performance.md)"
+build/bin/brrt-bench --quick
+
+step "install + find_package/pkg-config consumer"
+scripts/check-install.sh
+
+echo
+echo "all test steps passed"
