@@ -113,7 +113,6 @@ int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out)
     si->dir = d;
     d->refs++;
     if (d->n_fams) /* d->fams is NULL until the first family: memcpy from NULL is UB */
-        if (d->n_fams)
         memcpy(si->fams, d->fams, d->n_fams * sizeof *si->fams);
 
     /* Group series by family (a counting sort keeps directory order within a family). */
@@ -164,6 +163,18 @@ const struct brrt_snap_family *brrt_snapshot_family(const struct brrt_snapshot *
         if (strcmp(s->families[i].name, name) == 0)
             return &s->families[i];
     return NULL;
+}
+
+const struct brrt_snap_series *brrt_snapshot_match(const struct brrt_snapshot *prev,
+                                                   const struct brrt_snapshot *cur,
+                                                   uint32_t family, uint32_t k)
+{
+    if (!prev || !cur || prev->info.generation != cur->info.generation ||
+        prev->info.start_realtime_ns != cur->info.start_realtime_ns || family >= prev->n_families ||
+        family >= cur->n_families || k >= prev->families[family].n_series ||
+        strcmp(prev->families[family].name, cur->families[family].name) != 0)
+        return NULL;
+    return &prev->series[prev->families[family].first_series + k];
 }
 
 double brrt_hist_relative_error(const struct brrt_snap_family *f)

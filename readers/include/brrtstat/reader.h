@@ -126,6 +126,13 @@ BRRT_READER_API void brrt_snapshot_free(struct brrt_snapshot *s);
 BRRT_READER_API const struct brrt_snap_family *brrt_snapshot_family(const struct brrt_snapshot *s,
                                                                     const char *name);
 
+/* The series of `prev` that is series `k` of family `family` in `cur` (the directory is
+ * append-only, so family indices and positions within a family are stable), or NULL when
+ * `prev` is from another generation or did not have it yet. For rates and windows. */
+BRRT_READER_API const struct brrt_snap_series *brrt_snapshot_match(const struct brrt_snapshot *prev,
+                                                                   const struct brrt_snapshot *cur,
+                                                                   uint32_t family, uint32_t k);
+
 /* ---- histogram maths ----------------------------------------------------------------- */
 
 /* Quantile q in [0,1] of fine bucket counts (a snapshot's, or the difference of two), in the

@@ -1,0 +1,63 @@
+/* Renderers shared by every front end: one Prometheus/OpenMetrics text renderer for
+ * `brrt-stat snapshot --format prometheus` and for the exporter, and the number formatting
+ * both rely on. */
+#ifndef BRRTSTAT_RENDER_H
+#define BRRTSTAT_RENDER_H
+
+#include "brrtstat/reader.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A growable text buffer. On allocation failure `failed` is set and appends are dropped. */
+struct brrt_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    bool failed;
+};
+
+BRRT_READER_API void brrt_buf_reset(struct brrt_buf *b);
+BRRT_READER_API void brrt_buf_free(struct brrt_buf *b);
+BRRT_READER_API void brrt_buf_add(struct brrt_buf *b, const char *s, size_t n);
+BRRT_READER_API void brrt_buf_puts(struct brrt_buf *b, const char *s);
+BRRT_READER_API void brrt_buf_printf(struct brrt_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Shortest decimal that reads back as the same double; "NaN", "+Inf", "-Inf". */
+BRRT_READER_API void brrt_fmt_double(char *out, size_t outlen, double v);
+
+/* Which metric families to render: NULL or returns true to include. */
+typedef bool (*brrt_family_filter)(const struct brrt_snap_family *f, void *arg);
+
+enum brrt_prom_flavor {
+    BRRT_PROM_TEXT_004 = 0, /* text/plain; version=0.0.4 */
+    BRRT_PROM_OPENMETRICS = 1, /* application/openmetrics-text; version=1.0.0 (no # EOF) */
+};
+
+struct brrt_prom_opts {
+    enum brrt_prom_flavor flavor;
+    const char *extra_label_name;  /* e.g. "segment" when one exporter serves several */
+    const char *extra_label_value;
+    brrt_family_filter filter;
+    void *filter_arg;
+};
+
+#define BRRT_PROM_CONTENT_TYPE_004 "text/plain; version=0.0.4; charset=utf-8"
+#define BRRT_PROM_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+/* Appends every (filtered) family of `s`: HELP, TYPE (and UNIT for OpenMetrics), then its
+ * series; histograms as cumulative _bucket{le}, _sum, _count. Label values and help text are
+ * escaped. The caller appends "# EOF\n" for OpenMetrics once all segments are rendered. */
+BRRT_READER_API void brrt_render_prometheus(struct brrt_buf *b, const struct brrt_snapshot *s,
+                                            const struct brrt_prom_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,135 @@
+/* Prometheus text exposition 0.0.4 and OpenMetrics 1.0 from a snapshot. */
+#include "brrtstat/render.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static void escaped(struct brrt_buf *b, const char *s, bool quote)
+{
+    const char *run = s;
+    for (; *s; s++) {
+        const char *rep = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : (quote && *s == '"') ? "\\\"" : NULL;
+        if (!rep)
+            continue;
+        brrt_buf_add(b, run, (size_t)(s - run));
+        brrt_buf_puts(b, rep);
+        run = s + 1;
+    }
+    brrt_buf_add(b, run, (size_t)(s - run));
+}
+
+static void label(struct brrt_buf *b, bool *first, const char *name, const char *value)
+{
+    brrt_buf_puts(b, *first ? "{" : ",");
+    *first = false;
+    brrt_buf_puts(b, name);
+    brrt_buf_puts(b, "=\"");
+    escaped(b, value, true);
+    brrt_buf_puts(b, "\"");
+}
+
+/* name{labels[,le="x"]} value */
+static void sample(struct brrt_buf *b, const char *name, const char *suffix,
+                   const struct brrt_snap_family *f, const struct brrt_snap_series *s,
+                   const struct brrt_prom_opts *o, const char *le, const char *value)
+{
+    bool first = true;
+    brrt_buf_puts(b, name);
+    brrt_buf_puts(b, suffix);
+    if (o->extra_label_name && o->extra_label_value)
+        label(b, &first, o->extra_label_name, o->extra_label_value);
+    for (uint32_t i = 0; i < f->nlabels; i++)
+        label(b, &first, f->label_names[i], s->label_values[i]);
+    if (le)
+        label(b, &first, "le", le);
+    brrt_buf_puts(b, first ? " " : "} ");
+    brrt_buf_puts(b, value);
+    brrt_buf_puts(b, "\n");
+}
+
+static void scalar_value(char *out, size_t n, const struct brrt_snap_family *f,
+                         const struct brrt_snap_series *s)
+{
+    if (f->storage == BRRT_SHM_SHARDED_U64 && f->scale == 1.0)
+        snprintf(out, n, "%" PRIu64, s->u64); /* exact, also above 2^53 */
+    else if (f->storage == BRRT_SHM_SHARDED_I64 && f->scale == 1.0)
+        snprintf(out, n, "%" PRId64, s->i64);
+    else
+        brrt_fmt_double(out, n, s->value);
+}
+
+static const char *type_name(const struct brrt_snap_family *f)
+{
+    return f->type == BRRT_SHM_COUNTER ? "counter" : f->type == BRRT_SHM_HISTOGRAM ? "histogram" : "gauge";
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void family(struct brrt_buf *b, const struct brrt_snapshot *snap,
+                   const struct brrt_snap_family *f, const struct brrt_prom_opts *o)
+{
+    bool om = o->flavor == BRRT_PROM_OPENMETRICS;
+    /* OpenMetrics names a counter family without its _total; its samples carry it. */
+    char fam[256];
+    snprintf(fam, sizeof fam, "%s", f->name);
+    const char *total_suffix = "";
+    if (om && f->type == BRRT_SHM_COUNTER) {
+        if (ends_with(fam, "_total"))
+            fam[strlen(fam) - 6] = '\0';
+        total_suffix = "_total";
+    }
+    brrt_buf_printf(b, "# HELP %s ", fam);
+    escaped(b, f->help, om);
+    brrt_buf_printf(b, "\n# TYPE %s %s\n", fam, type_name(f));
+    if (om && f->unit[0]) {
+        char unit_suffix[80];
+        snprintf(unit_suffix, sizeof unit_suffix, "_%s", f->unit);
+        if (ends_with(fam, unit_suffix))
+            brrt_buf_printf(b, "# UNIT %s %s\n", fam, f->unit);
+    }
+    char created[40] = "";
+    if (om && f->type != BRRT_SHM_GAUGE)
+        brrt_fmt_double(created, sizeof created, (double)snap->info.start_realtime_ns / 1e9);
+    char v[64], le[64];
+    for (uint32_t i = 0; i < f->n_series; i++) {
+        const struct brrt_snap_series *s = &snap->series[f->first_series + i];
+        if (f->type != BRRT_SHM_HISTOGRAM) {
+            scalar_value(v, sizeof v, f, s);
+            sample(b, fam, total_suffix, f, s, o, NULL, v);
+        } else {
+            uint64_t cum = 0;
+            for (uint32_t k = 0; k <= f->n_le; k++) {
+                cum += s->le_counts[k];
+                if (k < f->n_le)
+                    brrt_fmt_double(le, sizeof le, f->le[k]);
+                else
+                    snprintf(le, sizeof le, "+Inf");
+                snprintf(v, sizeof v, "%" PRIu64, cum);
+                sample(b, fam, "_bucket", f, s, o, le, v);
+            }
+            brrt_fmt_double(v, sizeof v, s->sum);
+            sample(b, fam, "_sum", f, s, o, NULL, v);
+            snprintf(v, sizeof v, "%" PRIu64, s->count);
+            sample(b, fam, "_count", f, s, o, NULL, v);
+        }
+        if (created[0])
+            sample(b, fam, "_created", f, s, o, NULL, created);
+    }
+}
+
+void brrt_render_prometheus(struct brrt_buf *b, const struct brrt_snapshot *s,
+                            const struct brrt_prom_opts *opts)
+{
+    struct brrt_prom_opts none = {0};
+    const struct brrt_prom_opts *o = opts ? opts : &none;
+    for (uint32_t i = 0; i < s->n_families; i++) {
+        const struct brrt_snap_family *f = &s->families[i];
+        if (!o->filter || o->filter(f, o->filter_arg))
+            family(b, s, f, o);
+    }
+}
