@@ -83,6 +83,9 @@ brrt_seg *brrt__live_find(uint32_t tag); /* call with brrt__live_lock held */
 void brrt__shard_release(brrt_seg *seg, uint32_t shard); /* takes seg->lock */
 void brrt__shards_init_once(void);
 
+/* cgroup.c: container limits (< 0 when unlimited) from a /proc/<pid>/cgroup file */
+void brrt__cgroup_limits(const char *proc_cgroup, const char *root, double *mem, double *cpu);
+
 /* registry.c */
 int brrt__registry_init(brrt_seg *seg);
 void brrt__registry_destroy(brrt_seg *seg);

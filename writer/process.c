@@ -1,0 +1,225 @@
+/* The process collector; see brrtstat/process.h. Sources: getrusage (CPU, peak RSS),
+ * /proc/self/statm (RSS, VSS), mallinfo2 (heap), /proc/self/fd (open fds), RLIMIT_NOFILE,
+ * /proc/self/stat + /proc/stat btime (start time), /sys/fs/cgroup (limits). */
+#include "brrtstat/process.h"
+
+#include "brrtstat/catalog.h"
+#include "writer_internal.h"
+
+#include <dirent.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { G_CPU, G_CPU_USER, G_CPU_SYSTEM, G_RSS, G_VSS, G_HEAP, G_PEAK_RSS, G_OPEN_FDS, G_MAX_FDS,
+       G_START, G_COUNT };
+
+static const int gauge_metric[G_COUNT] = {
+    [G_CPU] = BRRT_M_CPU_SECONDS,       [G_CPU_USER] = BRRT_M_CPU_USER_SECONDS,
+    [G_CPU_SYSTEM] = BRRT_M_CPU_SYSTEM_SECONDS, [G_RSS] = BRRT_M_MEMORY_RSS,
+    [G_VSS] = BRRT_M_MEMORY_VSS,        [G_HEAP] = BRRT_M_MEMORY_HEAP,
+    [G_PEAK_RSS] = BRRT_M_MEMORY_PEAK_RSS, [G_OPEN_FDS] = BRRT_M_OPEN_FDS,
+    [G_MAX_FDS] = BRRT_M_MAX_FDS,       [G_START] = BRRT_M_START_TIME,
+};
+
+struct brrt_process_collector {
+    brrt_seg *seg;
+    brrt_gauge g[G_COUNT];
+    brrt_family *mem_limit;
+    brrt_family *cpu_limit;
+    uint32_t interval_ms;
+    pthread_t thread;
+    bool running;
+    bool stop;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+};
+
+int brrt_catalog_register(brrt_seg *seg, const char *name, const double *le, uint32_t n_le,
+                          brrt_family **out)
+{
+    const struct brrt_catalog_entry *e = brrt_catalog_find(name);
+    if (!e)
+        return BRRT_E_INVAL;
+    char labels[128];
+    snprintf(labels, sizeof labels, "%s", e->labels);
+    const char *names[16];
+    uint32_t n = 0;
+    for (char *save = NULL, *t = strtok_r(labels, ",", &save); t && n < 16;
+         t = strtok_r(NULL, ",", &save))
+        names[n++] = t;
+    struct brrt_metric_def d = {.name = e->name, .help = e->help, .unit = e->unit,
+                                .type = (enum brrt_type)e->type, .label_names = names, .nlabels = n,
+                                .le = le, .n_le = n_le,
+                                .scale = e->type == BRRT_HISTOGRAM ? 1e-9 : 0};
+    return brrt_family_register(seg, &d, out);
+}
+
+static double start_time_seconds(void)
+{
+    FILE *f = fopen("/proc/self/stat", "r");
+    char buf[1024];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* comm may contain spaces */
+    unsigned long long start = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                     &start) != 1)
+        return 0;
+    unsigned long long btime = 0;
+    f = fopen("/proc/stat", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "btime %llu", &btime) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return (double)btime + (double)start / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own fd */
+}
+
+void brrt_process_collect(brrt_process_collector *c)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        double user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+        double sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        brrt_gauge_set(c->g[G_CPU_USER], user);
+        brrt_gauge_set(c->g[G_CPU_SYSTEM], sys);
+        brrt_gauge_set(c->g[G_CPU], user + sys);
+        brrt_gauge_set(c->g[G_PEAK_RSS], (double)ru.ru_maxrss * 1024.0);
+    }
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size, resident;
+    if (f && fscanf(f, "%llu %llu", &size, &resident) == 2) {
+        double ps = (double)sysconf(_SC_PAGESIZE);
+        brrt_gauge_set(c->g[G_VSS], (double)size * ps);
+        brrt_gauge_set(c->g[G_RSS], (double)resident * ps);
+    }
+    if (f)
+        fclose(f);
+    struct mallinfo2 mi = mallinfo2();
+    brrt_gauge_set(c->g[G_HEAP], (double)(mi.uordblks + mi.hblkhd));
+    brrt_gauge_set(c->g[G_OPEN_FDS], open_fds());
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        brrt_gauge_set(c->g[G_MAX_FDS], rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur);
+}
+
+static void *collector_main(void *arg)
+{
+    brrt_process_collector *c = arg;
+    pthread_mutex_lock(&c->lock);
+    while (!c->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)c->interval_ms * 1000000ull;
+        until.tv_sec += (time_t)(ns / 1000000000ull);
+        until.tv_nsec = (long)(ns % 1000000000ull);
+        while (!c->stop && pthread_cond_timedwait(&c->cond, &c->lock, &until) == 0)
+            ;
+        if (c->stop)
+            break;
+        pthread_mutex_unlock(&c->lock);
+        brrt_process_collect(c);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+static int limits(brrt_process_collector *c)
+{
+    /* Limits are fixed for a container's life: published once, and only when they exist. */
+    const char *root = getenv("BRRT_CGROUP_ROOT"); /* tests point this at a fake tree */
+    const char *self = getenv("BRRT_PROC_CGROUP");
+    double mem, cpu;
+    brrt__cgroup_limits(self ? self : "/proc/self/cgroup", root ? root : "/sys/fs/cgroup", &mem, &cpu);
+    brrt_gauge g;
+    int rc = 0;
+    if (mem > 0 && (rc = brrt_catalog_register(c->seg, brrt_catalog[BRRT_M_MEMORY_LIMIT].name, NULL, 0, &c->mem_limit)) == 0 &&
+        (rc = brrt_gauge_get(c->mem_limit, NULL, &g)) == 0)
+        brrt_gauge_set(g, mem);
+    if (rc == 0 && cpu > 0 && (rc = brrt_catalog_register(c->seg, brrt_catalog[BRRT_M_CPU_LIMIT].name, NULL, 0, &c->cpu_limit)) == 0 &&
+        (rc = brrt_gauge_get(c->cpu_limit, NULL, &g)) == 0)
+        brrt_gauge_set(g, cpu);
+    return rc;
+}
+
+int brrt_process_collector_start(brrt_seg *seg, uint32_t interval_ms, brrt_process_collector **out)
+{
+    if (!seg || !out)
+        return BRRT_E_INVAL;
+    brrt_process_collector *c = calloc(1, sizeof *c);
+    if (!c)
+        return BRRT_E_NOMEM;
+    c->seg = seg;
+    c->interval_ms = interval_ms;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < G_COUNT; i++) {
+        brrt_family *f;
+        rc = brrt_catalog_register(seg, brrt_catalog[gauge_metric[i]].name, NULL, 0, &f);
+        if (rc == 0)
+            rc = brrt_gauge_get(f, NULL, &c->g[i]);
+    }
+    if (rc == 0)
+        rc = limits(c);
+    if (rc == 0) {
+        brrt_gauge_set(c->g[G_START], start_time_seconds());
+        brrt_process_collect(c);
+    }
+    if (rc == 0 && interval_ms > 0) {
+        if (pthread_create(&c->thread, NULL, collector_main, c) != 0)
+            rc = BRRT_E_SYSTEM;
+        else
+            c->running = true;
+    }
+    if (rc) {
+        brrt_process_collector_stop(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void brrt_process_collector_stop(brrt_process_collector *c)
+{
+    if (!c)
+        return;
+    if (c->running) {
+        pthread_mutex_lock(&c->lock);
+        c->stop = true;
+        pthread_cond_signal(&c->cond);
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(c->thread, NULL);
+    }
+    pthread_cond_destroy(&c->cond);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
