@@ -1,0 +1,224 @@
+/* Fuzz target: the reader library against arbitrary segment files.
+ *
+ * Each input is written to a file (mode 0640) in a private directory, then attached, described,
+ * snapshotted twice (the second one exercises the incremental directory path), reopened, and
+ * every family and series of the snapshot is walked, with quantiles for histograms. Besides
+ * "never crash" (ASan/UBSan), the harness checks a few properties and traps when one fails:
+ *  - a failed open returns one of the documented codes, with a non-empty `why`, and *out NULL;
+ *  - a snapshot's families and series are consistent (indices in range, strings readable,
+ *    _count equal to the sum of the Prometheus buckets).
+ *
+ * Inputs whose header says INITIALIZING would make every attach wait ~50 ms for a writer that
+ * never comes (the documented NOT_READY retry); they are validated with
+ * brrt_shm_validate_header() directly instead, which covers the same checks without the wait.
+ *
+ * Built with -fsanitize=fuzzer as fuzz_segment (clang, BRRT_FUZZ=ON), and without libFuzzer
+ * into fuzz_replay, which calls LLVMFuzzerTestOneInput on files given on the command line. */
+#include "brrtstat/reader.h"
+#include "brrtstat/shm_layout.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char fuzz_dir[256];
+static char fuzz_file[320];
+
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "fuzz_segment: property failed: %s (%s:%d)\n", #cond, __FILE__, \
+                    __LINE__);                                                             \
+            __builtin_trap();                                                              \
+        }                                                                                  \
+    } while (0)
+
+static void cleanup(void)
+{
+    if (fuzz_file[0])
+        unlink(fuzz_file);
+    if (fuzz_dir[0])
+        rmdir(fuzz_dir);
+}
+
+/* A private directory: $BRRT_FUZZ_TMPDIR, else /dev/shm (tmpfs, fast), else $TMPDIR or /tmp. */
+static void setup(void)
+{
+    const char *bases[3] = {getenv("BRRT_FUZZ_TMPDIR"), "/dev/shm", getenv("TMPDIR")};
+    for (int i = 0; i <= 3 && !fuzz_dir[0]; i++) {
+        const char *base = i < 3 ? bases[i] : "/tmp";
+        if (!base || !*base)
+            continue;
+        snprintf(fuzz_dir, sizeof fuzz_dir, "%s/brrt-fuzz-XXXXXX", base);
+        if (!mkdtemp(fuzz_dir))
+            fuzz_dir[0] = '\0';
+    }
+    if (!fuzz_dir[0]) {
+        perror("fuzz_segment: mkdtemp");
+        abort();
+    }
+    chmod(fuzz_dir, 0700);
+    snprintf(fuzz_file, sizeof fuzz_file, "%s/seg", fuzz_dir);
+    atexit(cleanup);
+}
+
+static int write_file(const uint8_t *data, size_t size)
+{
+    int fd = open(fuzz_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+    if (fd < 0 || fchmod(fd, 0640) != 0) {
+        perror("fuzz_segment: open");
+        abort();
+    }
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(fd, data + done, size - done);
+        if (n <= 0) {
+            perror("fuzz_segment: write");
+            abort();
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    return 0;
+}
+
+static int is_open_error(int rc)
+{
+    return rc == BRRT_E_CORRUPT || rc == BRRT_E_TRUNCATED || rc == BRRT_E_VERSION ||
+           rc == BRRT_E_ENDIAN || rc == BRRT_E_NOT_READY || rc == BRRT_E_NOMEM;
+}
+
+/* Reads every byte a caller may read; volatile sink so nothing is optimised away. */
+static volatile size_t sink;
+
+static void touch_string(const char *s)
+{
+    CHECK(s != NULL);
+    sink += strlen(s);
+}
+
+static void walk(const struct brrt_snapshot *s)
+{
+    touch_string(s->info.path);
+    CHECK(s->n_families == 0 || s->families != NULL);
+    CHECK(s->n_series == 0 || s->series != NULL);
+    uint64_t covered = 0;
+    for (uint32_t i = 0; i < s->n_families; i++) {
+        const struct brrt_snap_family *f = &s->families[i];
+        touch_string(f->name);
+        touch_string(f->help);
+        touch_string(f->unit);
+        for (uint32_t k = 0; k < f->nlabels; k++)
+            touch_string(f->label_names[k]);
+        CHECK(f->nlabels == 0 || f->label_names[f->nlabels] == NULL);
+        CHECK((uint64_t)f->first_series + f->n_series <= s->n_series);
+        covered += f->n_series;
+        CHECK(brrt_snapshot_family(s, f->name) == f);
+        bool hist = f->type == BRRT_SHM_HISTOGRAM;
+        for (uint32_t k = 0; hist && k < f->n_le; k++)
+            sink += isfinite(f->le[k]) ? 1 : 0;
+        double err = brrt_hist_relative_error(f);
+        sink += isnan(err) ? 0 : 1;
+        for (uint32_t j = 0; j < f->n_series; j++) {
+            const struct brrt_snap_series *x = &s->series[f->first_series + j];
+            CHECK(x->family == i);
+            for (uint32_t k = 0; k < f->nlabels; k++)
+                touch_string(x->label_values[k]);
+            sink += (size_t)x->u64 + (size_t)x->i64 + (x->overflow ? 1 : 0);
+            sink += isnan(x->value) ? 1 : 0;
+            if (!hist)
+                continue;
+            uint64_t count = 0;
+            for (uint32_t k = 0; k <= f->n_le; k++)
+                count += x->le_counts[k];
+            CHECK(count == x->count);
+            uint64_t fine = 0;
+            for (uint32_t k = 0; k < f->n_fine; k++)
+                fine += x->fine[k];
+            sink += (size_t)fine;
+            static const double qs[] = {0.0, 0.5, 0.9, 0.99, 1.0};
+            for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+                double q = brrt_hist_quantile(f, x->fine, qs[k]);
+                sink += isnan(q) ? 0 : 1;
+            }
+        }
+    }
+    CHECK(covered == s->n_series);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!fuzz_dir[0])
+        setup();
+
+    if (size >= sizeof(struct brrt_shm_header)) {
+        struct brrt_shm_header h; /* aligned private copy */
+        memcpy(&h, data, sizeof h);
+        if (h.state == BRRT_SHM_INITIALIZING) {
+            struct brrt_shm_layout l;
+            char why[256] = "";
+            int rc = brrt_shm_validate_header(&h, size, &l, why, sizeof why);
+            CHECK(rc == BRRT_E_NOT_READY || (is_open_error(rc) && why[0]));
+            return 0;
+        }
+    }
+
+    write_file(data, size);
+    char why[512];
+    memset(why, 0, sizeof why);
+    static char not_null;
+    brrt_reader *r = (brrt_reader *)&not_null; /* must come back NULL on failure */
+    int rc = brrt_reader_open(fuzz_file, &r, why, sizeof why);
+    if (rc != 0) {
+        if (!is_open_error(rc))
+            fprintf(stderr, "fuzz_segment: unexpected open error %s: %s\n", brrt_err_name(rc), why);
+        CHECK(is_open_error(rc));
+        CHECK(r == NULL);
+        CHECK(rc == BRRT_E_NOMEM || why[0] != '\0');
+        CHECK(memchr(why, '\0', sizeof why) != NULL);
+        return 0;
+    }
+
+    struct brrt_reader_info info;
+    CHECK(brrt_reader_info(r, &info) == 0);
+    touch_string(brrt_writer_state_name(info.state));
+    CHECK(info.segment_size == size);
+
+    /* The file does not change after a successful open, so neither may the verdict. */
+    struct brrt_snapshot *s = NULL;
+    rc = brrt_reader_snapshot(r, &s);
+    if (rc != 0 && rc != BRRT_E_NOMEM)
+        fprintf(stderr, "fuzz_segment: snapshot after a good open: %s: %s\n", brrt_err_name(rc),
+                brrt_reader_why(r));
+    CHECK(rc == 0 || rc == BRRT_E_NOMEM);
+    if (rc == 0) {
+        walk(s);
+        struct brrt_snapshot *s2 = NULL;
+        if (brrt_reader_snapshot(r, &s2) == 0) { /* nothing new: the cached directory */
+            CHECK(s2->n_series == s->n_series && s2->n_families == s->n_families);
+            walk(s2);
+            brrt_snapshot_free(s2);
+        }
+    }
+
+    /* Re-attach to the same file; the old snapshot must stay valid afterwards. */
+    rc = brrt_reader_reopen(r);
+    if (rc != 0 && rc != BRRT_E_NOMEM)
+        fprintf(stderr, "fuzz_segment: reopen after a good open: %s: %s\n", brrt_err_name(rc),
+                brrt_reader_why(r));
+    CHECK(rc == 0 || rc == BRRT_E_NOMEM);
+    if (s) {
+        walk(s);
+        brrt_snapshot_free(s);
+    }
+    brrt_reader_close(r);
+    return 0;
+}
