@@ -30,6 +30,8 @@
       "Configured coroutine stack size, in bytes")                                                  \
     X(STACK_USED_BYTES, "brrtrouter_coroutine_stack_used_bytes", BRRT_GAUGE, "bytes", "", STACKS,   \
       "Highest measured coroutine stack use, in bytes")                                             \
+    X(STACK_OVERFLOWS, "brrtrouter_coroutine_stack_overflows_total", BRRT_COUNTER, "", "", STACKS, \
+      "Handlers stopped by the stack guard page (answered 500)")                                    \
     X(REQUESTS_TOTAL, "brrtrouter_requests_total", BRRT_COUNTER, "", "path,status", REQUESTS,       \
       "Responses sent, by route template and status code")                                          \
     X(REQUEST_DURATION, "brrtrouter_request_duration_seconds", BRRT_HISTOGRAM, "seconds", "",       \
@@ -84,6 +86,8 @@ struct brrt_catalog_entry {
     const char *help;
 };
 
+#pragma GCC visibility push(default) /* exported by libbrrtstat, which carries the table */
+
 /* The table, indexed by enum brrt_metric_id. */
 extern const struct brrt_catalog_entry brrt_catalog[BRRT_M_COUNT];
 extern const char *const brrt_section_titles[BRRT_SECTION_COUNT];
@@ -92,5 +96,7 @@ extern const char *const brrt_section_titles[BRRT_SECTION_COUNT];
 const struct brrt_catalog_entry *brrt_catalog_find(const char *name);
 /* Its section, BRRT_SECTION_OTHER for unknown names. */
 enum brrt_section brrt_catalog_section(const char *name);
+
+#pragma GCC visibility pop
 
 #endif
