@@ -94,3 +94,17 @@ void brrt_fmt_double(char *out, size_t outlen, double v)
             return;
     }
 }
+
+void brrt_buf_escaped(struct brrt_buf *b, const char *s, bool quote)
+{
+    const char *run = s;
+    for (; *s; s++) {
+        const char *rep = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : (quote && *s == '"') ? "\\\"" : NULL;
+        if (!rep)
+            continue;
+        brrt_buf_add(b, run, (size_t)(s - run));
+        brrt_buf_puts(b, rep);
+        run = s + 1;
+    }
+    brrt_buf_add(b, run, (size_t)(s - run));
+}

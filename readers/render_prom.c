@@ -5,27 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static void escaped(struct brrt_buf *b, const char *s, bool quote)
-{
-    const char *run = s;
-    for (; *s; s++) {
-        const char *rep = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : (quote && *s == '"') ? "\\\"" : NULL;
-        if (!rep)
-            continue;
-        brrt_buf_add(b, run, (size_t)(s - run));
-        brrt_buf_puts(b, rep);
-        run = s + 1;
-    }
-    brrt_buf_add(b, run, (size_t)(s - run));
-}
-
 static void label(struct brrt_buf *b, bool *first, const char *name, const char *value)
 {
     brrt_buf_puts(b, *first ? "{" : ",");
     *first = false;
     brrt_buf_puts(b, name);
     brrt_buf_puts(b, "=\"");
-    escaped(b, value, true);
+    brrt_buf_escaped(b, value, true);
     brrt_buf_puts(b, "\"");
 }
 
@@ -84,7 +70,7 @@ static void family(struct brrt_buf *b, const struct brrt_snapshot *snap,
         total_suffix = "_total";
     }
     brrt_buf_printf(b, "# HELP %s ", fam);
-    escaped(b, f->help, om);
+    brrt_buf_escaped(b, f->help, om);
     brrt_buf_printf(b, "\n# TYPE %s %s\n", fam, type_name(f));
     if (om && f->unit[0]) {
         char unit_suffix[80];

@@ -16,10 +16,11 @@ static void header(struct brrt_buf *b, const struct view *v)
     char up[32], age[32];
     double uptime = (double)(v->cur->taken_realtime_ns - in->start_realtime_ns) / 1e9;
     human_duration(up, sizeof up, uptime);
+    bool alive = in->state == BRRT_WRITER_RUNNING || in->state == BRRT_WRITER_STALE;
     human_duration(age, sizeof age, in->heartbeat_age_s);
     brrt_buf_printf(b, "segment %s  pid %" PRIu64 "  %s  generation %" PRIu64 "  up %s  heartbeat %s ago\n",
                     v->segment, in->writer_pid, brrt_writer_state_name(in->state), in->generation,
-                    up, in->heartbeat_age_s >= 0 ? age : "?");
+                    alive ? up : "-", in->heartbeat_age_s >= 0 ? age : "?");
     if (v->prev)
         brrt_buf_printf(b, "window: last %.3g s (rates per second, percentiles of the window)\n", v->dt);
     else
@@ -30,8 +31,11 @@ static void labels(struct brrt_buf *b, const struct brrt_snap_family *f, const s
 {
     int start = (int)b->len;
     brrt_buf_puts(b, "    ");
-    for (uint32_t i = 0; i < f->nlabels; i++)
-        brrt_buf_printf(b, "%s%s=\"%s\"", i ? " " : "", f->label_names[i], s->label_values[i]);
+    for (uint32_t i = 0; i < f->nlabels; i++) {
+        brrt_buf_printf(b, "%s%s=\"", i ? " " : "", f->label_names[i]);
+        brrt_buf_escaped(b, s->label_values[i], true); /* one row per series, unambiguous */
+        brrt_buf_puts(b, "\"");
+    }
     int width = (int)b->len - start;
     brrt_buf_printf(b, "%*s", width < NAME_COL ? NAME_COL - width : 1, "");
 }

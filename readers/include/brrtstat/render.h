@@ -28,6 +28,10 @@ BRRT_READER_API void brrt_buf_puts(struct brrt_buf *b, const char *s);
 BRRT_READER_API void brrt_buf_printf(struct brrt_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Appends `s` with \\ and newline escaped (and " when `quote`): Prometheus label values and
+ * help text, and the text front ends' label values. */
+BRRT_READER_API void brrt_buf_escaped(struct brrt_buf *b, const char *s, bool quote);
+
 /* Shortest decimal that reads back as the same double; "NaN", "+Inf", "-Inf". */
 BRRT_READER_API void brrt_fmt_double(char *out, size_t outlen, double v);
 

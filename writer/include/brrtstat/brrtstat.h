@@ -82,7 +82,7 @@ struct brrt_metric_def {
     double scale;         /* unit value of one raw step (counter, histogram); 0 means 1 */
     const double *le;     /* histogram: ascending finite Prometheus bounds, in the unit */
     uint32_t n_le;        /* <= 64 */
-    uint32_t sub_bits;    /* histogram fine resolution: 0 means 5 (error <= 1.6 %) */
+    uint32_t sub_bits;    /* histogram fine resolution: 0 means 5 (quantile error <= 2^-5 = 3.1 %) */
     uint32_t max_bits;    /* histogram range: raw values below 2^max_bits; 0 means 36 */
     uint32_t max_series;  /* label sets before folding into __other; 0 means 1000 */
 };

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# brrt-demo end to end: what the clients received equals what the segment counted, exactly;
+# stack use follows known depths and an overflow is contained; process metrics agree with
+# /proc. Usage: test_demo.sh BIN_DIR SOURCE_DIR. Everything listens on 127.0.0.1 only and every
+# load is bounded by a request count and a duration.
+set -euo pipefail
+BIN=$(cd "$1" && pwd)
+SRC=$(cd "$2" && pwd)
+HERE=$SRC/tests/integration
+export BRRT_STAT_DIR=$(mktemp -d /tmp/brrt-demo-test-XXXXXX)
+chmod 0750 "$BRRT_STAT_DIR"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$BRRT_STAT_DIR"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+check() { # description, command...
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what" >&2; fi
+}
+eq() { [[ "$1" == "$2" ]] || { echo "  expected [$2], got [$1]" >&2; return 1; }; }
+within() { # value, low, high
+  awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }' ||
+    { echo "  $1 not in [$2, $3]" >&2; return 1; }
+}
+
+# Starts the demo on a free port; sets PORT and DEMO_PID. Extra args go to brrt-demo.
+start_demo() {
+  local segment=$1; shift
+  for _ in 1 2 3 4 5 6 7 8; do
+    PORT=$((20000 + RANDOM % 20000))
+    "$BIN/brrt-demo" --listen "127.0.0.1:$PORT" --segment "$segment" --duration 300 "$@" \
+      2>"$BRRT_STAT_DIR/$segment.log" &
+    DEMO_PID=$!
+    PIDS+=("$DEMO_PID")
+    for _ in $(seq 50); do
+      if curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; then return 0; fi
+      kill -0 "$DEMO_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$DEMO_PID" 2>/dev/null || true
+  done
+  echo "could not start brrt-demo" >&2
+  return 1
+}
+
+metrics() { # segment, extra metric names...
+  local seg=$1; shift
+  "$BIN/brrt-stat" snapshot -s "$seg" -f json | node "$HERE/metrics_of.cjs" "$@"
+}
+field() { # "k=v k=v" key
+  tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'
+}
+
+# ---- 1. built-in load generator: exact totals, per status, active, histogram count -------
+start_demo exact --error-rate 0.05 --workers 2
+m0=$(metrics exact) # the readiness probes of start_demo are already in it
+load=$("$BIN/brrt-demo" load --target "127.0.0.1:$PORT" --requests 20000 --duration 30 \
+  --connections 8 --json)
+sleep 0.2
+m=$(metrics exact brrtrouter_active_requests)
+sent=$(node -e 'const r=JSON.parse(process.argv[1]); console.log(r.sent, r.responses, r.errors)' "$load")
+read -r l_sent l_resp l_err <<<"$sent"
+delta() { local a b; a=$(field "$m" "$1"); b=$(field "$m0" "$1"); echo $(( ${a:-0} - ${b:-0} )); }
+check "load generator sent 20000 and got every response" eq "$l_sent $l_resp $l_err" "20000 20000 0"
+check "segment total grew by exactly the client's responses" eq "$(delta total)" "$l_resp"
+check "histogram _count grew by the same" eq "$(delta hist)" "$l_resp"
+check "active_requests is 0 afterwards" eq "$(field "$m" brrtrouter_active_requests)" "0"
+for status in 200 201 400 404 405 413 500; do
+  want=$(node -e 'const r=JSON.parse(process.argv[1]); console.log(r.by_status[process.argv[2]]||0)' "$load" "$status")
+  check "status $status count matches the client" eq "$(delta "$status")" "$want"
+  [[ $status == 200 || $status == 404 ]] && check "status $status occurred" test "$want" -gt 0
+done
+
+# ---- 2. wrk (Debian's): exact with one connection per thread stopping after N responses ---
+before=$(field "$m" total)
+wrk_out=$(wrk -t2 -c2 -d8s -s "$HERE/wrk_exact.lua" "http://127.0.0.1:$PORT/" -- 3000 | grep '^wrk ')
+sleep 0.2
+m=$(metrics exact brrtrouter_active_requests)
+check "wrk received 6000 responses" eq "$(awk '{print $2}' <<<"$wrk_out")" "6000"
+check "segment grew by exactly wrk's responses" eq "$(($(field "$m" total) - before))" "6000"
+check "active_requests is 0 after wrk" eq "$(field "$m" brrtrouter_active_requests)" "0"
+for pair in $(cut -d' ' -f3- <<<"$wrk_out"); do
+  st=${pair%%=*}
+  n=${pair#*=}
+  check "wrk status $st seen by the segment" test "$(field "$m" "$st")" -ge "$n"
+done
+check "wrk saw 405s (its mix has DELETE /pets)" grep -q '405=' <<<"$wrk_out"
+
+# ---- 3. stacks: two known depths, then an overflow that only its request notices ---------
+start_demo stacks --workers 1
+BRRT_STACK_DEPTH_SLACK=8192
+curl -s -o /dev/null "http://127.0.0.1:$PORT/stack/8"
+sleep 1.3 # the stacks are scanned once a second
+u1=$(field "$(metrics stacks brrtrouter_coroutine_stack_used_bytes)" brrtrouter_coroutine_stack_used_bytes)
+check "shallow handler: used >= 8 KiB and close to it" within "$u1" 8000 $((8192 + BRRT_STACK_DEPTH_SLACK))
+curl -s -o /dev/null "http://127.0.0.1:$PORT/stack/40"
+sleep 1.3
+u2=$(field "$(metrics stacks brrtrouter_coroutine_stack_used_bytes)" brrtrouter_coroutine_stack_used_bytes)
+check "deep handler: used >= 40 KiB and close to it" within "$u2" 40000 $((40960 + BRRT_STACK_DEPTH_SLACK))
+size=$(field "$(metrics stacks brrtrouter_coroutine_stack_bytes)" brrtrouter_coroutine_stack_bytes)
+check "configured stack size is published in bytes" eq "$size" "65536"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/stack/500")
+check "an overflowing handler answers 500" eq "$code" "500"
+check "the service survives the overflow" eq "$(curl -s "http://127.0.0.1:$PORT/health")" "ok"
+m=$(metrics stacks brrtrouter_coroutine_stack_overflows_total brrtrouter_active_requests)
+check "the overflow is counted" eq "$(field "$m" brrtrouter_coroutine_stack_overflows_total)" "1"
+check "and released from active_requests" eq "$(field "$m" brrtrouter_active_requests)" "0"
+check "the overflow's 500 is in requests_total" eq "$(field "$m" 500)" "1"
+
+# per-handler stack size from the environment, and a bad value refused at start-up
+start_demo stacks2 --workers 1 >/dev/null
+kill "$DEMO_PID"
+wait "$DEMO_PID" 2>/dev/null || true
+export BRRTR_STACK_SIZE__STACK_PROBE=0x30000
+start_demo stacks3 --workers 1
+unset BRRTR_STACK_SIZE__STACK_PROBE
+size=$(field "$(metrics stacks3 brrtrouter_coroutine_stack_bytes)" brrtrouter_coroutine_stack_bytes)
+check "BRRTR_STACK_SIZE__STACK_PROBE=0x30000 is honoured" eq "$size" "196608"
+check "a 100 KiB frame fits the bigger stack" eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/stack/100")" "200"
+set +e
+BRRTR_STACK_SIZE=lots "$BIN/brrt-demo" --listen 127.0.0.1:1 --segment bad 2>"$BRRT_STAT_DIR/bad.err"
+rc=$?
+set -e
+check "a bad BRRTR_STACK_SIZE is a start-up error (exit 2)" eq "$rc" "2"
+check "with a message naming the variable" grep -q 'BRRTR_STACK_SIZE: "lots"' "$BRRT_STAT_DIR/bad.err"
+
+# ---- 4. process metrics against /proc --------------------------------------------------------
+pid=$DEMO_PID
+page=$(getconf PAGESIZE)
+# Sampled once a second: compare once the process is quiescent (its threads' first mallocs,
+# each a new 64 MiB arena of address space, happen in its first second).
+sleep 2.2
+m=$(metrics stacks3 process_memory_rss_bytes process_memory_vss_bytes process_cpu_seconds_total process_open_fds)
+read -r vss_pages rss_pages _ < "/proc/$pid/statm"
+rss=$(field "$m" process_memory_rss_bytes)
+vss=$(field "$m" process_memory_vss_bytes)
+check "RSS within 5 % of /proc statm" within "$rss" "$(( rss_pages * page * 95 / 100 ))" "$(( rss_pages * page * 105 / 100 ))"
+check "VSS within 5 % of /proc statm" within "$vss" "$(( vss_pages * page * 95 / 100 ))" "$(( vss_pages * page * 105 / 100 ))"
+fds=$(ls "/proc/$pid/fd" | wc -l)
+check "open fds within 2 of /proc/PID/fd" within "$(field "$m" process_open_fds)" $((fds - 2)) $((fds + 2))
+cpu0=$(field "$m" process_cpu_seconds_total)
+read -r -a stat < <(sed 's/.*) //' "/proc/$pid/stat")
+ticks=$(getconf CLK_TCK)
+proc_cpu=$(awk -v u="${stat[11]}" -v s="${stat[12]}" -v t="$ticks" 'BEGIN { print (u + s) / t }')
+check "CPU seconds agree with /proc/PID/stat (to 0.05 s)" within "$cpu0" "$(awk -v c="$proc_cpu" 'BEGIN{print c-0.05}')" "$(awk -v c="$proc_cpu" 'BEGIN{print c+0.05}')"
+sleep 2
+cpu1=$(field "$(metrics stacks3 process_cpu_seconds_total)" process_cpu_seconds_total)
+check "CPU seconds do not grow at idle" within "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN{print b-a}')" 0 0.05
+"$BIN/brrt-demo" load --target "127.0.0.1:$PORT" --path /users/1/orders --duration 2 --connections 4 >/dev/null
+sleep 1.2
+cpu2=$(field "$(metrics stacks3 process_cpu_seconds_total)" process_cpu_seconds_total)
+check "CPU seconds grow under load" within "$(awk -v a="$cpu1" -v b="$cpu2" 'BEGIN{print b-a}')" 0.3 100
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
