@@ -51,6 +51,7 @@ static void *worker(void *arg)
         volatile double work = 0;
         for (uint64_t i = 0, n = 2000 + (x >> 20) % 200000; i < n; i++)
             work += sqrt((double)i);
+        (void)work;
         brrt_histogram_observe_raw(app->duration, now_ns() - t0);
         brrt_counter c;
         brrt_counter_get(app->requests, BRRT_LABELS(route, status), &c);

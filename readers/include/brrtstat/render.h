@@ -45,8 +45,7 @@ enum brrt_prom_flavor {
 
 struct brrt_prom_opts {
     enum brrt_prom_flavor flavor;
-    const char *extra_label_name;  /* e.g. "segment" when one exporter serves several */
-    const char *extra_label_value;
+    const char *extra_label_name; /* e.g. "segment": added to every series, valued per snapshot */
     brrt_family_filter filter;
     void *filter_arg;
 };
@@ -54,9 +53,16 @@ struct brrt_prom_opts {
 #define BRRT_PROM_CONTENT_TYPE_004 "text/plain; version=0.0.4; charset=utf-8"
 #define BRRT_PROM_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-/* Appends every (filtered) family of `s`: HELP, TYPE (and UNIT for OpenMetrics), then its
- * series; histograms as cumulative _bucket{le}, _sum, _count. Label values and help text are
- * escaped. The caller appends "# EOF\n" for OpenMetrics once all segments are rendered. */
+/* Appends the (filtered) families of `n` snapshots, merged by metric name so each family has
+ * one HELP and TYPE and all its series together (series of a snapshot whose family has another
+ * type than the first are left out). With extra_label_name, series of snapshot i carry
+ * extra_label_name="label_values[i]". HELP/TYPE (and UNIT for OpenMetrics) come from the
+ * segments' own descriptors; histograms as cumulative _bucket{le}, _sum, _count. The caller
+ * appends "# EOF\n" for OpenMetrics once everything is rendered. */
+BRRT_READER_API void brrt_render_prometheus_n(struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
+                                              const char *const *label_values, uint32_t n,
+                                              const struct brrt_prom_opts *opts);
+/* One snapshot: brrt_render_prometheus_n with n = 1. */
 BRRT_READER_API void brrt_render_prometheus(struct brrt_buf *b, const struct brrt_snapshot *s,
                                             const struct brrt_prom_opts *opts);
 
