@@ -2,7 +2,7 @@
 # Installs what brrtstat needs from Debian 12 packages (only what is missing). Idempotent.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      liburcu-dev libmicrohttpd-dev libncurses-dev libcjson-dev check
+      liburcu-dev libmicrohttpd-dev libncurses-dev libcjson-dev check zlib1g-dev
       prometheus wrk tmux)
 missing=()
 for p in "${pkgs[@]}"; do

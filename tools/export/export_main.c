@@ -1,0 +1,258 @@
+/* brrt-stat export: the Prometheus exporter (libmicrohttpd). GET /metrics (text 0.0.4, or
+ * OpenMetrics 1.0 when Accept asks; gzip when Accept-Encoding allows), GET /healthz; any other
+ * path 404, any other method 405. Reads the segments directly, never blocks their writers,
+ * keeps serving when a writer dies or restarts. */
+#include "cli.h"
+#include "segset.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define CONNECTION_LIMIT 4000
+#define CONNECTION_MEMORY 32768 /* per connection: request headers must fit; bounds memory */
+#define CONNECTION_TIMEOUT_S 10
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: brrt-stat export --listen ADDR:PORT [--segment NAME | --all] [--threads N]\n"
+            "\n"
+            "Serves the segment's metrics to Prometheus:\n"
+            "  GET /metrics   Prometheus text 0.0.4; OpenMetrics 1.0 when the Accept header asks for\n"
+            "                 application/openmetrics-text; gzip when Accept-Encoding allows it\n"
+            "  GET /healthz   200 \"ok\" while the exporter runs, with each segment's state\n"
+            "  anything else  404 (unknown path) or 405 (a method other than GET)\n"
+            "\n"
+            "  --listen, -l   address to listen on, e.g. 127.0.0.1:9102 or [::1]:9102 (required)\n"
+            "  --segment, -s  the segment to export (default: the only one in $BRRT_STAT_DIR)\n"
+            "  --all, -a      export every segment in $BRRT_STAT_DIR, with a segment=\"NAME\" label\n"
+            "  --threads, -t  server threads (default 2)\n"
+            "\n"
+            "A missing, dead or exited writer is reported as brrtstat_segment_up 0 (never an HTTP\n"
+            "error); a restarted writer is followed without restarting the exporter.\n\nexit status:\n");
+    cli_print_exit_codes(out);
+}
+
+static bool accepts(struct MHD_Connection *c, const char *header, const char *what)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, header);
+    if (!v)
+        return false;
+    const char *p = strcasestr(v, what);
+    if (!p)
+        return false;
+    const char *q = strchr(p, ',');
+    const char *zero = strstr(p, "q=0");
+    return !(zero && (!q || zero < q) && (zero[3] == '\0' || zero[3] == ',' || strncmp(zero + 3, ".0", 2) == 0));
+}
+
+/* gzip of `in`, or NULL. */
+static char *gzip(const char *in, size_t len, size_t *out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    uLong cap = deflateBound(&z, (uLong)len);
+    char *out = malloc(cap);
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    int rc = out ? deflate(&z, Z_FINISH) : Z_MEM_ERROR;
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type, char *body,
+                             size_t len, const char *encoding)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (encoding)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result text(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    return reply(c, status, "text/plain; charset=utf-8", strdup(msg), strlen(msg), NULL);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload, size_t *upload_len, void **state)
+{
+    (void)version;
+    (void)upload;
+    static int started;
+    struct segset *set = cls;
+    if (!*state) { /* headers only so far: wait for the whole request */
+        *state = &started;
+        return MHD_YES;
+    }
+    if (*upload_len) { /* a body: none of our endpoints takes one; discard it */
+        *upload_len = 0;
+        return MHD_YES;
+    }
+    bool metrics = strcmp(url, "/metrics") == 0, health = strcmp(url, "/healthz") == 0;
+    if (!metrics && !health)
+        return text(c, MHD_HTTP_NOT_FOUND, "not found: this exporter serves GET /metrics and GET /healthz\n");
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+        return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: only GET\n");
+    struct brrt_buf b = {0};
+    const char *type = "text/plain; charset=utf-8";
+    if (health) {
+        segset_health(set, &b);
+    } else {
+        bool om = accepts(c, MHD_HTTP_HEADER_ACCEPT, "application/openmetrics-text");
+        segset_scrape(set, &b, om ? BRRT_PROM_OPENMETRICS : BRRT_PROM_TEXT_004);
+        type = om ? BRRT_PROM_CONTENT_TYPE_OPENMETRICS : BRRT_PROM_CONTENT_TYPE_004;
+    }
+    if (b.failed) {
+        brrt_buf_free(&b);
+        return text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    }
+    if (metrics && accepts(c, MHD_HTTP_HEADER_ACCEPT_ENCODING, "gzip")) {
+        size_t zlen;
+        char *z = gzip(b.data ? b.data : "", b.len, &zlen);
+        if (z) {
+            brrt_buf_free(&b);
+            return reply(c, MHD_HTTP_OK, type, z, zlen, "gzip");
+        }
+    }
+    size_t len = b.len;
+    char *body = b.data ? b.data : strdup("");
+    return reply(c, MHD_HTTP_OK, type, body, len, NULL);
+}
+
+static int parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+    char host[128];
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= sizeof host)
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return -1;
+    memset(ss, 0, sizeof *ss);
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        host[strlen(host) - 1] = '\0';
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        return inet_pton(AF_INET6, host + 1, &a->sin6_addr) == 1 ? 0 : -1;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"listen", required_argument, NULL, 'l'}, {"segment", required_argument, NULL, 's'},
+        {"all", no_argument, NULL, 'a'},          {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *listen = NULL, *segment = NULL;
+    bool all = false;
+    long threads = 2;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":l:s:at:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'l': listen = optarg; break;
+        case 's': segment = optarg; break;
+        case 'a': all = true; break;
+        case 't':
+            if (cli_parse_count(optarg, &threads) || threads > 64)
+                return cli_fail(BRRT_EXIT_USAGE, "--threads wants 1..64, not \"%s\"", optarg);
+            break;
+        case 'h': usage(stdout); return BRRT_EXIT_OK;
+        case ':': return cli_fail(BRRT_EXIT_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
+        default: return cli_fail(BRRT_EXIT_USAGE, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_fail(BRRT_EXIT_USAGE, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    struct sockaddr_storage addr;
+    if (!listen || parse_listen(listen, &addr) != 0)
+        return cli_fail(BRRT_EXIT_USAGE, "--listen ADDR:PORT is required (e.g. 127.0.0.1:9102), got \"%s\"",
+                        listen ? listen : "nothing");
+    if (all && segment)
+        return cli_fail(BRRT_EXIT_USAGE, "--segment and --all exclude each other");
+    char name[4096];
+    if (!all) {
+        int rc = cli_pick_segment(segment, name, sizeof name);
+        if (rc == BRRT_EXIT_NO_SEGMENT && !segment)
+            return rc; /* nothing to wait for: name the segment to export */
+        if (rc && rc != BRRT_EXIT_NO_SEGMENT)
+            return rc;
+        if (segment)
+            snprintf(name, sizeof name, "%s", segment);
+    }
+    struct rlimit rl; /* many concurrent scrapers need descriptors */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    struct segset set;
+    if (segset_init(&set, name, all) != 0)
+        return cli_fail(BRRT_EXIT_FAILURE, "out of memory");
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, &set, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+    if (!d) {
+        segset_free(&set);
+        return cli_fail(BRRT_EXIT_FAILURE, "cannot listen on %s (in use? allowed?)", listen);
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    fprintf(stderr, "brrt-stat export: serving %s on http://%s/metrics\n", all ? "all segments" : name, listen);
+    while (!stop)
+        pause();
+    MHD_stop_daemon(d);
+    segset_free(&set);
+    return BRRT_EXIT_OK;
+}

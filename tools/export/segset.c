@@ -1,0 +1,220 @@
+#include "segset.h"
+
+#include "brrtstat/shm_path.h"
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct seg_entry *add(struct segset *s, const char *name)
+{
+    if (s->n == s->cap) {
+        uint32_t cap = s->cap ? s->cap * 2 : 8;
+        struct seg_entry *e = realloc(s->e, cap * sizeof *e);
+        if (!e)
+            return NULL;
+        s->e = e;
+        s->cap = cap;
+    }
+    struct seg_entry *e = &s->e[s->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->seen = true;
+    return e;
+}
+
+int segset_init(struct segset *s, const char *segment, bool all)
+{
+    memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->lock, NULL);
+    s->all = all;
+    if (!all && !add(s, segment))
+        return BRRT_E_NOMEM;
+    return 0;
+}
+
+void segset_free(struct segset *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        brrt_reader_close(s->e[i].r);
+    free(s->e);
+    pthread_mutex_destroy(&s->lock);
+}
+
+/* --all: pick up new segments, forget the ones whose files are gone. */
+static void rescan(struct segset *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        s->e[i].seen = false;
+    DIR *d = opendir(brrt_shm_dir());
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (!brrt_shm_name_valid(de->d_name))
+            continue;
+        uint32_t i = 0;
+        while (i < s->n && strcmp(s->e[i].name, de->d_name) != 0)
+            i++;
+        if (i < s->n)
+            s->e[i].seen = true;
+        else
+            add(s, de->d_name);
+    }
+    if (d)
+        closedir(d);
+    for (uint32_t i = 0; i < s->n;) {
+        if (s->e[i].seen) {
+            i++;
+            continue;
+        }
+        brrt_reader_close(s->e[i].r);
+        s->e[i] = s->e[--s->n];
+    }
+}
+
+/* Brings one entry up to date: attach, follow a restart. Returns its snapshot or NULL. */
+static struct brrt_snapshot *refresh(struct seg_entry *e)
+{
+    if (!e->r) {
+        e->last_err = brrt_reader_open(e->name, &e->r, NULL, 0);
+        if (e->last_err) {
+            e->attach_failures++;
+            e->up = false;
+            return NULL;
+        }
+    }
+    struct brrt_reader_info info;
+    if (brrt_reader_info(e->r, &info) == 0 && info.replaced) {
+        if (brrt_reader_reopen(e->r) == 0)
+            e->reattaches++;
+        brrt_reader_info(e->r, &info);
+    }
+    struct brrt_snapshot *snap = NULL;
+    e->last_err = brrt_reader_snapshot(e->r, &snap);
+    e->generation = info.generation;
+    e->up = e->last_err == 0 && info.state == BRRT_WRITER_RUNNING;
+    /* A dead or exited writer's values are history: report it down, export none of them. */
+    if (snap && (info.state == BRRT_WRITER_DEAD || info.state == BRRT_WRITER_EXITED)) {
+        brrt_snapshot_free(snap);
+        snap = NULL;
+    }
+    return snap;
+}
+
+/* The exporter's own metrics: X(name, type, help). Written with the segments' flavour. */
+#define SELF_METRICS(X)                                                                        \
+    X(brrtstat_segment_up, "gauge", "1 when the segment's writer is running, 0 otherwise")     \
+    X(brrtstat_segment_generation, "gauge", "Generation of the segment (a writer restart adds 1)") \
+    X(brrtstat_segment_heartbeat_age_seconds, "gauge", "Seconds since the writer's last heartbeat") \
+    X(brrtstat_segment_reattaches_total, "counter", "Writer restarts the exporter followed")    \
+    X(brrtstat_segment_attach_failures_total, "counter", "Failed attempts to attach to the segment") \
+    X(brrtstat_segment_snapshot_retries_total, "counter", "Retries spent attaching while the segment initialised") \
+    X(brrtstat_segment_full_errors_total, "counter", "Registrations the writer could not fit in the segment") \
+    X(brrtstat_segment_cardinality_overflows_total, "counter", "Series lookups folded into __other")
+
+static void self_header(struct brrt_buf *b, const char *name, const char *type, const char *help,
+                        enum brrt_prom_flavor flavor)
+{
+    size_t len = strlen(name);
+    bool om_counter = flavor == BRRT_PROM_OPENMETRICS && strcmp(type, "counter") == 0;
+    int n = om_counter ? (int)len - 6 : (int)len; /* OpenMetrics: family without _total */
+    brrt_buf_printf(b, "# HELP %.*s %s\n# TYPE %.*s %s\n", n, name, help, n, name, type);
+}
+
+static void self_value(struct brrt_buf *b, const char *name, const struct seg_entry *e, double v)
+{
+    char num[40];
+    brrt_fmt_double(num, sizeof num, v);
+    brrt_buf_printf(b, "%s{segment=\"", name);
+    brrt_buf_escaped(b, e->name, true);
+    brrt_buf_printf(b, "\"} %s\n", num);
+}
+
+static double self_of(const struct seg_entry *e, const char *name)
+{
+    struct brrt_reader_info info = {0};
+    if (e->r)
+        brrt_reader_info(e->r, &info);
+#define IS(n) (strcmp(name, #n) == 0)
+    if (IS(brrtstat_segment_up))
+        return e->up;
+    if (IS(brrtstat_segment_generation))
+        return (double)e->generation;
+    if (IS(brrtstat_segment_heartbeat_age_seconds))
+        return info.heartbeat_age_s;
+    if (IS(brrtstat_segment_reattaches_total))
+        return (double)e->reattaches;
+    if (IS(brrtstat_segment_attach_failures_total))
+        return (double)e->attach_failures;
+    if (IS(brrtstat_segment_snapshot_retries_total))
+        return (double)info.attach_retries;
+    if (IS(brrtstat_segment_full_errors_total))
+        return (double)info.full_errors;
+    if (IS(brrtstat_segment_cardinality_overflows_total))
+        return (double)info.cardinality_overflows;
+#undef IS
+    return 0;
+}
+
+void segset_scrape(struct segset *s, struct brrt_buf *out, enum brrt_prom_flavor flavor)
+{
+    pthread_mutex_lock(&s->lock);
+    double t0 = now_s();
+    if (s->all)
+        rescan(s);
+    struct brrt_snapshot **snaps = calloc(s->n + 1, sizeof *snaps);
+    const char **names = calloc(s->n + 1, sizeof *names);
+    uint32_t k = 0;
+    for (uint32_t i = 0; snaps && names && i < s->n; i++) {
+        struct brrt_snapshot *snap = refresh(&s->e[i]);
+        if (snap) {
+            snaps[k] = snap;
+            names[k++] = s->e[i].name;
+        }
+    }
+    struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL};
+    brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
+    for (uint32_t i = 0; i < k; i++)
+        brrt_snapshot_free(snaps[i]);
+    free(snaps);
+    free(names);
+#define SELF_ROW(name, type, help)                                                             \
+    if (s->n) {                                                                                \
+        self_header(out, #name, type, help, flavor);                                           \
+        for (uint32_t i = 0; i < s->n; i++)                                                    \
+            self_value(out, #name, &s->e[i], self_of(&s->e[i], #name));                        \
+    }
+    SELF_METRICS(SELF_ROW)
+#undef SELF_ROW
+    s->scrapes++;
+    s->last_scrape_seconds = now_s() - t0;
+    char num[40];
+    brrt_fmt_double(num, sizeof num, s->last_scrape_seconds);
+    self_header(out, "brrtstat_exporter_scrape_duration_seconds", "gauge",
+                "Seconds this scrape spent reading and rendering the segments", flavor);
+    brrt_buf_printf(out, "brrtstat_exporter_scrape_duration_seconds %s\n", num);
+    self_header(out, "brrtstat_exporter_scrapes_total", "counter", "Scrapes served", flavor);
+    brrt_buf_printf(out, "brrtstat_exporter_scrapes_total %" PRIu64 "\n", s->scrapes);
+    if (flavor == BRRT_PROM_OPENMETRICS)
+        brrt_buf_puts(out, "# EOF\n");
+    pthread_mutex_unlock(&s->lock);
+}
+
+void segset_health(struct segset *s, struct brrt_buf *out)
+{
+    pthread_mutex_lock(&s->lock);
+    brrt_buf_puts(out, "ok\n");
+    for (uint32_t i = 0; i < s->n; i++)
+        brrt_buf_printf(out, "segment %s %s generation %" PRIu64 "\n", s->e[i].name,
+                        s->e[i].up ? "up" : "down", s->e[i].generation);
+    pthread_mutex_unlock(&s->lock);
+}

@@ -1,0 +1,41 @@
+/* The exporter's segments: one named segment, or every segment in the directory (--all).
+ * Attaching, following restarts and reporting a missing or dead writer as up 0 happen here;
+ * a scrape never fails because of a segment, it reports it. */
+#ifndef BRRT_EXPORT_SEGSET_H
+#define BRRT_EXPORT_SEGSET_H
+
+#include "brrtstat/reader.h"
+#include "brrtstat/render.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct seg_entry {
+    char name[256];
+    brrt_reader *r;          /* NULL while not attached */
+    uint64_t generation;
+    uint64_t reattaches;     /* restarts followed */
+    uint64_t attach_failures;
+    int last_err;            /* of the last attach attempt, 0 when attached */
+    bool up;
+    bool seen;               /* still in the directory at the last scan (--all) */
+};
+
+struct segset {
+    pthread_mutex_t lock; /* one scrape at a time reads the readers */
+    bool all;
+    struct seg_entry *e;
+    uint32_t n, cap;
+    uint64_t scrapes;
+    double last_scrape_seconds;
+};
+
+int segset_init(struct segset *s, const char *segment, bool all);
+void segset_free(struct segset *s);
+/* Renders every segment and the exporter's own metrics into `out`. */
+void segset_scrape(struct segset *s, struct brrt_buf *out, enum brrt_prom_flavor flavor);
+/* One line per segment for /healthz. */
+void segset_health(struct segset *s, struct brrt_buf *out);
+
+#endif
