@@ -8,18 +8,25 @@
  *   ns/op is per thread: wall time of the timed region (first thread start to last thread end,
  *   threads released together by a spin barrier) divided by the ops each thread did.
  *   <x baseline> is the median divided by the median of baseline_tls_inc with the same number
- *   of threads. Then summary lines `<name> <value>`: ratio_counter_vs_tls, ratio_observe_vs_tls
- *   and the 2-thread vs 1-thread per-op ratios (scaling_*; 1.00 = no loss per thread).
+ *   of threads. Then summary lines `<name> <ratio of medians> <median of per-rep ratios>`:
+ *   ratio_counter_vs_tls, ratio_observe_vs_tls (and _2t) and the 2-thread vs 1-thread per-op
+ *   ratios (scaling_*; 1.00 = no loss per thread). The per-rep ratio pairs two numbers measured
+ *   back to back, so it survives the machine drifting between fast and slow phases better.
  * Repetitions of all cases are interleaved (rep 1 of every case, then rep 2, ...) so that the
- * machine's slow phases hit every case alike; each case reports the median over its reps. */
+ * machine's slow phases hit every case alike; each case reports the median over its reps.
+ * stderr gets the configuration and how much CPU other processes took during the run.
+ * The segment runs without its heartbeat thread (heartbeat_ms = 0): on a 2-CPU machine it
+ * would only add noise, and it never touches the update path. */
 #include "brrtstat/brrtstat.h"
 
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,11 +93,12 @@ struct bench_case {
     const char *name;
     enum kind kind;
     int threads;
-    double *ns; /* one result per rep */
+    double *ns;     /* one result per rep, in rep order */
+    double *sorted; /* the same, sorted */
     double median, min, max;
 };
 
-#define CASE(nm, k, t) {nm, k, t, NULL, 0, 0, 0}
+#define CASE(nm, k, t) {nm, k, t, NULL, NULL, 0, 0, 0}
 static struct bench_case cases[] = {
     CASE("baseline_tls_inc_1t", K_TLS, 1),
     CASE("baseline_tls_inc_2t", K_TLS, 2),
@@ -104,6 +112,17 @@ static struct bench_case cases[] = {
     CASE("histogram_observe_2t", K_OBSERVE, 2),
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
+
+static struct bench_case *find(const char *name);
+
+/* Execution order within a rep: each brrtstat case right after the baseline it is compared
+ * with, so that a ratio's two numbers come from the same few tens of milliseconds. */
+static const char *const run_order[N_CASES] = {
+    "baseline_tls_inc_1t", "counter_inc_1t", "histogram_observe_1t",
+    "baseline_tls_inc_2t", "counter_inc_2t", "histogram_observe_2t",
+    "labelled_lookup_inc_1t", "labelled_lookup_inc_2t",
+    "baseline_atomic_shared_1t", "baseline_atomic_shared_2t",
+};
 
 /* ---- threads ------------------------------------------------------------------------- */
 
@@ -121,6 +140,13 @@ struct run {
     unsigned arrived; /* spin barrier */
     int failed;       /* a lookup failed or an update missed its thread's shard */
 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 struct worker {
     struct run *run;
@@ -155,7 +181,7 @@ static void *worker_main(void *arg)
     warm_up(r->kind);
     __atomic_fetch_add(&r->arrived, 1, __ATOMIC_ACQ_REL);
     while (__atomic_load_n(&r->arrived, __ATOMIC_ACQUIRE) < (unsigned)r->threads)
-        __builtin_ia32_pause();
+        cpu_relax();
     w->t0 = now_ns();
     switch (r->kind) {
     case K_TLS:
@@ -183,6 +209,24 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Multi-thread cases put each thread on its own CPU of the allowed set (when there are enough):
+ * otherwise a short rep can end before the scheduler spreads the threads, and the two threads
+ * then take turns on one CPU, which looks like a 2x loss per thread. 1-thread cases float. */
+static int g_pin = 1;
+static int pin_cpu[MAX_THREADS];
+
+static void plan_pinning(void)
+{
+    cpu_set_t allowed;
+    int n = 0;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        for (int cpu = 0; cpu < CPU_SETSIZE && n < MAX_THREADS; cpu++)
+            if (CPU_ISSET(cpu, &allowed))
+                pin_cpu[n++] = cpu;
+    if (n < MAX_THREADS)
+        g_pin = 0;
+}
+
 /* Returns ns per op per thread for one repetition, or a negative value on failure. */
 static double run_once(const struct bench_case *c, uint64_t ops)
 {
@@ -190,8 +234,17 @@ static double run_once(const struct bench_case *c, uint64_t ops)
     struct worker w[MAX_THREADS];
     pthread_t t[MAX_THREADS];
     for (int i = 0; i < c->threads; i++) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        if (g_pin && c->threads > 1) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(pin_cpu[i], &one);
+            pthread_attr_setaffinity_np(&attr, sizeof one, &one);
+        }
         w[i].run = &r;
-        int e = pthread_create(&t[i], NULL, worker_main, &w[i]);
+        int e = pthread_create(&t[i], &attr, worker_main, &w[i]);
+        pthread_attr_destroy(&attr);
         if (e) {
             fprintf(stderr, "brrt-bench: pthread_create: %s\n", strerror(e));
             exit(1);
@@ -279,6 +332,32 @@ static brrt_seg *setup(const char *dir)
     return seg;
 }
 
+/* ---- background load -------------------------------------------------------------------- */
+
+/* CPU time (ns) all CPUs spent busy, from /proc/stat; 0 if unreadable. */
+static uint64_t machine_busy_ns(void)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return 0;
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n != 8)
+        return 0;
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]; /* not idle, iowait */
+    return (uint64_t)(busy * (1000000000.0 / (double)sysconf(_SC_CLK_TCK)));
+}
+
+static uint64_t self_cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
 /* ---- main -------------------------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -287,31 +366,44 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static const struct bench_case *find(const char *name)
+static struct bench_case *find(const char *name)
 {
     for (size_t i = 0; i < N_CASES; i++)
         if (strcmp(cases[i].name, name) == 0)
             return &cases[i];
-    return NULL;
+    abort();
 }
 
-static void print_ratio(const char *name, const char *num, const char *den)
+static double median_of(double *v, size_t n)
 {
-    printf("%-28s %.3f\n", name, find(num)->median / find(den)->median);
+    qsort(v, n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* <name> <median(num) / median(den)> <median over reps of num[r] / den[r]> */
+static void print_ratio(const char *name, const char *num, const char *den, size_t reps)
+{
+    const struct bench_case *a = find(num), *b = find(den);
+    double paired[reps];
+    for (size_t r = 0; r < reps; r++)
+        paired[r] = a->ns[r] / b->ns[r];
+    printf("%-30s %7.3f %7.3f\n", name, a->median / b->median, median_of(paired, reps));
 }
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: brrt-bench [--reps R] [--ops N] [--quick] [--segment-dir DIR] [--help]\n"
+            "usage: brrt-bench [--reps R] [--ops N] [--quick] [--segment-dir DIR] [--no-pin] [--help]\n"
             "  --reps R           repetitions per case, median reported (default %d)\n"
             "  --ops N            ops per thread per rep for the cheap cases (default %llu);\n"
             "                     the labelled_lookup cases do N/%d\n"
             "  --quick            smoke run: N=%llu, R=%d (a fraction of a second)\n"
             "  --segment-dir DIR  directory for the segment (default: a fresh mkdtemp directory\n"
             "                     under /dev/shm, removed at exit)\n"
+            "  --no-pin           do not put the threads of 2-thread cases on distinct CPUs\n"
             "output: <case> <median ns/op per thread> <min> <max> <median / baseline_tls_inc\n"
-            "        median, same thread count>; then ratio_* and scaling_* lines (<name> <value>)\n",
+            "        median, same thread count>; then ratio_* and scaling_* lines:\n"
+            "        <name> <ratio of the two medians> <median of the per-rep ratios>\n",
             DEFAULT_REPS, DEFAULT_OPS, LOOKUP_DIVISOR, QUICK_OPS, QUICK_REPS);
 }
 
@@ -346,6 +438,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--ops") == 0) {
             ops = parse_count(a, i + 1 < argc ? argv[++i] : NULL);
             have_ops = 1;
+        } else if (strcmp(a, "--no-pin") == 0) {
+            g_pin = 0;
         } else if (strcmp(a, "--segment-dir") == 0 && i + 1 < argc) {
             dir = argv[++i];
         } else {
@@ -374,16 +468,21 @@ int main(int argc, char **argv)
         dir = tmpdir;
     }
     brrt_seg *seg = setup(dir);
-    fprintf(stderr, "# brrt-bench: reps=%llu ops=%llu (lookup %llu) segment=%s\n", reps, ops,
-            ops / LOOKUP_DIVISOR ? ops / LOOKUP_DIVISOR : 1, brrt_seg_path(seg));
+    if (g_pin)
+        plan_pinning();
+    fprintf(stderr, "# brrt-bench: reps=%llu ops=%llu (lookup %llu) pin=%s segment=%s\n", reps,
+            ops, ops / LOOKUP_DIVISOR ? ops / LOOKUP_DIVISOR : 1,
+            g_pin ? "yes" : "no", brrt_seg_path(seg));
 
     for (size_t i = 0; i < N_CASES; i++)
-        if (!(cases[i].ns = calloc(reps, sizeof(double))))
+        if (!(cases[i].ns = calloc(reps, sizeof(double))) ||
+            !(cases[i].sorted = calloc(reps, sizeof(double))))
             return 1;
     int failed = 0;
+    uint64_t wall0 = now_ns(), busy0 = machine_busy_ns(), self0 = self_cpu_ns();
     for (unsigned long long r = 0; r < reps; r++) {
         for (size_t i = 0; i < N_CASES; i++) {
-            struct bench_case *c = &cases[i];
+            struct bench_case *c = find(run_order[i]);
             uint64_t n = c->kind == K_LOOKUP ? ops / LOOKUP_DIVISOR : ops;
             c->ns[r] = run_once(c, n ? n : 1);
             if (c->ns[r] < 0) {
@@ -394,12 +493,19 @@ int main(int argc, char **argv)
         }
     }
 
+    uint64_t wall = now_ns() - wall0, busy = machine_busy_ns() - busy0, self = self_cpu_ns() - self0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (busy0 && ncpu > 0) /* how much of the machine other processes took: noise indicator */
+        fprintf(stderr, "# %.1f s; other processes used %.0f%% of the %ld CPUs meanwhile\n",
+                (double)wall / 1e9,
+                busy > self ? 100.0 * (double)(busy - self) / ((double)wall * (double)ncpu) : 0.0,
+                ncpu);
     for (size_t i = 0; i < N_CASES; i++) {
         struct bench_case *c = &cases[i];
-        qsort(c->ns, reps, sizeof(double), cmp_double);
-        c->min = c->ns[0];
-        c->max = c->ns[reps - 1];
-        c->median = reps % 2 ? c->ns[reps / 2] : (c->ns[reps / 2 - 1] + c->ns[reps / 2]) / 2.0;
+        memcpy(c->sorted, c->ns, reps * sizeof(double));
+        c->median = median_of(c->sorted, reps);
+        c->min = c->sorted[0];
+        c->max = c->sorted[reps - 1];
     }
     for (size_t i = 0; i < N_CASES; i++) {
         const struct bench_case *c = &cases[i];
@@ -407,20 +513,25 @@ int main(int argc, char **argv)
         printf("%-28s %8.3f %8.3f %8.3f %7.2f\n", c->name, c->median, c->min, c->max,
                c->median / base->median);
     }
-    print_ratio("ratio_counter_vs_tls", "counter_inc_1t", "baseline_tls_inc_1t");
-    print_ratio("ratio_observe_vs_tls", "histogram_observe_1t", "baseline_tls_inc_1t");
-    print_ratio("scaling_counter_inc", "counter_inc_2t", "counter_inc_1t");
-    print_ratio("scaling_histogram_observe", "histogram_observe_2t", "histogram_observe_1t");
-    print_ratio("scaling_labelled_lookup_inc", "labelled_lookup_inc_2t", "labelled_lookup_inc_1t");
-    print_ratio("scaling_baseline_tls_inc", "baseline_tls_inc_2t", "baseline_tls_inc_1t");
+    print_ratio("ratio_counter_vs_tls", "counter_inc_1t", "baseline_tls_inc_1t", reps);
+    print_ratio("ratio_observe_vs_tls", "histogram_observe_1t", "baseline_tls_inc_1t", reps);
+    print_ratio("ratio_counter_vs_tls_2t", "counter_inc_2t", "baseline_tls_inc_2t", reps);
+    print_ratio("ratio_observe_vs_tls_2t", "histogram_observe_2t", "baseline_tls_inc_2t", reps);
+    print_ratio("scaling_counter_inc", "counter_inc_2t", "counter_inc_1t", reps);
+    print_ratio("scaling_histogram_observe", "histogram_observe_2t", "histogram_observe_1t", reps);
+    print_ratio("scaling_labelled_lookup_inc", "labelled_lookup_inc_2t", "labelled_lookup_inc_1t",
+                reps);
+    print_ratio("scaling_baseline_tls_inc", "baseline_tls_inc_2t", "baseline_tls_inc_1t", reps);
     print_ratio("scaling_baseline_atomic_shared", "baseline_atomic_shared_2t",
-                "baseline_atomic_shared_1t");
+                "baseline_atomic_shared_1t", reps);
     fflush(stdout);
 
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
     if (dir == tmpdir && rmdir(tmpdir) != 0)
         fprintf(stderr, "brrt-bench: rmdir %s: %s\n", tmpdir, strerror(errno));
-    for (size_t i = 0; i < N_CASES; i++)
+    for (size_t i = 0; i < N_CASES; i++) {
         free(cases[i].ns);
+        free(cases[i].sorted);
+    }
     return failed;
 }
