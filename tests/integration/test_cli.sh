@@ -29,7 +29,6 @@ GOLDEN=$SRC/tests/golden
 SCHEMA=$SRC/docs/snapshot.schema.json
 MANPAGE=$SRC/docs/brrt-stat.1
 VALIDATE=$SRC/tests/integration/validate.mjs
-export BRRT_NODE_DIR=${BRRT_NODE_DIR:-$(cd "$BIN/.." && pwd)/test_cli_node}
 T_START=$SECONDS
 
 for f in "$STAT" "$FIX"; do
@@ -146,16 +145,9 @@ start_hold() {
 
 # ---- node: ajv -----------------------------------------------------------------------------
 # Installed out of the source tree (into the build directory) from the committed lock file.
-if ! cmp -s "$SRC/tests/integration/package-lock.json" "$BRRT_NODE_DIR/package-lock.json" ||
-    [[ ! -d $BRRT_NODE_DIR/node_modules/ajv ]]; then
-    mkdir -p "$BRRT_NODE_DIR"
-    cp "$SRC/tests/integration/package.json" "$SRC/tests/integration/package-lock.json" "$BRRT_NODE_DIR/"
-    (cd "$BRRT_NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >"$WORK/npm.log" 2>&1) || {
-        cat "$WORK/npm.log" >&2
-        echo "test_cli: npm ci failed in $BRRT_NODE_DIR" >&2
-        exit 1
-    }
-fi
+# shellcheck source=tests/integration/node_env.sh
+source "$SRC/tests/integration/node_env.sh"
+brrt_node_env "$BIN" "$SRC" "$WORK/npm.log"
 
 # ---- fixtures --------------------------------------------------------------------------------
 # D_EXIT: one segment whose writer filled it and exited cleanly (the golden files' source).
