@@ -81,7 +81,8 @@ static void rescan(struct segset *s)
     }
 }
 
-/* Brings one entry up to date: attach, follow a restart. Returns its snapshot or NULL. */
+/* Brings one entry up to date: attach, follow a restart. Returns its snapshot or NULL.
+ * One snapshot per scrape carries the liveness checks (lock probe, path stat) as well. */
 static struct brrt_snapshot *refresh(struct seg_entry *e)
 {
     if (!e->r) {
@@ -92,18 +93,24 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
             return NULL;
         }
     }
-    struct brrt_reader_info info;
-    if (brrt_reader_info(e->r, &info) == 0 && info.replaced) {
-        if (brrt_reader_reopen(e->r) == 0)
-            e->reattaches++;
-        brrt_reader_info(e->r, &info);
-    }
     struct brrt_snapshot *snap = NULL;
     e->last_err = brrt_reader_snapshot(e->r, &snap);
-    e->generation = info.generation;
-    e->up = e->last_err == 0 && info.state == BRRT_WRITER_RUNNING;
+    if (snap && snap->info.replaced && brrt_reader_reopen(e->r) == 0) {
+        e->reattaches++;
+        brrt_snapshot_free(snap);
+        snap = NULL;
+        e->last_err = brrt_reader_snapshot(e->r, &snap);
+    }
+    if (!snap) {
+        e->up = false;
+        return NULL;
+    }
+    e->info = snap->info;
+    e->info.path = NULL; /* points into the reader; not needed here */
+    e->generation = snap->info.generation;
+    e->up = snap->info.state == BRRT_WRITER_RUNNING;
     /* A dead or exited writer's values are history: report it down, export none of them. */
-    if (snap && (info.state == BRRT_WRITER_DEAD || info.state == BRRT_WRITER_EXITED)) {
+    if (snap->info.state == BRRT_WRITER_DEAD || snap->info.state == BRRT_WRITER_EXITED) {
         brrt_snapshot_free(snap);
         snap = NULL;
     }
@@ -141,9 +148,7 @@ static void self_value(struct brrt_buf *b, const char *name, const struct seg_en
 
 static double self_of(const struct seg_entry *e, const char *name)
 {
-    struct brrt_reader_info info = {0};
-    if (e->r)
-        brrt_reader_info(e->r, &info);
+    const struct brrt_reader_info info = e->info;
 #define IS(n) (strcmp(name, #n) == 0)
     if (IS(brrtstat_segment_up))
         return e->up;

@@ -20,6 +20,7 @@ struct seg_entry {
     int last_err;            /* of the last attach attempt, 0 when attached */
     bool up;
     bool seen;               /* still in the directory at the last scan (--all) */
+    struct brrt_reader_info info; /* as of the last scrape (zero when never attached) */
 };
 
 struct segset {
