@@ -535,12 +535,18 @@ static int series_get(brrt_family *f, enum brrt_type want, const char *const *va
 {
     int type_ok = f && (f->type == want ||
                         (want == BRRT_GAUGE && f->type == BRRT_COUNTER_SAMPLED));
-    if (!type_ok || !values_valid(f, values))
+    if (!type_ok || (f->nlabels && !values))
         return BRRT_E_INVAL;
+    for (uint32_t i = 0; i < f->nlabels; i++)
+        if (!values[i])
+            return BRRT_E_INVAL;
     struct series_key k = {f, values};
     unsigned long hash = hash_key(f, values);
     struct series_node *s = lookup(f->seg, &k, hash);
     int rc = 0;
+    /* Only a new label set is checked (length, UTF-8): a found one was checked when made. */
+    if (!s && !values_valid(f, values))
+        return BRRT_E_INVAL;
     if (!s)
         rc = create_series(f, values, hash, &s);
     if (!s)
