@@ -18,6 +18,7 @@
  * The segment runs without its heartbeat thread (heartbeat_ms = 0): on a 2-CPU machine it
  * would only add noise, and it never touches the update path. */
 #include "brrtstat/brrtstat.h"
+#include "brrtstat/process.h"
 
 #include <errno.h>
 #include <math.h>
@@ -420,6 +421,30 @@ static unsigned long long parse_count(const char *opt, const char *s)
     return v;
 }
 
+/* The process collector's cost per sample (what its thread spends once a second). */
+static void process_collect_cost(brrt_seg *seg, unsigned n, unsigned long long reps)
+{
+    brrt_process_collector *pc;
+    if (brrt_process_collector_start(seg, 0, &pc) != 0) {
+        fprintf(stderr, "brrt-bench: process collector failed to start\n");
+        return;
+    }
+    double *v = calloc(reps, sizeof *v);
+    for (unsigned long long r = 0; v && r < reps; r++) {
+        uint64_t t0 = now_ns();
+        for (unsigned i = 0; i < n; i++)
+            brrt_process_collect(pc);
+        v[r] = (double)(now_ns() - t0) / n;
+    }
+    if (v) {
+        double m = median_of(v, reps);
+        printf("%-28s %8.0f   (%.4f %% of one core at the default 1 s interval)\n",
+               "process_collect", m, m / 1e9 * 100);
+    }
+    free(v);
+    brrt_process_collector_stop(pc);
+}
+
 int main(int argc, char **argv)
 {
     unsigned long long reps = DEFAULT_REPS, ops = DEFAULT_OPS;
@@ -524,6 +549,7 @@ int main(int argc, char **argv)
     print_ratio("scaling_baseline_tls_inc", "baseline_tls_inc_2t", "baseline_tls_inc_1t", reps);
     print_ratio("scaling_baseline_atomic_shared", "baseline_atomic_shared_2t",
                 "baseline_atomic_shared_1t", reps);
+    process_collect_cost(seg, quick ? 20 : 200, reps);
     fflush(stdout);
 
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
