@@ -4,6 +4,8 @@
 # /proc. Usage: test_demo.sh BIN_DIR SOURCE_DIR. Everything listens on 127.0.0.1 only and every
 # load is bounded by a request count and a duration.
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 HERE=$SRC/tests/integration
@@ -17,17 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-check() { # description, command...
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what" >&2; fi
-}
-eq() { [[ "$1" == "$2" ]] || { echo "  expected [$2], got [$1]" >&2; return 1; }; }
-within() { # value, low, high
-  awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }' ||
-    { echo "  $1 not in [$2, $3]" >&2; return 1; }
-}
 
 # Starts the demo on a free port; sets PORT and DEMO_PID. Extra args go to brrt-demo.
 start_demo() {
@@ -157,5 +148,4 @@ sleep 1.2
 cpu2=$(field "$(metrics stacks3 process_cpu_seconds_total)" process_cpu_seconds_total)
 check "CPU seconds grow under load" within "$(awk -v a="$cpu1" -v b="$cpu2" 'BEGIN{print b-a}')" 0.3 100
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+brrt_summary

@@ -4,6 +4,8 @@
 # under it; hostile clients; --all. Usage: test_export.sh BIN_DIR SOURCE_DIR.
 # Servers listen on 127.0.0.1 only; every load is bounded in count and time.
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 HERE=$SRC/tests/integration
@@ -21,16 +23,7 @@ trap cleanup EXIT
 source "$HERE/node_env.sh"
 brrt_node_env "$BIN" "$SRC" "$WORK/npm.log"
 
-passed=0
-failed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what" >&2; fi; }
-eq() { [[ "$1" == "$2" ]] || { echo "  expected [$2], got [$1]" >&2; return 1; }; }
-within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }' || { echo "  $1 not in [$2, $3]" >&2; return 1; }; }
 free_port() { echo $((20000 + RANDOM % 25000)); }
-wait_http() { # url, seconds
-  for _ in $(seq $(($2 * 10))); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "  $1 did not answer" >&2; return 1
-}
 start_demo() { # segment, port, extra args
   local seg=$1 port=$2; shift 2
   "$BIN/brrt-demo" --listen "127.0.0.1:$port" --segment "$seg" --duration 300 "$@" 2>>"$WORK/demo.log" &
@@ -188,5 +181,4 @@ check "--all with --segment is a usage error (2)" eq "$rc3" "2"
 check "usage errors say what is wrong" grep -q 'listen' "$WORK/e1"
 check "--help documents the endpoints" grep -q 'GET /healthz' <<<"$("$BIN/brrt-stat" export --help)"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+brrt_summary

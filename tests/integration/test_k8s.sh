@@ -4,6 +4,8 @@
 # sidecar contract holds, and a broken manifest is rejected (the check can fail).
 # Usage: test_k8s.sh BIN_DIR SOURCE_DIR
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 HERE=$SRC/tests/integration
@@ -12,9 +14,6 @@ trap 'rm -rf "$WORK"' EXIT
 # shellcheck source=tests/integration/node_env.sh
 source "$HERE/node_env.sh"
 brrt_node_env "$BIN" "$SRC" "$WORK/npm.log"
-passed=0 failed=0
-eq() { [[ "$1" == "$2" ]] || { echo "  expected [$2], got [$1]" >&2; return 1; }; }
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what" >&2; fi; }
 
 kubectl kustomize "$SRC/k8s/sidecar" >"$WORK/all.yaml"
 check "kustomize builds k8s/sidecar" test -s "$WORK/all.yaml"
@@ -29,5 +28,4 @@ check "a Deployment with replicas: two is rejected" test "$rc" -ne 0
 sed 's/readOnly: true/readOnly: false/' "$WORK/all.yaml" | node "$HERE/k8s_validate.mjs" --sidecar >/dev/null 2>&1 && rc=0 || rc=$?
 check "a writable exporter mount breaks the sidecar contract" test "$rc" -ne 0
 check "the sidecar's exporter flags are real ones" grep -q -- '--listen ADDR:PORT \[--segment NAME' <<<"$("$BIN/brrt-stat" export --help)"
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+brrt_summary
