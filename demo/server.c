@@ -391,6 +391,7 @@ static void *worker_main(void *arg)
         }
         wake_sleepers(w);
     }
+    brrt_stack_guard_disarm();
     return NULL;
 }
 

@@ -7,6 +7,20 @@
 #include "writer_internal.h"
 
 #include <dirent.h>
+#include <stddef.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define BRRT_HAS_SANITIZER 1
+#endif
+#endif
+#ifndef BRRT_HAS_SANITIZER
+#define BRRT_HAS_SANITIZER 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || BRRT_HAS_SANITIZER
+/* From the sanitizer runtime (sanitizer/allocator_interface.h, not shipped with every gcc). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 #include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -85,6 +99,18 @@ static double start_time_seconds(void)
     return (double)btime + (double)start / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Bytes the allocator has handed out and not had back. */
+static double heap_in_use(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || BRRT_HAS_SANITIZER
+    /* A sanitizer's allocator replaces glibc's: mallinfo2 would report zeros. */
+    return (double)__sanitizer_get_current_allocated_bytes();
+#else
+    struct mallinfo2 mi = mallinfo2();
+    return (double)(mi.uordblks + mi.hblkhd);
+#endif
+}
+
 static double open_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -118,8 +144,7 @@ void brrt_process_collect(brrt_process_collector *c)
     }
     if (f)
         fclose(f);
-    struct mallinfo2 mi = mallinfo2();
-    brrt_gauge_set(c->g[G_HEAP], (double)(mi.uordblks + mi.hblkhd));
+    brrt_gauge_set(c->g[G_HEAP], heap_in_use());
     brrt_gauge_set(c->g[G_OPEN_FDS], open_fds());
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)

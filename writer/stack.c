@@ -18,7 +18,7 @@ static size_t page_size(void)
     return ps;
 }
 
-static void paint(uint8_t *from, uint8_t *to)
+BRRT_NO_ASAN static void paint(uint8_t *from, uint8_t *to)
 {
     for (uint64_t *w = (uint64_t *)from; (uint8_t *)w < to; w++)
         __atomic_store_n(w, BRRT_STACK_PATTERN, __ATOMIC_RELAXED);
@@ -55,7 +55,7 @@ void brrt_stack_free(struct brrt_stack *s)
     }
 }
 
-size_t brrt_stack_used(const struct brrt_stack *s)
+BRRT_NO_ASAN size_t brrt_stack_used(const struct brrt_stack *s)
 {
     if (!s || !s->map)
         return 0;
@@ -77,6 +77,7 @@ void brrt_stack_repaint(struct brrt_stack *s, size_t keep)
 static __thread const struct brrt_stack *current;
 static __thread sigjmp_buf catch_point;
 static __thread int armed;
+static __thread void *alt_stack;
 static uint64_t overflows;
 static struct sigaction previous;
 
@@ -141,5 +142,19 @@ int brrt_stack_guard_arm(void)
         return BRRT_E_SYSTEM;
     }
     armed = 1;
+    alt_stack = ss.ss_sp;
     return 0;
+}
+
+void brrt_stack_guard_disarm(void)
+{
+    if (!armed)
+        return;
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    free(alt_stack);
+    alt_stack = NULL;
+    armed = 0;
 }

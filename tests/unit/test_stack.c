@@ -11,7 +11,7 @@ static size_t depth_bytes;
 static volatile int sink;
 
 /* Uses about `depth_bytes` of stack: a frame that touches every byte of a local buffer. */
-static __attribute__((noinline)) void deep(void)
+static __attribute__((noinline)) BRRT_NO_ASAN void deep(void)
 {
     volatile char buf[256 * 1024];
     size_t n = depth_bytes < sizeof buf ? depth_bytes : sizeof buf;
@@ -74,7 +74,7 @@ END_TEST
 
 static volatile int limit = 1 << 30; /* never reached: the guard page stops it first */
 
-static __attribute__((noinline)) int recurse(int n)
+static __attribute__((noinline)) BRRT_NO_ASAN int recurse(int n)
 {
     volatile char pad[512];
     pad[0] = (char)n;
@@ -113,6 +113,7 @@ START_TEST(overflow_is_caught_not_fatal)
     brrt_stack_repaint(&s, 0);
     ck_assert_uint_ge(run_on(&s, 8 * 1024), 8 * 1024);
     brrt_stack_free(&s);
+    brrt_stack_guard_disarm();
 }
 END_TEST
 

@@ -29,6 +29,11 @@ extern "C" {
 #endif
 
 #define BRRT_STACK_PATTERN 0x5A17C0DE5A17C0DEull
+
+/* Code that reads or writes stack memory outside its own frames on purpose (painting,
+ * scanning, frames of a known size) opts out of AddressSanitizer's stack instrumentation,
+ * which would otherwise report those accesses and add redzones to the frames. */
+#define BRRT_NO_ASAN __attribute__((no_sanitize_address))
 #define BRRT_STACK_OVERFLOWED 0x0F
 
 struct brrt_stack {
@@ -52,6 +57,8 @@ BRRT_API void brrt_stack_repaint(struct brrt_stack *s, size_t keep);
 /* Overflow catching (constraint 4). */
 BRRT_API int brrt_stack_guard_install(void);
 BRRT_API int brrt_stack_guard_arm(void);
+/* Undoes brrt_stack_guard_arm on this thread (frees its alternate signal stack). */
+BRRT_API void brrt_stack_guard_disarm(void);
 /* The jump buffer of this thread's catch point; use as: if (sigsetjmp(*brrt_stack_catch(), 0)). */
 BRRT_API sigjmp_buf *brrt_stack_catch(void);
 /* Tells the fault handler which stack this thread is running on now (NULL: none). */
