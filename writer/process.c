@@ -126,6 +126,17 @@ static double open_fds(void)
 
 void brrt_process_collect(brrt_process_collector *c)
 {
+    double rss = -1;
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size, resident;
+    if (f && fscanf(f, "%llu %llu", &size, &resident) == 2) {
+        double ps = (double)sysconf(_SC_PAGESIZE);
+        rss = (double)resident * ps;
+        brrt_gauge_set(c->g[G_VSS], (double)size * ps);
+        brrt_gauge_set(c->g[G_RSS], rss);
+    }
+    if (f)
+        fclose(f);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         double user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
@@ -133,17 +144,10 @@ void brrt_process_collect(brrt_process_collector *c)
         brrt_gauge_set(c->g[G_CPU_USER], user);
         brrt_gauge_set(c->g[G_CPU_SYSTEM], sys);
         brrt_gauge_set(c->g[G_CPU], user + sys);
-        brrt_gauge_set(c->g[G_PEAK_RSS], (double)ru.ru_maxrss * 1024.0);
+        /* Two reads, two moments: a peak below the RSS of the same sample is not a peak. */
+        double peak = (double)ru.ru_maxrss * 1024.0;
+        brrt_gauge_set(c->g[G_PEAK_RSS], peak > rss ? peak : rss);
     }
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long size, resident;
-    if (f && fscanf(f, "%llu %llu", &size, &resident) == 2) {
-        double ps = (double)sysconf(_SC_PAGESIZE);
-        brrt_gauge_set(c->g[G_VSS], (double)size * ps);
-        brrt_gauge_set(c->g[G_RSS], (double)resident * ps);
-    }
-    if (f)
-        fclose(f);
     brrt_gauge_set(c->g[G_HEAP], heap_in_use());
     brrt_gauge_set(c->g[G_OPEN_FDS], open_fds());
     struct rlimit rl;
