@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       liburcu-dev libmicrohttpd-dev libncurses-dev libcjson-dev check zlib1g-dev
-      prometheus wrk tmux)
+      prometheus wrk tmux yamllint)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,39 @@
+/* PromQL templates: every query of the dashboard and every alert rule is written once, as a
+ * template whose metric names come from the metric catalog (metrics/include/brrtstat/catalog.h),
+ * never from a literal. A renamed metric changes every query that uses it; an unknown one
+ * fails the generator.
+ *
+ * Template syntax (everything else is copied as is):
+ *   @ID            the catalog metric BRRT_M_ID (e.g. @CPU_SECONDS), with the context's
+ *                  selector: process_cpu_seconds_total{job=~"$job",...}
+ *   @ID{m}         the same with extra matchers m merged in: @REQUESTS_TOTAL{status=~"5.."}
+ *   @ID:bucket     a histogram's _bucket, _sum or _count series (histograms only; a bare
+ *   @ID:sum        histogram name is an error, it does not exist in Prometheus)
+ *   @ID:count
+ *   @by            the labels of one process (one scrape target)
+ *   @svc           the labels of one service
+ *   @name(a, b)    the fragment `name` (pq_fragments) with @1, @2 replaced by a, b; wrapped in
+ *   @name          parentheses unless it is a single term, so precedence never changes
+ *   @1 .. @9       a fragment's arguments
+ * Any other '@' is an error (PromQL's own @ modifier is not used by the dashboard or the rules).
+ */
+#ifndef BRRT_DASH_PROMQL_H
+#define BRRT_DASH_PROMQL_H
+
+#include <stddef.h>
+
+struct pq_ctx {
+    const char *sel; /* matchers every metric reference gets, without braces; "" for none */
+    const char *by;  /* grouping labels of one process */
+    const char *svc; /* grouping labels of one service */
+};
+
+/* The grouping labels both the dashboard and the rules use. */
+#define PQ_BY_PROCESS "job, namespace, pod, instance"
+#define PQ_BY_SERVICE "job, namespace"
+
+/* Expands template `t`. Returns a malloc'd string, or NULL with a message in `err` for a bad
+ * template (unknown metric or fragment, unbalanced brackets, misuse of a histogram). */
+char *pq_expand(const char *t, const struct pq_ctx *ctx, char *err, size_t errlen);
+
+#endif
