@@ -35,7 +35,8 @@ for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/health" && b
 pids+=($!)
 
 if [[ -t 1 && -x $bin/brrt-stat-watch ]]; then
-  "$bin/brrt-stat" watch --segment demo || true
+  # the TUI runs until q; the demo's --duration ends it too (it restores the terminal on TERM)
+  timeout --foreground -s TERM $((duration + 2)) "$bin/brrt-stat" watch --segment demo || true
 else
   "$bin/brrt-stat" snapshot --segment demo --interval 2 --count $((duration / 2)) \
     -I 'brrtrouter_*' -I 'process_cpu_seconds_total' -I 'process_memory_*' -X '*' || true
