@@ -47,9 +47,13 @@ double view_rate(const struct view *v, uint32_t family, uint32_t k)
     const struct brrt_snap_family *f = &v->cur->families[family];
     const struct brrt_snap_series *s = &v->cur->series[f->first_series + k];
     const struct brrt_snap_series *p = brrt_snapshot_match(v->prev, v->cur, family, k);
-    if (!p || !(v->dt > 0))
+    if (!v->prev || !(v->dt > 0))
         return NAN;
-    if (f->storage == BRRT_SHM_SHARDED_U64)
-        return s->u64 >= p->u64 ? (double)(s->u64 - p->u64) * f->scale / v->dt : NAN;
-    return (s->value - p->value) / v->dt;
+    /* No previous value: the series (or the writer's generation) began within the window,
+     * so everything it counted happened in it. */
+    if (f->storage == BRRT_SHM_SHARDED_U64) {
+        uint64_t before = p ? p->u64 : 0;
+        return s->u64 >= before ? (double)(s->u64 - before) * f->scale / v->dt : NAN;
+    }
+    return (s->value - (p ? p->value : 0.0)) / v->dt;
 }
