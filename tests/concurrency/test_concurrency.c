@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -198,19 +199,28 @@ static void check_totals(void)
     brrt_reader_close(r);
 }
 
+/* The reader process is this program again (fork + exec, never fork alone: the writer side
+ * has threads, and a child of a threaded process may only call async-signal-safe code). */
+static int reader_process_main(int fd)
+{
+    struct watch w = {0};
+    int rc = watch_until_done(&w);
+    dprintf(fd, "%llu %s", (unsigned long long)w.snapshots, w.failure);
+    return rc ? 1 : 0;
+}
+
 START_TEST(reader_process_sees_monotonic_consistent_snapshots)
 {
     struct fixture fx;
     setup(&fx);
     int p[2];
     ck_assert_int_eq(pipe(p), 0);
+    char fdarg[16];
+    snprintf(fdarg, sizeof fdarg, "%d", p[1]);
     pid_t pid = fork();
     if (pid == 0) {
-        close(p[0]);
-        struct watch w = {0};
-        int rc = watch_until_done(&w);
-        dprintf(p[1], "%llu %s", (unsigned long long)w.snapshots, w.failure);
-        _exit(rc ? 1 : 0);
+        execl("/proc/self/exe", "test_concurrency", "--reader-process", fdarg, (char *)NULL);
+        _exit(127);
     }
     close(p[1]);
     run_writers(&fx);
@@ -221,10 +231,12 @@ START_TEST(reader_process_sees_monotonic_consistent_snapshots)
     ssize_t n = read(p[0], report, sizeof report - 1);
     report[n > 0 ? n : 0] = '\0';
     close(p[0]);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader process: %s", report);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader process (status %d): %s",
+                  status, report);
     unsigned long long snaps = 0;
     sscanf(report, "%llu", &snaps);
     ck_assert_msg(snaps >= 2, "reader took only %llu snapshots", snaps);
+    fprintf(stderr, "reader process: %llu snapshots, all consistent\n", snaps);
     check_totals();
     brrt_seg_close(fx.seg, BRRT_SEG_UNLINK);
 }
@@ -254,8 +266,10 @@ START_TEST(reader_thread_sees_monotonic_consistent_snapshots)
 }
 END_TEST
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--reader-process") == 0)
+        return reader_process_main(atoi(argv[2]));
     Suite *s = suite_create("concurrency");
     TCase *tc = tcase_create("writers_vs_reader");
     tcase_set_timeout(tc, 240);
