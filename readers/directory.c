@@ -232,6 +232,24 @@ static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
     int rc = take_strings(c, e->labels, e->nlabels, &s.label_values, "label value");
     if (rc)
         return rc;
+    s.labels_hash = 1469598103934665603ull;
+    for (uint32_t i = 0; i < e->nlabels; i++) {
+        for (const unsigned char *p = (const unsigned char *)s.label_values[i]; *p; p++)
+            s.labels_hash = (s.labels_hash ^ *p) * 1099511628211ull;
+        s.labels_hash = (s.labels_hash ^ 0xff) * 1099511628211ull;
+    }
+    /* Two series with one label set would be one time series twice: Prometheus rejects
+     * such an exposition whole. */
+    for (uint32_t j = 0; j < d->n_series; j++) {
+        const struct rd_series_meta *o = &d->series[j];
+        if (o->family != fi || o->labels_hash != s.labels_hash)
+            continue;
+        uint32_t same = 0;
+        while (same < e->nlabels && strcmp(o->label_values[same], s.label_values[same]) == 0)
+            same++;
+        if (same == e->nlabels)
+            BAD(c, "series repeats a label set of family \"%.64s\"", f->name);
+    }
     s.family = fi;
     s.value_offset = e->value_offset;
     s.value_size = e->value_size;

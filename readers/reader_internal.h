@@ -24,6 +24,7 @@ struct rd_series_meta {
     uint64_t value_offset;
     uint32_t value_size;
     bool overflow;
+    uint64_t labels_hash; /* of the label values, to find a repeated label set quickly */
 };
 
 struct rd_dir {

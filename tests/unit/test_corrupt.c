@@ -575,6 +575,18 @@ START_TEST(test_label_value_bad_utf8)
 }
 END_TEST
 
+/* Two series of one family with the same label set: one time series twice. */
+START_TEST(test_duplicate_label_set)
+{
+    struct segfiles sf;
+    prepare("dup", &sf);
+    struct brrt_shm_entry first;
+    read_entry(&sf, find_series(&sf, COUNTER, 0), &first);
+    ENTRY_POKE(&sf, find_series(&sf, COUNTER, 1), labels, first.labels);
+    expect_open_fails(sf.bad, BRRT_E_CORRUPT, "repeats a label set");
+}
+END_TEST
+
 START_TEST(test_hist_n_le_too_large)
 {
     struct segfiles sf;
@@ -719,6 +731,7 @@ static Suite *corrupt_suite(void)
     tcase_add_test(tc, test_unknown_entry_kind);
     tcase_add_test(tc, test_value_offset_outside);
     tcase_add_test(tc, test_label_value_bad_utf8);
+    tcase_add_test(tc, test_duplicate_label_set);
     tcase_add_test(tc, test_hist_n_le_too_large);
     tcase_add_test(tc, test_snapshot_sees_damage);
     suite_add_tcase(s, tc);
