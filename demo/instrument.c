@@ -119,6 +119,13 @@ void instrument_add_pool(struct demo_metrics *m, struct coro_pool *p)
     pthread_mutex_unlock(&m->pools_lock);
 }
 
+void instrument_forget_pools(struct demo_metrics *m)
+{
+    pthread_mutex_lock(&m->pools_lock);
+    m->n_pools = 0;
+    pthread_mutex_unlock(&m->pools_lock);
+}
+
 void instrument_response(struct demo_metrics *m, struct request_counters *rc, int route,
                          const char *path_label, int status, uint64_t start_ns, uint64_t end_ns)
 {

@@ -48,6 +48,7 @@ struct request_counters {
 int instrument_init(struct demo_metrics *m, const char *segment, bool on, size_t max_stack_bytes);
 void instrument_close(struct demo_metrics *m);
 void instrument_add_pool(struct demo_metrics *m, struct coro_pool *p);
+void instrument_forget_pools(struct demo_metrics *m);
 
 /* One response: requests_total{path,status} + duration; releases the in-flight request. */
 void instrument_response(struct demo_metrics *m, struct request_counters *rc, int route,

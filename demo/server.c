@@ -19,6 +19,9 @@
 #define MAX_EVENTS 256
 #define READ_CHUNK 16384
 #define MAX_CONNS_PER_WORKER 4096
+/* Edge-triggered: a connection whose request sleeps on a coroutine is simply not read (no
+ * event storm), and its input buffer cannot move under the handler. */
+#define CONN_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLET)
 
 struct worker;
 
@@ -31,7 +34,10 @@ struct conn {
     size_t out_off;
     bool close_after;   /* close once `out` is flushed */
     bool want_write;    /* EPOLLOUT registered */
-    bool peer_closed;
+    bool peer_closed;   /* the client closed (or reset) its side: counted once */
+    bool read_eof;      /* nothing more will come in */
+    bool unread;        /* the socket may hold unread bytes (edge-triggered: no new event) */
+    bool broken;        /* a write failed: counted once, freed when not busy */
     /* the request in progress on a coroutine (busy) */
     bool busy;
     struct coro *co;
@@ -100,32 +106,37 @@ static void set_events(struct conn *c, bool want_write)
 {
     if (c->want_write == want_write)
         return;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u), .data.ptr = c};
+    struct epoll_event ev = {.events = CONN_EVENTS | (want_write ? EPOLLOUT : 0u), .data.ptr = c};
     epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
     c->want_write = want_write;
 }
 
-/* Writes what it can. Returns false when the connection is gone (freed by the caller). */
-static bool flush(struct conn *c)
+enum flush_state { FLUSH_FAILED = -1, FLUSH_PENDING = 0, FLUSH_DRAINED = 1 };
+
+/* Writes what it can of `out`. */
+static enum flush_state flush(struct conn *c)
 {
+    if (c->broken)
+        return FLUSH_FAILED;
     while (c->out_off < c->out.len) {
         ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
         if (n > 0) {
             c->out_off += (size_t)n;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             set_events(c, true);
-            return true;
+            return FLUSH_PENDING;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else {
+            c->broken = true;
             instrument_count(c->w->m, c->w->m->conn_errors);
-            return false;
+            return FLUSH_FAILED;
         }
     }
     brrt_buf_reset(&c->out);
     c->out_off = 0;
     set_events(c, false);
-    return !c->close_after;
+    return FLUSH_DRAINED;
 }
 
 /* The one place a response is produced: counted once, in-flight released once. */
@@ -252,51 +263,64 @@ static bool next_request(struct conn *c)
     return true;
 }
 
-static void on_readable(struct conn *c)
+/* Reads what the socket holds, as far as the input buffer allows. */
+static void read_some(struct conn *c)
 {
     struct worker *w = c->w;
-    for (;;) {
+    while (!c->read_eof) {
         if (c->in_cap - c->in_len < READ_CHUNK / 4) {
             if (c->in_cap >= HTTP_MAX_HEADER + HTTP_MAX_BODY + READ_CHUNK)
-                break; /* full: stop reading until requests are consumed */
+                return; /* full: read again once requests are consumed (unread stays set) */
             size_t cap = c->in_cap ? c->in_cap * 2 : READ_CHUNK;
             char *p = realloc(c->in, cap);
             if (!p)
-                break;
+                return;
             c->in = p;
             c->in_cap = cap;
         }
         ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
             continue;
-        }
-        if (n == 0) {
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->unread = false;
+            return;
+        } else {
+            c->read_eof = true;
+            c->unread = false;
+            if (!c->peer_closed)
+                instrument_count(w->m, n == 0 ? w->m->closes : w->m->conn_errors);
             c->peer_closed = true;
-            instrument_count(w->m, w->m->closes);
-        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            c->peer_closed = true;
-            instrument_count(w->m, w->m->conn_errors);
         }
-        break;
     }
-    /* Pipelined requests are answered in order; a sleeping one holds the rest back. */
-    if (c->busy)
-        return;
-    c->ctx.body = NULL;
-    while (next_request(c))
-        ;
 }
 
-/* After any event on c: flush, then close when finished. */
+/* Makes all the progress it can: read (unless a request is running), answer complete
+ * requests in order; again while a full buffer was drained. */
+static void pump(struct conn *c)
+{
+    for (;;) {
+        if (!c->busy && c->unread)
+            read_some(c);
+        if (c->busy)
+            return;
+        c->ctx.body = NULL;
+        bool progressed = false;
+        while (next_request(c))
+            progressed = true;
+        if (c->busy || !c->unread || c->read_eof || !progressed)
+            return;
+    }
+}
+
+/* After any event on c: flush, then free it once nothing more will happen on it. */
 static void settle(struct conn *c)
 {
-    bool keep = flush(c);
-    if (c->busy) { /* a coroutine still owns it: free once that request is answered */
-        c->peer_closed = c->peer_closed || !keep;
+    enum flush_state st = flush(c);
+    if (c->busy) /* a coroutine owns the request: decide after it is answered */
         return;
-    }
-    if (!keep || c->peer_closed)
+    if (st == FLUSH_FAILED || (st == FLUSH_DRAINED && (c->close_after || c->read_eof)))
         conn_free(c);
 }
 
@@ -327,8 +351,7 @@ static void wake_sleepers(struct worker *w)
             size_t used = c->req.header_len + c->req.body_len;
             memmove(c->in, c->in + used, c->in_len - used);
             c->in_len -= used;
-            while (next_request(c))
-                ;
+            pump(c); /* what arrived meanwhile, and the requests behind this one */
         }
         settle(c);
         pp = &w->sleepers; /* the list may have changed under us */
@@ -365,7 +388,8 @@ static void accept_all(struct worker *w)
         c->w = w;
         c->route = -1;
         w->conns++;
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+        c->unread = true;
+        struct epoll_event ev = {.events = CONN_EVENTS, .data.ptr = c};
         epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
     }
 }
@@ -385,8 +409,10 @@ static void *worker_main(void *arg)
                 accept_all(w);
                 continue;
             }
-            if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-                on_readable(c);
+            if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                c->unread = true;
+                pump(c);
+            }
             settle(c);
         }
         wake_sleepers(w);
@@ -430,6 +456,7 @@ int server_run(const struct server_opts *o, struct demo_metrics *m, volatile sig
         *stop = 1;
     for (int i = 0; i < started; i++)
         pthread_join(ws[i].thread, NULL);
+    instrument_forget_pools(m); /* the heartbeat tick must not scan freed pools */
     free(ws);
     return ws ? rc : -1;
 }

@@ -83,6 +83,22 @@ for pair in $(cut -d' ' -f3- <<<"$wrk_out"); do
 done
 check "wrk saw 405s (its mix has DELETE /pets)" grep -q '405=' <<<"$wrk_out"
 
+# ---- 2b. pipelining, sleeping handlers, half-closed clients (found by review) ---------------
+start_demo pipe --workers 1 --slow-rate 1 --slow-ms 200
+m0=$(metrics pipe brrtrouter_connection_closes_total)
+out=$(node "$HERE/pipeline.cjs" postfirst "$PORT" 12)
+check "a POST body used after its handler slept while 48 KB more arrived" eq "$out" "responses=13 first=201"
+(exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'GET /sleep/1000 HTTP/1.1\r\nHost: t\r\n\r\n' >&3; sleep 0.2) || true
+sleep 1.5
+m=$(metrics pipe brrtrouter_connection_closes_total brrtrouter_active_requests)
+closes=$(( $(field "$m" brrtrouter_connection_closes_total) - $(field "$m0" brrtrouter_connection_closes_total) ))
+check "a client that left during a sleeping request is one close" eq "$closes" "2"
+check "active_requests back to 0" eq "$(field "$m" brrtrouter_active_requests)" "0"
+check "every request counted once" eq "$(field "$m" total)" "$(( $(field "$m0" total) + 13 + 1 ))"
+start_demo pipe2 --workers 1
+out=$(node "$HERE/pipeline.cjs" halfclose "$PORT" 3500 /pets)
+check "3500 pipelined requests, then a half-close: all 3500 answers delivered" eq "$out" "responses=3500 first=200"
+
 # ---- 3. stacks: two known depths, then an overflow that only its request notices ---------
 start_demo stacks --workers 1
 BRRT_STACK_DEPTH_SLACK=8192
