@@ -192,19 +192,17 @@ static uint16_t shm_type_of(enum brrt_type t)
     return (t == BRRT_COUNTER || t == BRRT_COUNTER_SAMPLED) ? BRRT_SHM_COUNTER : BRRT_SHM_GAUGE;
 }
 
-/* Raw integer bound for `le`: the largest raw value that is <= le (to a relative 1e-9, so
- * that 0.005 / 1e-9 gives 5000000, not 4999999). */
-static uint64_t raw_bound(double le, double inv_scale)
+/* The raw integer equal to `le` (a whole number of raw steps, to a relative 1e-9, so that
+ * 0.005 / 1e-9 gives 5000000), or false when `le` is not one. Observations are quantised up
+ * (brrt_histogram_observe), so with exact bounds "v <= le" and "raw <= le_raw" agree. */
+static bool raw_bound(double le, double inv_scale, uint64_t *out)
 {
     double x = le * inv_scale;
     double r = nearbyint(x);
-    if (fabs(x - r) <= 1e-9 * fmax(1.0, fabs(x)))
-        x = r;
-    if (x < 0)
-        return 0;
-    if (x >= 18446744073709549568.0)
-        return UINT64_MAX - 1;
-    return (uint64_t)floor(x);
+    if (!(x >= 0) || x >= 9e18 || fabs(x - r) > 1e-9 * fmax(1.0, fabs(x)))
+        return false;
+    *out = (uint64_t)r;
+    return true;
 }
 
 static int def_valid(const struct brrt_metric_def *d)
@@ -232,9 +230,16 @@ static int def_valid(const struct brrt_metric_def *d)
     if (sub < 1 || sub > 8 || max <= sub || max > 63 || d->n_le > BRRT_SHM_MAX_LE ||
         (d->n_le && !d->le))
         return 0;
-    for (uint32_t i = 0; i < d->n_le; i++)
-        if (!isfinite(d->le[i]) || (i && !(d->le[i] > d->le[i - 1])))
+    /* Bounds are non-negative whole numbers of raw steps, strictly increasing as raw values
+     * too (a bound finer than the scale would collapse onto its neighbour). */
+    double inv = 1.0 / (d->scale > 0 ? d->scale : 1.0);
+    uint64_t prev = 0;
+    for (uint32_t i = 0; i < d->n_le; i++) {
+        uint64_t raw;
+        if (!isfinite(d->le[i]) || !raw_bound(d->le[i], inv, &raw) || (i && raw <= prev))
             return 0;
+        prev = raw;
+    }
     return 1;
 }
 
@@ -277,7 +282,7 @@ static int build_hist_tables(struct brrt_family *f, const struct brrt_metric_def
         return BRRT_E_NOMEM;
     for (uint32_t i = 0; i < d->n_le; i++) {
         f->le[i] = d->le[i];
-        f->le_raw_store[i] = raw_bound(d->le[i], h->inv_scale);
+        raw_bound(d->le[i], h->inv_scale, &f->le_raw_store[i]); /* checked in def_valid */
     }
     f->le_raw_store[d->n_le] = UINT64_MAX;
     uint32_t j = 0;

@@ -419,6 +419,44 @@ START_TEST(nan_observation_is_dropped)
 }
 END_TEST
 
+/* Bounds must be whole raw steps and increasing; observations land where v <= le says. */
+START_TEST(histogram_bounds_are_exact_or_refused)
+{
+    brrt_seg *seg = make("bounds");
+    brrt_family *f;
+    const double coarse[] = {0.1, 0.25};
+    struct brrt_metric_def d = {.name = "h1", .type = BRRT_HISTOGRAM, .le = coarse, .n_le = 2};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), BRRT_E_INVAL); /* scale 1: 0.1 is no step */
+    const double negative[] = {-1, 0.5};
+    d = (struct brrt_metric_def){.name = "h2", .type = BRRT_HISTOGRAM, .scale = 1e-9, .le = negative, .n_le = 2};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), BRRT_E_INVAL);
+    const double finer[] = {0.001, 0.0015};
+    d = (struct brrt_metric_def){.name = "h3", .type = BRRT_HISTOGRAM, .scale = 1e-3, .le = finer, .n_le = 2};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), BRRT_E_INVAL);
+    const double le[] = {0.1, 0.25, 0.5, 1, 2.5};
+    d = (struct brrt_metric_def){.name = "h4", .type = BRRT_HISTOGRAM, .scale = 1e-9, .le = le, .n_le = 5};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    brrt_histogram h;
+    ck_assert_int_eq(brrt_histogram_get(f, NULL, &h), 0);
+    brrt_histogram_observe(h, 0.3);          /* (0.25, 0.5] */
+    brrt_histogram_observe(h, 2.5);          /* (1, 2.5]: at the bound, in it */
+    brrt_histogram_observe(h, 0.1);          /* [0, 0.1] */
+    brrt_histogram_observe(h, 0.1000000001); /* one raw step above: (0.1, 0.25] */
+    brrt_histogram_observe(h, 3e-9);         /* 3 raw steps exactly, despite 3e-9/1e-9 rounding */
+    struct brrt_snapshot *s = snap_of("bounds");
+    const struct brrt_snap_series *x = fx_series(s, "h4", NULL);
+    ck_assert_uint_eq(x->le_counts[0], 2);
+    ck_assert_uint_eq(x->le_counts[1], 1);
+    ck_assert_uint_eq(x->le_counts[2], 1);
+    ck_assert_uint_eq(x->le_counts[3], 0);
+    ck_assert_uint_eq(x->le_counts[4], 1);
+    ck_assert_uint_eq(x->le_counts[5], 0);
+    ck_assert_uint_eq(x->sum_raw, 300000000ull + 2500000000ull + 100000000ull + 100000001ull + 3ull);
+    brrt_snapshot_free(s);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("writer");
@@ -436,6 +474,7 @@ int main(void)
     tcase_add_test(tc, heartbeat_thread_moves_and_runs_ticks);
     tcase_add_test(tc, concurrent_creators_one_winner);
     tcase_add_test(tc, nan_observation_is_dropped);
+    tcase_add_test(tc, histogram_bounds_are_exact_or_refused);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

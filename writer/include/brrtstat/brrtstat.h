@@ -80,7 +80,8 @@ struct brrt_metric_def {
     const char *const *label_names;
     uint32_t nlabels;     /* <= 16 */
     double scale;         /* unit value of one raw step (counter, histogram); 0 means 1 */
-    const double *le;     /* histogram: ascending finite Prometheus bounds, in the unit */
+    const double *le;     /* histogram: ascending Prometheus bounds in the unit, each >= 0 and
+                           * a whole number of `scale` steps (0.005 s at scale 1e-9: yes) */
     uint32_t n_le;        /* <= 64 */
     uint32_t sub_bits;    /* histogram fine resolution: 0 means 5 (quantile error <= 2^-5 = 3.1 %) */
     uint32_t max_bits;    /* histogram range: raw values below 2^max_bits; 0 means 36 */
@@ -205,14 +206,24 @@ static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
     }
 }
 
-/* Observes `v` in the family's unit (seconds for a duration histogram). Negative values count
- * as 0, values beyond the range in the overflow bucket; NaN is not an observation: dropped. */
+/* Observes `v` in the family's unit (seconds for a duration histogram), quantised up to a
+ * whole raw step (so v <= le exactly when the raw value <= the raw bound; a relative 1e-12
+ * absorbs the division's rounding). Negative values count as 0, values beyond the range in
+ * the overflow bucket; NaN is not an observation: dropped. */
 static inline void brrt_histogram_observe(brrt_histogram h, double v)
 {
     if (!h.fast || v != v)
         return;
-    double r = v * h.fast->inv_scale + 0.5;
-    uint64_t raw = !(r > 0.0) ? 0 : (r >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)r);
+    double r = v * h.fast->inv_scale * (1.0 - 1e-12);
+    uint64_t raw;
+    if (!(r > 0.0))
+        raw = 0;
+    else if (r >= 18446744073709549568.0)
+        raw = UINT64_MAX;
+    else {
+        raw = (uint64_t)r;
+        raw += (double)raw < r; /* ceiling without libm */
+    }
     brrt_histogram_observe_raw(h, raw);
 }
 
