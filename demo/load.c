@@ -27,7 +27,7 @@ struct lconn {
     bool waiting;       /* a request is out, its response not complete */
     char req[512];
     size_t req_len, req_off;
-    char in[65536];
+    char in[65536 + 1]; /* + a terminating NUL for sscanf/strstr */
     size_t in_len;
     uint64_t sent_ns;
 };
@@ -175,6 +175,7 @@ static int take_response(struct load *l, struct lconn *c, bool *close_after)
     record(l, status, now_ns() - c->sent_ns);
     memmove(c->in, c->in + head + body, c->in_len - head - body);
     c->in_len -= head + body;
+    c->in[c->in_len] = '\0';
     c->waiting = false;
     return 1;
 }
@@ -202,9 +203,15 @@ static void on_event(struct load *l, struct lconn *c, uint32_t ev)
     if (!(ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
         return;
     for (;;) {
-        ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
+        if (c->in_len >= sizeof c->in - 1) { /* a response larger than we handle */
+            l->errors++;
+            close_conn(l, c);
+            return;
+        }
+        ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
+            c->in[c->in_len] = '\0';
             bool close_after = false;
             int r;
             while ((r = take_response(l, c, &close_after)) > 0 && !close_after)

@@ -4,6 +4,8 @@
 #include "brrtstat/hist_math.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -81,6 +83,13 @@ int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out)
     if (!r || !out || !r->map)
         return BRRT_E_INVAL;
     *out = NULL;
+    /* The mapping covers the size seen at attach; a file truncated since would fault (SIGBUS)
+     * on access. Writers never truncate: someone else did, so refuse instead. */
+    struct stat st;
+    if (fstat(r->fd, &st) != 0 || (uint64_t)st.st_size < r->layout.segment_size) {
+        snprintf(r->why, sizeof r->why, "%.300s: the segment file was truncated after it was attached", r->path);
+        return BRRT_E_TRUNCATED;
+    }
     struct brrt_shm_published pub;
     int rc = brrt_shm_load_published(r->map, &r->layout, &pub, r->why, sizeof r->why);
     if (rc == 0)

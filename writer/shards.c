@@ -56,6 +56,9 @@ static void thread_exit(void *unused)
     for (uint32_t i = 0; i < thread_shards.n; i++)
         release_entry(&thread_shards.e[i]);
     forget_all();
+    /* Another key's destructor may update after this one: it then takes a shard again and
+     * sets the key again, and glibc runs this destructor once more. */
+    thread_shards.key_set = 0;
 }
 
 static void atfork_child(void)

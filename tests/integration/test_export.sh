@@ -128,6 +128,19 @@ check "after the restart: the new generation's values (1 readiness probe + 1)" e
 check "the reattach is counted" eq "$(value_of "$body" 'brrtstat_segment_reattaches_total{segment="shop"}')" "1"
 check "the exporter never restarted" kill -0 "$EXP_PID"
 
+# someone truncates the live segment (its writer dies of SIGBUS): the exporter reports it
+# down without dying itself, and attaches afresh to the next writer
+truncate -s 4096 "$BRRT_STAT_DIR/shop"
+curl -s -o /dev/null "http://127.0.0.1:$DEMO_PORT/health" || true
+body=$(scrape)
+check "a truncated segment is reported down, not a crash" eq "$(value_of "$body" 'brrtstat_segment_up{segment="shop"}')" "0"
+kill -9 "$DEMO_PID" 2>/dev/null || true
+wait "$DEMO_PID" 2>/dev/null || true
+start_demo shop "$DEMO_PORT"
+body=$(scrape)
+check "after the damage, the next writer is followed (generation 3)" eq "$(value_of "$body" 'brrtstat_segment_generation{segment="shop"}')" "3"
+check "and it is up" eq "$(value_of "$body" 'brrtstat_segment_up{segment="shop"}')" "1"
+
 # ---- 4. hostile clients -------------------------------------------------------------------------
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$EXP_PID/status"; }
 rss0=$(rss)

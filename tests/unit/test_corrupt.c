@@ -587,6 +587,23 @@ START_TEST(test_duplicate_label_set)
 }
 END_TEST
 
+/* Truncated by someone after a reader attached: an error, not SIGBUS on the next snapshot. */
+START_TEST(test_truncated_after_attach)
+{
+    struct segfiles sf;
+    prepare("trunc_late", &sf);
+    brrt_reader *r;
+    char why[512];
+    ck_assert_int_eq(brrt_reader_open(sf.bad, &r, why, sizeof why), 0);
+    ck_assert_int_eq(truncate(sf.bad, 4096), 0);
+    struct brrt_snapshot *s = NULL;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), BRRT_E_TRUNCATED);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(brrt_reader_why(r), "truncated"));
+    brrt_reader_close(r);
+}
+END_TEST
+
 START_TEST(test_hist_n_le_too_large)
 {
     struct segfiles sf;
@@ -732,6 +749,7 @@ static Suite *corrupt_suite(void)
     tcase_add_test(tc, test_value_offset_outside);
     tcase_add_test(tc, test_label_value_bad_utf8);
     tcase_add_test(tc, test_duplicate_label_set);
+    tcase_add_test(tc, test_truncated_after_attach);
     tcase_add_test(tc, test_hist_n_le_too_large);
     tcase_add_test(tc, test_snapshot_sees_damage);
     suite_add_tcase(s, tc);

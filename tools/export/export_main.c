@@ -50,17 +50,36 @@ static void usage(FILE *out)
     cli_print_exit_codes(out);
 }
 
+/* Does header `header` accept `what` (a media type or a coding)? Elements are split at
+ * commas; one whose value (before any ';') is `what` accepts it unless its q is 0. */
 static bool accepts(struct MHD_Connection *c, const char *header, const char *what)
 {
     const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, header);
-    if (!v)
-        return false;
-    const char *p = strcasestr(v, what);
-    if (!p)
-        return false;
-    const char *q = strchr(p, ',');
-    const char *zero = strstr(p, "q=0");
-    return !(zero && (!q || zero < q) && (zero[3] == '\0' || zero[3] == ',' || strncmp(zero + 3, ".0", 2) == 0));
+    size_t wl = strlen(what);
+    while (v && *v) {
+        const char *end = strchr(v, ',');
+        size_t len = end ? (size_t)(end - v) : strlen(v);
+        const char *p = v;
+        while (p < v + len && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *semi = memchr(p, ';', (size_t)(v + len - p));
+        const char *tok_end = semi ? semi : v + len;
+        while (tok_end > p && (tok_end[-1] == ' ' || tok_end[-1] == '\t'))
+            tok_end--;
+        if ((size_t)(tok_end - p) == wl && strncasecmp(p, what, wl) == 0) {
+            double q = 1.0;
+            for (const char *s = semi; s && s < v + len; s = memchr(s + 1, ';', (size_t)(v + len - s - 1))) {
+                const char *k = s + 1;
+                while (*k == ' ')
+                    k++;
+                if ((k[0] == 'q' || k[0] == 'Q') && k[1] == '=')
+                    q = strtod(k + 2, NULL);
+            }
+            return q > 0;
+        }
+        v = end ? end + 1 : NULL;
+    }
+    return false;
 }
 
 /* gzip of `in`, or NULL. */

@@ -102,6 +102,10 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
         e->last_err = brrt_reader_snapshot(e->r, &snap);
     }
     if (!snap) {
+        /* Unreadable now (damaged, truncated...): attach afresh next scrape, which also
+         * picks up a writer that restarted meanwhile. */
+        brrt_reader_close(e->r);
+        e->r = NULL;
         e->up = false;
         return NULL;
     }
