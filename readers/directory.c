@@ -43,6 +43,7 @@ void rd_dir_put(struct rd_dir *d)
     free(d->fams);
     free(d->entry_to_fam);
     free(d->series);
+    free(d->label_index);
     free(d);
 }
 
@@ -208,6 +209,49 @@ static uint32_t expected_value_size(const struct brrt_snap_family *f)
     return brrt_hist_value_words(f->n_le, f->sub_bits, f->max_bits) * 8u;
 }
 
+static bool same_labels(const struct rd_series_meta *a, const struct rd_series_meta *b, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(a->label_values[i], b->label_values[i]) != 0)
+            return false;
+    return true;
+}
+
+/* Adds candidate `s` (not yet in d->series; it will be d->n_series) to the label-set index.
+ * Returns 1 if its family already has its label set, 0 if added, -1 out of memory. */
+static int label_index_add(struct rd_dir *d, uint32_t family, const struct rd_series_meta *s)
+{
+    if ((uint64_t)(d->n_series + 1) * 2 > d->label_index_cap) {
+        uint32_t cap = d->label_index_cap ? d->label_index_cap * 2 : 64;
+        uint32_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        for (uint32_t i = 0; i < d->label_index_cap; i++) {
+            uint32_t v = d->label_index[i];
+            if (!v)
+                continue;
+            const struct rd_series_meta *o = &d->series[v - 1];
+            uint32_t h = (uint32_t)(o->labels_hash ^ (o->family * 0x9E3779B1u)) & (cap - 1);
+            while (t[h])
+                h = (h + 1) & (cap - 1);
+            t[h] = v;
+        }
+        free(d->label_index);
+        d->label_index = t;
+        d->label_index_cap = cap;
+    }
+    uint32_t mask = d->label_index_cap - 1;
+    uint32_t h = (uint32_t)(s->labels_hash ^ (family * 0x9E3779B1u)) & mask;
+    for (; d->label_index[h]; h = (h + 1) & mask) {
+        const struct rd_series_meta *o = &d->series[d->label_index[h] - 1];
+        if (o->family == family && o->labels_hash == s->labels_hash &&
+            same_labels(o, s, d->fams[family].nlabels))
+            return 1;
+    }
+    d->label_index[h] = d->n_series + 1;
+    return 0;
+}
+
 static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
 {
     struct rd_dir *d = c->d;
@@ -220,6 +264,11 @@ static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
     const struct brrt_snap_family *f = &d->fams[fi];
     if (e->type != f->type || e->storage != f->storage || e->nlabels != f->nlabels)
         BAD(c, "type, storage or label count differs from its family \"%.64s\"", f->name);
+    /* Areas follow each other (the writer allocates them in order): overlapping ones could
+     * make a small segment cost a reader gigabytes of snapshot. */
+    if (e->value_offset < d->value_end)
+        BAD(c, "value area at %llu overlaps the previous series' (ends at %llu)",
+            (unsigned long long)e->value_offset, (unsigned long long)d->value_end);
     if (e->value_size != expected_value_size(f) || e->value_offset % 8 ||
         e->value_offset > c->pub->shard_bytes_used ||
         e->value_size > c->pub->shard_bytes_used - e->value_offset)
@@ -240,17 +289,13 @@ static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
     }
     /* Two series with one label set would be one time series twice: Prometheus rejects
      * such an exposition whole. */
-    for (uint32_t j = 0; j < d->n_series; j++) {
-        const struct rd_series_meta *o = &d->series[j];
-        if (o->family != fi || o->labels_hash != s.labels_hash)
-            continue;
-        uint32_t same = 0;
-        while (same < e->nlabels && strcmp(o->label_values[same], s.label_values[same]) == 0)
-            same++;
-        if (same == e->nlabels)
-            BAD(c, "series repeats a label set of family \"%.64s\"", f->name);
-    }
+    int dup = label_index_add(d, fi, &s);
+    if (dup < 0)
+        return BRRT_E_NOMEM;
+    if (dup)
+        BAD(c, "series repeats a label set of family \"%.64s\"", f->name);
     s.family = fi;
+    d->value_end = e->value_offset + e->value_size;
     s.value_offset = e->value_offset;
     s.value_size = e->value_size;
     s.overflow = (e->flags & BRRT_SHM_SERIES_OVERFLOW) != 0;

@@ -37,6 +37,9 @@ struct rd_dir {
     uint32_t cap_entries;
     struct rd_series_meta *series;
     uint32_t n_series, cap_series;
+    uint64_t value_end;      /* series' value areas follow each other without overlap */
+    uint32_t *label_index;   /* open addressing: series index + 1, 0 = empty */
+    uint32_t label_index_cap; /* a power of two, kept over twice n_series */
 };
 
 struct brrt_reader {

@@ -26,8 +26,17 @@ static void sample(struct brrt_buf *b, const char *name, const char *suffix,
     brrt_buf_puts(b, suffix);
     if (o->extra_label_name && extra)
         label(b, &first, o->extra_label_name, extra);
-    for (uint32_t i = 0; i < f->nlabels; i++)
-        label(b, &first, f->label_names[i], s->label_values[i]);
+    for (uint32_t i = 0; i < f->nlabels; i++) {
+        const char *lname = f->label_names[i];
+        char renamed[128];
+        /* The extra label wins a clash; the series' own keeps its value under exported_NAME,
+         * as Prometheus itself does with honor_labels: false. */
+        if (o->extra_label_name && extra && strcmp(lname, o->extra_label_name) == 0) {
+            snprintf(renamed, sizeof renamed, "exported_%s", lname);
+            lname = renamed;
+        }
+        label(b, &first, lname, s->label_values[i]);
+    }
     if (le)
         label(b, &first, "le", le);
     brrt_buf_puts(b, first ? " " : "} ");

@@ -587,6 +587,19 @@ START_TEST(test_duplicate_label_set)
 }
 END_TEST
 
+/* Two series sharing a value area: the writer never does it; a reader must not multiply
+ * its snapshot memory by it. */
+START_TEST(test_value_areas_overlap)
+{
+    struct segfiles sf;
+    prepare("overlap", &sf);
+    struct brrt_shm_entry first;
+    read_entry(&sf, find_series(&sf, COUNTER, 0), &first);
+    ENTRY_POKE(&sf, find_series(&sf, COUNTER, 1), value_offset, first.value_offset);
+    expect_open_fails(sf.bad, BRRT_E_CORRUPT, "overlaps");
+}
+END_TEST
+
 /* Truncated by someone after a reader attached: an error, not SIGBUS on the next snapshot. */
 START_TEST(test_truncated_after_attach)
 {
@@ -750,6 +763,7 @@ static Suite *corrupt_suite(void)
     tcase_add_test(tc, test_label_value_bad_utf8);
     tcase_add_test(tc, test_duplicate_label_set);
     tcase_add_test(tc, test_truncated_after_attach);
+    tcase_add_test(tc, test_value_areas_overlap);
     tcase_add_test(tc, test_hist_n_le_too_large);
     tcase_add_test(tc, test_snapshot_sees_damage);
     suite_add_tcase(s, tc);
