@@ -34,6 +34,15 @@ brrt_seg *brrt__live_find(uint32_t tag)
     return NULL;
 }
 
+void brrt__live_fork_child(void)
+{
+    for (brrt_seg *s = live_head; s; s = s->next_live) {
+        mmap(s->map, s->layout.segment_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, s->fd, 0);
+        pthread_mutex_init(&s->lock, NULL); /* a parent thread may have held it */
+    }
+    pthread_mutex_init(&live_lock, NULL);
+}
+
 static uint64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
@@ -291,6 +300,23 @@ int brrt_seg_close(brrt_seg *seg, unsigned flags)
 {
     if (!seg)
         return BRRT_E_INVAL;
+    bool child = seg->pid != getpid();
+    if (child) {
+        /* A forked child: the heartbeat thread and the hash table's helpers are the parent's;
+         * drop the private mapping and our descriptor (the parent keeps its lock). */
+        brrt__live_lock();
+        for (brrt_seg **p = &live_head; *p; p = &(*p)->next_live)
+            if (*p == seg) {
+                *p = seg->next_live;
+                break;
+            }
+        brrt__live_unlock();
+        munmap(seg->map, seg->layout.segment_size);
+        close(seg->fd);
+        free(seg->free_shards);
+        free(seg); /* families and the RCU table are left: they belong to liburcu's threads */
+        return 0;
+    }
     if (seg->hb_running) {
         pthread_mutex_lock(&seg->lock);
         seg->hb_stop = true;

@@ -61,16 +61,29 @@ static void thread_exit(void *unused)
     thread_shards.key_set = 0;
 }
 
+static void atfork_prepare(void)
+{
+    brrt__live_lock(); /* no segment is being opened or closed across the fork */
+}
+
+static void atfork_parent(void)
+{
+    brrt__live_unlock();
+}
+
 static void atfork_child(void)
 {
-    /* The child shares the parent's shards by memory but must not write them. */
+    /* The child must not write the parent's segments: its fast paths find no shard (the
+     * TLS cache is emptied, slow paths check the pid), and its mappings become private
+     * copies, so even a gauge set through a kept pointer stays in the child. */
     forget_all();
+    brrt__live_fork_child();
 }
 
 static void init(void)
 {
     pthread_key_create(&exit_key, thread_exit);
-    pthread_atfork(NULL, NULL, atfork_child);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 void brrt__shards_init_once(void)

@@ -78,6 +78,9 @@ static inline uint8_t *brrt__shard_base(const brrt_seg *seg, uint32_t shard)
 void brrt__live_lock(void);
 void brrt__live_unlock(void);
 brrt_seg *brrt__live_find(uint32_t tag); /* call with brrt__live_lock held */
+/* In a forked child (live lock held since prepare): remap every open segment privately,
+ * reset the locks the parent's threads may have held, release the live lock. */
+void brrt__live_fork_child(void);
 
 /* shards.c */
 void brrt__shard_release(brrt_seg *seg, uint32_t shard); /* takes seg->lock */

@@ -311,22 +311,32 @@ END_TEST
 START_TEST(forked_child_cannot_write_parent_segment)
 {
     brrt_seg *seg = make("fork");
-    brrt_family *f;
+    brrt_family *f, *fg;
     struct brrt_metric_def d = {.name = "n_total", .type = BRRT_COUNTER};
+    struct brrt_metric_def dg = {.name = "g", .type = BRRT_GAUGE};
     ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    ck_assert_int_eq(brrt_family_register(seg, &dg, &fg), 0);
     brrt_counter c;
+    brrt_gauge g;
     ck_assert_int_eq(brrt_counter_get(f, NULL, &c), 0);
+    ck_assert_int_eq(brrt_gauge_get(fg, NULL, &g), 0);
     brrt_counter_inc(c);
+    brrt_gauge_set(g, 1.0);
     pid_t pid = fork();
     if (pid == 0) {
         for (int i = 0; i < 100; i++)
             brrt_counter_inc(c);
+        brrt_gauge_set(g, 666.0); /* through a pointer into the mapping: must stay private */
+        brrt_seg_close(seg, BRRT_SEG_UNLINK); /* must return, and must not unlink */
         _exit(0);
     }
     int st;
     waitpid(pid, &st, 0);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     struct brrt_snapshot *s = snap_of("fork");
     ck_assert_uint_eq(fx_series(s, "n_total", NULL)->u64, 1);
+    ck_assert(fx_series(s, "g", NULL)->value == 1.0);
+    ck_assert_int_eq(s->info.state, BRRT_WRITER_RUNNING); /* the child's close is not ours */
     brrt_snapshot_free(s);
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
 }

@@ -10,7 +10,8 @@
  *  4. A handle that failed to register is all-zero; updating it does nothing. A zeroed handle is
  *     always safe.
  *  5. Stop updating a segment's handles before brrt_seg_close(); after it they are invalid.
- *  6. A forked child must not update the parent's segment (its updates are dropped).
+ *  6. A forked child cannot update the parent's segment: its updates are dropped or land in
+ *     a private copy; brrt_seg_close() in the child only releases the child's resources.
  *  7. Thread exit gives the thread's shard back for reuse. The values stay in the shard, so
  *     nothing is lost and nothing is counted twice.
  * What it does NOT guarantee: that a reader sees several values as of one instant. Each value
