@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,20 @@ int cli_fail(int code, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return code;
+}
+
+int cli_option_error(int c, char **argv)
+{
+    if (c == ':')
+        return cli_fail(BRRT_EXIT_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
+    return cli_fail(BRRT_EXIT_USAGE, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+}
+
+int cli_no_more_args(int argc, char **argv)
+{
+    if (optind < argc)
+        return cli_fail(BRRT_EXIT_USAGE, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    return BRRT_EXIT_OK;
 }
 
 int cli_parse_seconds(const char *s, double *out)

@@ -28,6 +28,10 @@ int cli_exit_for(int brrt_err);
 void cli_print_exit_codes(FILE *out);
 /* Prints "brrt-stat: <fmt>" to stderr and returns `code`. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A getopt_long result of ':' (missing value) or anything unknown, as a usage error. */
+int cli_option_error(int c, char **argv);
+/* A usage error for a positional argument left after the options, else BRRT_EXIT_OK. */
+int cli_no_more_args(int argc, char **argv);
 /* Parses a positive number of seconds (e.g. "1", "0.5"); 0 on success. */
 int cli_parse_seconds(const char *s, double *out);
 /* Parses a positive integer; 0 on success. */

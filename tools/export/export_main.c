@@ -222,12 +222,11 @@ int main(int argc, char **argv)
                 return cli_fail(BRRT_EXIT_USAGE, "--threads wants 1..64, not \"%s\"", optarg);
             break;
         case 'h': usage(stdout); return BRRT_EXIT_OK;
-        case ':': return cli_fail(BRRT_EXIT_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
-        default: return cli_fail(BRRT_EXIT_USAGE, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+        default: return cli_option_error(c, argv);
         }
     }
-    if (optind < argc)
-        return cli_fail(BRRT_EXIT_USAGE, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    if (cli_no_more_args(argc, argv))
+        return BRRT_EXIT_USAGE;
     struct sockaddr_storage addr;
     if (!listen || parse_listen(listen, &addr) != 0)
         return cli_fail(BRRT_EXIT_USAGE, "--listen ADDR:PORT is required (e.g. 127.0.0.1:9102), got \"%s\"",

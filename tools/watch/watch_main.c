@@ -74,14 +74,12 @@ static int parse(int argc, char **argv, struct watch *w, const char **segment)
         case 'h':
             usage(stdout);
             return -1;
-        case ':':
-            return cli_fail(BRRT_EXIT_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
         default:
-            return cli_fail(BRRT_EXIT_USAGE, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+            return cli_option_error(c, argv);
         }
     }
-    if (optind < argc)
-        return cli_fail(BRRT_EXIT_USAGE, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    if (cli_no_more_args(argc, argv))
+        return BRRT_EXIT_USAGE;
     return BRRT_EXIT_OK;
 }
 
