@@ -1,12 +1,25 @@
 # Shared by the integration test scripts (sourced): counted checks and small assertions.
-# A check prints "FAIL: <what>" (with the assertion's own reason) and counts; brrt_summary
-# prints the closing "N passed, M failed" line and fails when anything failed.
-passed=0
-failed=0
-check() { # description, command...
-    local what=$1
+#   pass NAME / fail NAME [DETAIL] / check NAME CMD...  (CMD's exit status decides)
+#   eq A B / within V LO HI / wait_http URL SECONDS      (assertions that say why they fail)
+#   brrt_summary [NOTE]   the failed names, then the closing "N passed, M failed" line; fails
+#                         when anything failed
+PASS=0
+FAIL=0
+FAILED=()
+pass() {
+    PASS=$((PASS + 1))
+    echo "ok      $1"
+}
+fail() {
+    FAIL=$((FAIL + 1))
+    FAILED+=("$1")
+    echo "FAILED  $1" >&2
+    if [[ -n ${2:-} ]]; then printf '%s\n' "$2" | sed 's/^/        /' >&2; fi
+}
+check() {
+    local name=$1
     shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what" >&2; fi
+    if "$@"; then pass "$name"; else fail "$name"; fi
 }
 eq() { [[ "$1" == "$2" ]] || { echo "  expected [$2], got [$1]" >&2; return 1; }; }
 within() { # value, low, high (numbers; awk compares them as floats)
@@ -20,6 +33,10 @@ wait_http() { # url, seconds
     return 1
 }
 brrt_summary() {
-    echo "$passed passed, $failed failed"
-    [[ $failed -eq 0 ]]
+    if ((FAIL)); then
+        echo "failed checks:" >&2
+        printf '  %s\n' "${FAILED[@]}" >&2
+    fi
+    echo "$PASS passed, $FAIL failed${1:+ ($1)}"
+    ((FAIL == 0))
 }

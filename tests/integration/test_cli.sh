@@ -52,25 +52,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- check bookkeeping -------------------------------------------------------------------
-PASS=0
-FAIL=0
-FAILED=()
-pass() {
-    PASS=$((PASS + 1))
-    echo "ok      $1"
-}
-fail() { # fail NAME [DETAIL]
-    FAIL=$((FAIL + 1))
-    FAILED+=("$1")
-    echo "FAILED  $1" >&2
-    if [[ -n ${2:-} ]]; then printf '%s\n' "$2" | sed 's/^/        /' >&2; fi
-}
-check() { # check NAME CMD...: CMD's status decides
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
+# ---- check bookkeeping (tests/integration/lib.sh) -----------------------------------------
+# shellcheck source=tests/integration/lib.sh
+source "$SRC/tests/integration/lib.sh"
 
 # run TAG CMD...: stdout -> $WORK/TAG.out, stderr -> $WORK/TAG.err, status -> $RC
 RC=0
@@ -435,9 +419,4 @@ check "list: after SIGTERM the writer has exited" \
 
 # ---- summary ------------------------------------------------------------------------------
 echo
-if ((FAIL)); then
-    echo "failed checks:" >&2
-    printf '  %s\n' "${FAILED[@]}" >&2
-fi
-echo "$PASS passed, $FAIL failed ($((SECONDS - T_START)) s)"
-((FAIL == 0))
+brrt_summary "$((SECONDS - T_START)) s"

@@ -49,10 +49,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-PASS=0
-FAIL=0
-pass() { PASS=$((PASS + 1)); echo "ok: $*"; }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*" >&2; }
+# shellcheck source=tests/integration/lib.sh
+source "$SRC/tests/integration/lib.sh"
 free_port() { # a port nothing listens on (racy, but only against ourselves)
     local p
     for _ in $(seq 50); do
@@ -276,5 +274,4 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
     process.exit(r.sent > 0 && r.responses === r.sent && r.errors === 0 ? 0 : 1)' "$WORK/load.json" &&
     pass "the load generator got every response" || fail "load generator: $(cat "$WORK/load.json" "$WORK/load.log")"
 
-echo "test_dashboard_e2e: $PASS passed, $FAIL failed"
-((FAIL == 0))
+brrt_summary

@@ -55,25 +55,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- check bookkeeping -------------------------------------------------------------------
-PASS=0
-FAIL=0
-FAILED=()
-pass() {
-    PASS=$((PASS + 1))
-    echo "ok      $1"
-}
-fail() { # fail NAME [DETAIL]
-    FAIL=$((FAIL + 1))
-    FAILED+=("$1")
-    echo "FAILED  $1" >&2
-    if [[ -n ${2:-} ]]; then printf '%s\n' "$2" | sed 's/^/        /' >&2; fi
-}
-check() { # check NAME CMD...: CMD's status decides
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
+# ---- check bookkeeping (tests/integration/lib.sh) -----------------------------------------
+# shellcheck source=tests/integration/lib.sh
+source "$SRC/tests/integration/lib.sh"
 
 # ---- tmux ----------------------------------------------------------------------------------
 cat >"$WORK/tmux.conf" <<'EOF'
@@ -428,9 +412,4 @@ man_exit_codes() { # every "code meaning" line of --help is in the man page's EX
 }
 check "man page: EXIT STATUS lists every code of brrt-stat-watch --help" man_exit_codes
 
-echo "test_watch: $((SECONDS - T_START)) s"
-if ((FAIL)); then
-    printf 'failed: %s\n' "${FAILED[@]}" >&2
-fi
-echo "$PASS passed, $FAIL failed"
-((FAIL == 0))
+brrt_summary "$((SECONDS - T_START)) s"
