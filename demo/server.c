@@ -222,8 +222,11 @@ static bool next_request(struct conn *c)
     c->start_ns = co_now_ns();
     instrument_begin(w->m);
     if (p != HTTP_OK) { /* malformed or oversize: answer, then close (framing is lost) */
+        int route = -1;
+        if (p == HTTP_BODY_TOO_LARGE) /* the request line was fine: label it with its route */
+            route_find(req->method, req->path, &route, &c->ctx);
         req->keep_alive = false;
-        respond_error(c, -1, (int)p, true);
+        respond_error(c, route, (int)p, true);
         return false;
     }
     size_t used = req->header_len + req->body_len;

@@ -68,6 +68,12 @@ for status in 200 201 400 404 405 413 500; do
   [[ $status == 200 || $status == 404 ]] && check "status $status occurred" test "$want" -gt 0
 done
 
+prom=$("$BIN/brrt-stat" snapshot -s exact -f prometheus -I brrtrouter_requests_total)
+check "a body-too-large POST /pets is labelled with its route, not __unmatched" \
+  grep -q '^brrtrouter_requests_total{path="/pets",status="413"} [1-9]' <<<"$prom"
+check "route templates or __unmatched are the only path values" \
+  test -z "$(grep -o 'path="[^"]*"' <<<"$prom" | sort -u | grep -v -e '"/' -e '"__unmatched"')"
+
 # ---- 2. wrk (Debian's): exact with one connection per thread stopping after N responses ---
 before=$(field "$m" total)
 wrk_out=$(wrk -t2 -c2 -d8s -s "$HERE/wrk_exact.lua" "http://127.0.0.1:$PORT/" -- 3000 | grep '^wrk ')
