@@ -33,6 +33,8 @@ static void usage(FILE *out)
             "  --interval, -i  print a view every S seconds: counters as rates per second,\n"
             "                  histograms as what happened within the interval\n"
             "  --count, -c     number of views with --interval (default: until interrupted)\n"
+            "                  (sampled values such as process_cpu_seconds_total change once per\n"
+            "                  writer sample, 1 s by default: shorter intervals alias their rates)\n"
             "\nexit status:\n");
     cli_print_exit_codes(out);
 }
