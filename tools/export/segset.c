@@ -121,16 +121,24 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
     return snap;
 }
 
-/* The exporter's own metrics: X(name, type, help). Written with the segments' flavour. */
+/* The exporter's own metrics, one row each: X(name, type, help, value), where `value` is an
+ * expression of `e` (the entry) and `in` (its reader info as of this scrape). */
 #define SELF_METRICS(X)                                                                        \
-    X(brrtstat_segment_up, "gauge", "1 when the segment's writer is running, 0 otherwise")     \
-    X(brrtstat_segment_generation, "gauge", "Generation of the segment (a writer restart adds 1)") \
-    X(brrtstat_segment_heartbeat_age_seconds, "gauge", "Seconds since the writer's last heartbeat") \
-    X(brrtstat_segment_reattaches_total, "counter", "Writer restarts the exporter followed")    \
-    X(brrtstat_segment_attach_failures_total, "counter", "Failed attempts to attach to the segment") \
-    X(brrtstat_segment_snapshot_retries_total, "counter", "Retries spent attaching while the segment initialised") \
-    X(brrtstat_segment_full_errors_total, "counter", "Registrations the writer could not fit in the segment") \
-    X(brrtstat_segment_cardinality_overflows_total, "counter", "Series lookups folded into __other")
+    X(brrtstat_segment_up, "gauge", "1 when the segment's writer is running, 0 otherwise", e->up) \
+    X(brrtstat_segment_generation, "gauge", "Generation of the segment (a writer restart adds 1)", \
+      (double)e->generation)                                                                   \
+    X(brrtstat_segment_heartbeat_age_seconds, "gauge", "Seconds since the writer's last heartbeat", \
+      in->heartbeat_age_s)                                                                     \
+    X(brrtstat_segment_reattaches_total, "counter", "Writer restarts the exporter followed",   \
+      (double)e->reattaches)                                                                   \
+    X(brrtstat_segment_attach_failures_total, "counter", "Failed attempts to attach to the segment", \
+      (double)e->attach_failures)                                                              \
+    X(brrtstat_segment_snapshot_retries_total, "counter",                                      \
+      "Retries spent attaching while the segment initialised", (double)in->attach_retries)     \
+    X(brrtstat_segment_full_errors_total, "counter",                                           \
+      "Registrations the writer could not fit in the segment", (double)in->full_errors)        \
+    X(brrtstat_segment_cardinality_overflows_total, "counter", "Series lookups folded into __other", \
+      (double)in->cardinality_overflows)
 
 static void self_header(struct brrt_buf *b, const char *name, const char *type, const char *help,
                         enum brrt_prom_flavor flavor)
@@ -148,30 +156,6 @@ static void self_value(struct brrt_buf *b, const char *name, const struct seg_en
     brrt_buf_printf(b, "%s{segment=\"", name);
     brrt_buf_escaped(b, e->name, true);
     brrt_buf_printf(b, "\"} %s\n", num);
-}
-
-static double self_of(const struct seg_entry *e, const char *name)
-{
-    const struct brrt_reader_info info = e->info;
-#define IS(n) (strcmp(name, #n) == 0)
-    if (IS(brrtstat_segment_up))
-        return e->up;
-    if (IS(brrtstat_segment_generation))
-        return (double)e->generation;
-    if (IS(brrtstat_segment_heartbeat_age_seconds))
-        return info.heartbeat_age_s;
-    if (IS(brrtstat_segment_reattaches_total))
-        return (double)e->reattaches;
-    if (IS(brrtstat_segment_attach_failures_total))
-        return (double)e->attach_failures;
-    if (IS(brrtstat_segment_snapshot_retries_total))
-        return (double)info.attach_retries;
-    if (IS(brrtstat_segment_full_errors_total))
-        return (double)info.full_errors;
-    if (IS(brrtstat_segment_cardinality_overflows_total))
-        return (double)info.cardinality_overflows;
-#undef IS
-    return 0;
 }
 
 void segset_scrape(struct segset *s, struct brrt_buf *out, enum brrt_prom_flavor flavor)
@@ -196,11 +180,15 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum brrt_prom_flavor
         brrt_snapshot_free(snaps[i]);
     free(snaps);
     free(names);
-#define SELF_ROW(name, type, help)                                                             \
+#define SELF_ROW(name, type, help, value)                                                      \
     if (s->n) {                                                                                \
         self_header(out, #name, type, help, flavor);                                           \
-        for (uint32_t i = 0; i < s->n; i++)                                                    \
-            self_value(out, #name, &s->e[i], self_of(&s->e[i], #name));                        \
+        for (uint32_t i = 0; i < s->n; i++) {                                                  \
+            const struct seg_entry *e = &s->e[i];                                              \
+            const struct brrt_reader_info *in = &e->info;                                     \
+            (void)in;                                                                          \
+            self_value(out, #name, e, (value));                                                \
+        }                                                                                      \
     }
     SELF_METRICS(SELF_ROW)
 #undef SELF_ROW
