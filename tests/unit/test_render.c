@@ -3,6 +3,8 @@
 
 #include "brrtstat/render.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int count(const char *hay, const char *needle)
@@ -82,12 +84,41 @@ START_TEST(shortest_round_trip_doubles)
 }
 END_TEST
 
+/* Against the definition: the shortest %g precision that reads back, over random doubles of
+ * many magnitudes and over short decimals. */
+START_TEST(fmt_double_is_the_shortest_round_trip)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char got[64], want[64];
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        if (i % 2) {
+            uint64_t bits = (x & 0x800FFFFFFFFFFFFFull) | ((uint64_t)(900 + x % 250) << 52);
+            memcpy(&v, &bits, sizeof v); /* random mantissa, exponent about 2^-123..2^126 */
+        } else {
+            v = (double)(x % 100000) / 1000.0; /* short decimals: 12.345 */
+        }
+        brrt_fmt_double(got, sizeof got, v);
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(want, sizeof want, "%.*g", prec, v);
+            if (strtod(want, NULL) == v)
+                break;
+        }
+        if (v == (double)(long long)v && v < 1e15 && v > -1e15)
+            snprintf(want, sizeof want, "%.0f", v);
+        ck_assert_msg(strcmp(got, want) == 0, "%.17g: got %s, shortest %s", v, got, want);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("render");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, families_merge_and_extra_label_wins_a_clash);
     tcase_add_test(tc, shortest_round_trip_doubles);
+    tcase_add_test(tc, fmt_double_is_the_shortest_round_trip);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }
