@@ -166,23 +166,24 @@ void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
     }
 }
 
-void brrt__observe_slow(const brrt_histogram *h, uint64_t raw)
+void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct brrt__hist_fast *fast,
+                        uint64_t raw)
 {
-    if (!usable(h->seg, h->tag) || !h->fast)
+    if (!usable(seg, tag) || !fast)
         return;
-    uint8_t *base = enter(h->seg);
+    uint8_t *base = enter(seg);
     uint32_t le_slot, fine_slot;
-    brrt__hist_slots(h->fast, raw, &le_slot, &fine_slot);
+    brrt__hist_slots(fast, raw, &le_slot, &fine_slot);
     if (base) {
-        uint64_t *w = (uint64_t *)(base + h->off);
+        uint64_t *w = (uint64_t *)(base + off);
         brrt__bump(&w[0], raw);
         brrt__bump(&w[le_slot], 1);
         brrt__bump(&w[fine_slot], 1);
     } else {
-        uint64_t *w = (uint64_t *)(brrt__shard_base(h->seg, 0) + h->off);
+        uint64_t *w = (uint64_t *)(brrt__shard_base(seg, 0) + off);
         __atomic_fetch_add(&w[0], raw, __ATOMIC_RELAXED);
         __atomic_fetch_add(&w[le_slot], 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&w[fine_slot], 1, __ATOMIC_RELAXED);
-        note_shared(h->seg);
+        note_shared(seg);
     }
 }

@@ -147,7 +147,10 @@ struct brrt__hist_fast {
 };
 
 BRRT_API void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n);
-BRRT_API void brrt__observe_slow(const brrt_histogram *h, uint64_t raw);
+/* By value, not by handle address: taking the handle's address made the compiler spill the
+ * 24-byte handle to the stack on every observe, fast path included. */
+BRRT_API void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off,
+                                 const struct brrt__hist_fast *fast, uint64_t raw);
 
 static inline void brrt__bump(uint64_t *p, uint64_t n)
 {
@@ -203,7 +206,7 @@ static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
         brrt__bump(&w[le_slot], 1);
         brrt__bump(&w[fine_slot], 1);
     } else {
-        brrt__observe_slow(&h, raw);
+        brrt__observe_slow(h.seg, h.tag, h.off, h.fast, raw);
     }
 }
 
