@@ -31,7 +31,6 @@ struct series_node {
     struct brrt_family *fam;
     uint32_t off;
     uint32_t overflow;
-    uint32_t keylen;
     char key[]; /* label values, each followed by NUL */
 };
 
@@ -521,7 +520,6 @@ static int create_series(struct brrt_family *f, const char *const *values, unsig
             for (uint32_t i = 0; i < f->nlabels; i++)
                 p = stpcpy(p, k.values[i]) + 1;
             s->fam = f;
-            s->keylen = (uint32_t)keylen;
             s->overflow = overflow;
             f->n_series++;
             cds_lfht_node_init(&s->node);
