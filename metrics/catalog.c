@@ -1,6 +1,6 @@
 #include "brrtstat/catalog.h"
 
-#include "brrtstat/brrtstat.h"
+#include "brrtstat/types.h"
 
 #include <string.h>
 

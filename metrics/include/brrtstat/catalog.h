@@ -79,7 +79,7 @@ enum brrt_metric_id {
 
 struct brrt_catalog_entry {
     const char *name;
-    int type; /* enum brrt_type of the writer API */
+    int type; /* enum brrt_type (brrtstat/types.h) */
     const char *unit;
     const char *labels;
     enum brrt_section section;

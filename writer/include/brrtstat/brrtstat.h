@@ -21,9 +21,9 @@
 
 #include "brrtstat/errors.h"
 #include "brrtstat/hist_math.h"
+#include "brrtstat/types.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,13 +65,6 @@ BRRT_API int brrt_seg_add_tick(brrt_seg *seg, void (*fn)(void *arg), void *arg);
 
 /* ---- metric families ----------------------------------------------------------------- */
 
-enum brrt_type {
-    BRRT_COUNTER = 1,         /* sharded u64 add; Prometheus counter */
-    BRRT_GAUGE = 2,           /* one double, set from any thread; Prometheus gauge */
-    BRRT_UPDOWN = 3,          /* sharded signed add (in-flight requests); Prometheus gauge */
-    BRRT_HISTOGRAM = 4,       /* sharded log-linear + Prometheus buckets */
-    BRRT_COUNTER_SAMPLED = 5, /* one double, set from a sampled source (CPU seconds) */
-};
 
 struct brrt_metric_def {
     const char *name; /* Prometheus metric name */
@@ -128,111 +121,29 @@ BRRT_API int brrt_updown_get(brrt_family *f, const char *const *values, brrt_upd
 BRRT_API int brrt_gauge_get(brrt_family *f, const char *const *values, brrt_gauge *out);
 BRRT_API int brrt_histogram_get(brrt_family *f, const char *const *values, brrt_histogram *out);
 
-/* ---- fast paths ---------------------------------------------------------------------- */
+/* ---- fast paths ----------------------------------------------------------------------
+ * Inline: the bodies are in brrtstat/static/brrtstat.h, included at the end of this header.
+ * All of them are safe on a null handle (they then do nothing). */
 
-struct brrt__tls {
-    uint32_t tag;  /* tag of the segment whose shard `base` is; UINT32_MAX = none */
-    uint8_t *base; /* this thread's shard in that segment */
-};
-BRRT_API extern __thread struct brrt__tls brrt__tls_cache
-    __attribute__((tls_model("initial-exec")));
-
-struct brrt__hist_fast {
-    uint32_t sub_bits;
-    uint32_t max_bits;
-    uint32_t n_le;
-    double inv_scale;          /* raw steps per unit */
-    const uint64_t *le_raw;    /* n_le + 1 bounds, the last UINT64_MAX */
-    const uint8_t *fine_to_le; /* for each fine bucket, the first le bucket it can fall in */
-};
-
-BRRT_API void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n);
-/* By value, not by handle address: taking the handle's address made the compiler spill the
- * 24-byte handle to the stack on every observe, fast path included. */
-BRRT_API void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off,
-                                 const struct brrt__hist_fast *fast, uint64_t raw);
-
-static inline void brrt__bump(uint64_t *p, uint64_t n)
-{
-    /* One writer per shard: a plain load+add+store, atomic only so readers never tear. */
-    __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-}
-
-static inline void brrt_counter_add(brrt_counter c, uint64_t n)
-{
-    if (__builtin_expect(brrt__tls_cache.tag == c.tag, 1))
-        brrt__bump((uint64_t *)(brrt__tls_cache.base + c.off), n);
-    else
-        brrt__add_slow(c.seg, c.tag, c.off, n);
-}
-
-static inline void brrt_counter_inc(brrt_counter c)
-{
-    brrt_counter_add(c, 1);
-}
-
-static inline void brrt_updown_add(brrt_updown g, int64_t delta)
-{
-    brrt_counter_add(g, (uint64_t)delta); /* two's complement: summing u64 sums the i64 */
-}
-
-static inline void brrt_gauge_set(brrt_gauge g, double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    if (g.slot)
-        __atomic_store_n(g.slot, bits, __ATOMIC_RELAXED);
-}
-
-/* Shared by the fast path (plain bumps) and the shared-shard slow path (atomic adds). */
-static inline void brrt__hist_slots(const struct brrt__hist_fast *f, uint64_t raw,
-                                    uint32_t *le_slot, uint32_t *fine_slot)
-{
-    uint32_t fi = brrt_hist_index(raw, f->sub_bits, f->max_bits);
-    uint32_t j = f->fine_to_le[fi];
-    while (raw > f->le_raw[j])
-        j++;
-    *le_slot = 1u + j;
-    *fine_slot = 2u + f->n_le + fi;
-}
-
-static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
-{
-    if (__builtin_expect(brrt__tls_cache.tag == h.tag, 1)) {
-        uint64_t *w = (uint64_t *)(brrt__tls_cache.base + h.off);
-        uint32_t le_slot, fine_slot;
-        brrt__hist_slots(h.fast, raw, &le_slot, &fine_slot);
-        brrt__bump(&w[0], raw);
-        brrt__bump(&w[le_slot], 1);
-        brrt__bump(&w[fine_slot], 1);
-    } else {
-        brrt__observe_slow(h.seg, h.tag, h.off, h.fast, raw);
-    }
-}
-
+/* Adds n to the counter (brrt_counter_inc: 1). */
+static inline void brrt_counter_add(brrt_counter c, uint64_t n);
+static inline void brrt_counter_inc(brrt_counter c);
+/* Adds delta (negative allowed) to the up-down gauge. */
+static inline void brrt_updown_add(brrt_updown g, int64_t delta);
+/* Sets the gauge. */
+static inline void brrt_gauge_set(brrt_gauge g, double v);
 /* Observes `v` in the family's unit (seconds for a duration histogram), quantised up to a
  * whole raw step (so v <= le exactly when the raw value <= the raw bound; a relative 1e-12
  * absorbs the division's rounding). Negative values count as 0, values beyond the range in
  * the overflow bucket; NaN is not an observation: dropped. */
-static inline void brrt_histogram_observe(brrt_histogram h, double v)
-{
-    if (!h.fast || v != v)
-        return;
-    double r = v * h.fast->inv_scale * (1.0 - 1e-12);
-    uint64_t raw;
-    if (!(r > 0.0))
-        raw = 0;
-    else if (r >= 18446744073709549568.0)
-        raw = UINT64_MAX;
-    else {
-        raw = (uint64_t)r;
-        raw += (double)raw < r; /* ceiling without libm */
-    }
-    brrt_histogram_observe_raw(h, raw);
-}
+static inline void brrt_histogram_observe(brrt_histogram h, double v);
+/* Observes a raw value: a whole number of the family's `scale` steps. */
+static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw);
 
 #ifdef __cplusplus
 }
 #endif
+
+#include "brrtstat/static/brrtstat.h"
 
 #endif
