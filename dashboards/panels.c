@@ -1,5 +1,5 @@
 /* The dashboard: one table of panels (PANELS), one of sections, one of variables, turned into
- * Grafana dashboard JSON (schemaVersion of @grafana/schema, see dashboards/tests). Every query
+ * Grafana dashboard JSON (schemaVersion of @grafana/schema, see tests/dashboard). Every query
  * is a PromQL template (promql.h) expanded with the variables' selector, so every metric
  * reference is filtered by $job, $namespace, $pod and $instance by construction. */
 #include "dash.h"

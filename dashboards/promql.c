@@ -2,7 +2,7 @@
  * promql.h for the syntax. */
 #include "promql.h"
 
-#include "brrtstat/brrtstat.h"
+#include "brrtstat/types.h"
 #include "brrtstat/catalog.h"
 
 #include <ctype.h>

@@ -28,7 +28,7 @@ BIN=$(cd "$2" && pwd)
 SRC=$(cd "$3" && pwd)
 BUILD=$(cd "$4" && pwd)
 GEN=$BIN/brrt-stat-dashboard
-TESTS=$SRC/dashboards/tests
+TESTS=$SRC/tests/dashboard
 K8S=$SRC/k8s/observability
 DOC=$SRC/docs/dashboard.md
 NODE_DIR=${BRRT_DASH_NODE_DIR:-$BUILD/dashboard_node}
@@ -97,7 +97,7 @@ regen)
     cmp -s "$WORK/again.json" "$WORK/dashboard.json" && pass "output is deterministic" || fail "two runs differ"
     if ((FAILED)); then
         echo "The committed files are stale. Regenerate and review the diff:" >&2
-        echo "  bash dashboards/tests/run.sh update $BIN $SRC $BUILD" >&2
+        echo "  bash tests/dashboard/run.sh update $BIN $SRC $BUILD" >&2
     fi
     ;;
 

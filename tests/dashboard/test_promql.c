@@ -5,7 +5,7 @@
 #include "dash.h"
 #include "promql.h"
 
-#include "brrtstat/brrtstat.h"
+#include "brrtstat/types.h"
 #include "brrtstat/catalog.h"
 
 #include <stdio.h>
