@@ -55,20 +55,12 @@ __attribute__((format(printf, 3, 4))) static int fail(struct brrt_reader *r, int
 /* One attachment: a validated mapping of the file at r->path, in the `fresh` struct. */
 static int attach(struct brrt_reader *fresh)
 {
-    fresh->fd = open(fresh->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fresh->fd < 0) {
-        int e = errno;
-        return fail(fresh, e == ENOENT ? BRRT_E_NOENT : (e == ELOOP ? BRRT_E_INSECURE : BRRT_E_SYSTEM),
-                    "%s", e == ELOOP ? "is a symbolic link" : strerror(e));
-    }
     struct stat st;
-    if (fstat(fresh->fd, &st) != 0) {
-        return fail(fresh, BRRT_E_SYSTEM, "%s", strerror(errno));
-    }
     char detail[200];
-    int rc = brrt_shm_check_file(&st, false, detail, sizeof detail);
-    if (rc)
+    int rc = brrt_shm_open_file(fresh->path, false, &st, detail, sizeof detail);
+    if (rc < 0)
         return fail(fresh, rc, "%s", detail);
+    fresh->fd = rc;
     fresh->dev = st.st_dev;
     fresh->ino = st.st_ino;
     uint64_t size = (uint64_t)st.st_size;

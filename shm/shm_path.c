@@ -63,6 +63,33 @@ int brrt_shm_check_file(const struct stat *st, bool must_own, char *why, size_t 
     return 0;
 }
 
+int brrt_shm_open_file(const char *path, bool must_own, struct stat *st, char *why, size_t whylen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(why, whylen, "%s", e == ELOOP ? "is a symbolic link" : strerror(e));
+        return e == ENOENT ? BRRT_E_NOENT : (e == ELOOP ? BRRT_E_INSECURE : BRRT_E_SYSTEM);
+    }
+    int rc = 0;
+    if (fstat(fd, st) != 0) {
+        snprintf(why, whylen, "fstat: %s", strerror(errno));
+        rc = BRRT_E_SYSTEM;
+    } else {
+        rc = brrt_shm_check_file(st, must_own, why, whylen);
+    }
+    int fl = rc ? -1 : fcntl(fd, F_GETFL);
+    if (!rc && (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)) {
+        snprintf(why, whylen, "fcntl: %s", strerror(errno));
+        rc = BRRT_E_SYSTEM;
+    }
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
 int brrt_shm_prepare_dir(const char *dir, char *why, size_t whylen)
 {
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {

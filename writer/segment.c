@@ -66,13 +66,13 @@ void brrt_seg_opts_init(struct brrt_seg_opts *o)
 static int previous_generation(const char *path, uint64_t *gen)
 {
     *gen = 0;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : (errno == ELOOP ? BRRT_E_INSECURE : BRRT_E_SYSTEM);
     struct stat st;
     char why[128];
-    int rc = fstat(fd, &st) != 0 ? BRRT_E_SYSTEM : brrt_shm_check_file(&st, true, why, sizeof why);
-    if (rc == 0 && flock(fd, LOCK_SH | LOCK_NB) != 0)
+    int fd = brrt_shm_open_file(path, true, &st, why, sizeof why);
+    if (fd < 0)
+        return fd == BRRT_E_NOENT ? 0 : fd;
+    int rc = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0)
         rc = errno == EWOULDBLOCK ? BRRT_E_BUSY : BRRT_E_SYSTEM;
     if (rc == 0 && (size_t)st.st_size >= sizeof(struct brrt_shm_header)) {
         struct brrt_shm_header h;

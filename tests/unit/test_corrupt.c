@@ -681,6 +681,30 @@ START_TEST(test_directory_not_file)
 }
 END_TEST
 
+/* A FIFO planted at a segment name (anyone can in /dev/shm): refused at once, never waited
+ * on, by the reader and by a writer replacing the name (which holds the directory's creation
+ * lock meanwhile). The alarm turns a hang into a failure well before ctest's timeout. */
+START_TEST(test_fifo_never_blocks)
+{
+    const char *dir = fx_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0640), 0);
+    alarm(10);
+    expect_open_fails(path, BRRT_E_INSECURE, "not a regular file");
+    expect_open_fails("fifo", BRRT_E_INSECURE, "not a regular file");
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg = NULL;
+    ck_assert_int_eq(brrt_seg_create("fifo", &o, &seg), BRRT_E_INSECURE);
+    ck_assert_ptr_null(seg);
+    /* Writers of other names are not held up by it. */
+    ck_assert_int_eq(brrt_seg_create("beside-fifo", &o, &seg), 0);
+    ck_assert_int_eq(brrt_seg_close(seg, BRRT_SEG_UNLINK), 0);
+    alarm(0);
+    unlink(path);
+}
+END_TEST
+
 /* ---- damage after a successful open: the snapshot path ------------------------------------ */
 
 START_TEST(test_snapshot_sees_damage)
@@ -735,6 +759,7 @@ static Suite *corrupt_suite(void)
     tcase_add_test(tc, test_symlink);
     tcase_add_test(tc, test_nonexistent);
     tcase_add_test(tc, test_directory_not_file);
+    tcase_add_test(tc, test_fifo_never_blocks);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("header");

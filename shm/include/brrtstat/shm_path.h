@@ -27,6 +27,13 @@ int brrt_shm_resolve(const char *name_or_path, char *out, size_t outlen);
  * `must_own`) owned by the effective uid. Returns 0 or BRRT_E_INSECURE with `why` filled. */
 int brrt_shm_check_file(const struct stat *st, bool must_own, char *why, size_t whylen);
 
+/* Opens the segment file at `path` read-only without ever blocking: O_NONBLOCK | O_NOFOLLOW
+ * (a FIFO or device planted at a segment name must not hang a reader or a writer), then
+ * fstat and brrt_shm_check_file. Returns the descriptor (O_NONBLOCK cleared again), with
+ * `*st` filled, or a negative code: BRRT_E_NOENT, BRRT_E_INSECURE (a symbolic link, not a
+ * regular file, unsafe mode or owner) or BRRT_E_SYSTEM, with `why` filled. */
+int brrt_shm_open_file(const char *path, bool must_own, struct stat *st, char *why, size_t whylen);
+
 /* Creates (mode 0750) or checks the segment directory: a real directory (not a symlink),
  * owned by the effective uid or root, not writable by others. Returns 0, BRRT_E_INSECURE
  * or BRRT_E_SYSTEM. */
