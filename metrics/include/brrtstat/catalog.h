@@ -86,6 +86,9 @@ struct brrt_catalog_entry {
     const char *help;
 };
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 #pragma GCC visibility push(default) /* exported by libbrrtstat, which carries the table */
 
 /* The table, indexed by enum brrt_metric_id. */
@@ -98,5 +101,9 @@ const struct brrt_catalog_entry *brrt_catalog_find(const char *name);
 enum brrt_section brrt_catalog_section(const char *name);
 
 #pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -3,6 +3,9 @@
 #ifndef BRRTSTAT_ERRORS_H
 #define BRRTSTAT_ERRORS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 #pragma GCC visibility push(default)
 
 /* X(NAME, value, message) */
@@ -35,5 +38,9 @@ const char *brrt_strerror(int err);
 const char *brrt_err_name(int err);
 
 #pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -163,8 +163,14 @@ struct brrt_shm_hist_schema {
 #define BRRT_SHM_HEADER_SIZE 256u
 #define BRRT_SHM_ENTRY_SIZE 64u
 
-_Static_assert(sizeof(struct brrt_shm_header) == BRRT_SHM_HEADER_SIZE, "header is 256 bytes");
-_Static_assert(sizeof(struct brrt_shm_entry) == BRRT_SHM_ENTRY_SIZE, "entry is 64 bytes");
-_Static_assert(sizeof(struct brrt_shm_hist_schema) == 16, "hist schema is 16 bytes");
+#ifdef __cplusplus /* C++ (the header is public): static_assert is the keyword there */
+#define BRRT_SHM_STATIC_ASSERT static_assert
+#else
+#define BRRT_SHM_STATIC_ASSERT _Static_assert
+#endif
+BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_header) == BRRT_SHM_HEADER_SIZE, "header is 256 bytes");
+BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_entry) == BRRT_SHM_ENTRY_SIZE, "entry is 64 bytes");
+BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_hist_schema) == 16, "hist schema is 16 bytes");
+#undef BRRT_SHM_STATIC_ASSERT
 
 #endif

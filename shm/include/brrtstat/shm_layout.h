@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 #pragma GCC visibility push(default)
 
 /* A private, validated copy of the header's immutable part. Readers use this copy after
@@ -70,5 +73,9 @@ static inline uint64_t brrt_shm_align(uint64_t v, uint64_t a)
 }
 
 #pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

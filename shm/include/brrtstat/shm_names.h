@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 #pragma GCC visibility push(default)
 
 /* Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*, 1..200 bytes. */
@@ -15,5 +18,9 @@ bool brrt_shm_label_name_valid(const char *s);
 bool brrt_shm_utf8_valid(const char *s, size_t len);
 
 #pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 #pragma GCC visibility push(default)
 
 #define BRRT_SHM_DEFAULT_DIR "/dev/shm/brrtstat"
@@ -40,5 +43,9 @@ int brrt_shm_open_file(const char *path, bool must_own, struct stat *st, char *w
 int brrt_shm_prepare_dir(const char *dir, char *why, size_t whylen);
 
 #pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
