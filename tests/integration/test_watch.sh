@@ -5,8 +5,10 @@
 #     filter (/, incremental) and sort keys, pause, interval, the help screen generated from
 #     tools/watch/keys.h, resize to and from 80x24;
 #   against brrt-watch-writer (chosen CPU and stack levels): the gauges' colours change at the
-#     thresholds (capture-pane -e), NO_COLOR, reset averages, a killed writer shows as dead and
-#     a restarted one is followed;
+#     thresholds of the project's thresholds table, read from metrics/include/brrtstat/
+#     thresholds.h (capture-pane -e); the error figure is the 5xx share (4xx apart) in its
+#     band's colour; NO_COLOR, reset averages, a killed writer shows as dead and a restarted
+#     one is followed;
 #   against brrt-demo under its own bounded load: request rate and p99, the watch's CPU cost;
 #   exit codes: no terminal (2, pointing to snapshot), bad flags (2), no segment (3), q (0).
 # usage: test_watch.sh BIN_DIR SOURCE_DIR
@@ -58,6 +60,27 @@ trap 'exit 130' INT TERM
 # ---- check bookkeeping (tests/integration/lib.sh) -----------------------------------------
 # shellcheck source=tests/integration/lib.sh
 source "$SRC/tests/integration/lib.sh"
+
+# ---- the thresholds table (metrics/include/brrtstat/thresholds.h), read from the header -----
+# Every colour checked below is the table's, not a copy of its numbers: change a threshold there
+# and this test follows it.
+TH_H=$SRC/metrics/include/brrtstat/thresholds.h
+th_row() { # th_row ID: "c0 t1 c1 t2 c2 t3 c3" of that row (colour names in lower case)
+    sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$TH_H" | tr -s ' ' |
+        sed -nE "s/.*X\($1, \"[^\"]*\", \"[^\"]*\", \"[^\"]*\", ([A-Z]+), ([0-9.]+), ([A-Z]+), ([0-9.]+), ([A-Z]+), ([0-9.]+), ([A-Z]+)\).*/\1 \2 \3 \4 \5 \6 \7/p" |
+        tr 'A-Z' 'a-z'
+}
+th_t() { th_row "$1" | awk -v i="$2" '{ print $(2 * i) }'; }          # th_t ID 1..3: threshold i
+th_band() { th_row "$1" | awk -v v="$2" '{ print (v >= $6 ? 3 : v >= $4 ? 2 : v >= $2 ? 1 : 0) }'; }
+th_colour() { th_row "$1" | awk -v b="$2" '{ print $(2 * b + 1) }'; } # th_colour ID BAND
+th_level() { # th_level ID BAND: a value well inside that band
+    th_row "$1" | awk -v b="$2" '{ v = b == 0 ? $2 * 0.9 : b == 3 ? $6 + ($6 - $4) / 2 : ($(2 * b) + $(2 * b + 2)) / 2
+        if (v > 100) v = 100; printf "%g\n", v }'
+}
+declare -A SGR_OF=([green]='\x1b\[32m' [yellow]='\x1b\[33m' [orange]='\x1b\[38;5;208m' [red]='\x1b\[31m')
+for id in CPU STACK ERRORS_5XX; do
+    [[ $(th_row $id | wc -w) == 7 ]] || { echo "test_watch: cannot read row $id of $TH_H" >&2; exit 1; }
+done
 
 # ---- tmux ----------------------------------------------------------------------------------
 cat >"$WORK/tmux.conf" <<'EOF'
@@ -247,7 +270,7 @@ help_complete() {
 }
 n_help=$(sed -nE 's/^ *X\((.*), "([^"]*)", "([^"]*)", [a-z_]+\).*$/\3/p' "$KEYS_H" | sort -u | wc -l)
 check "h: the help screen shows all $n_help help texts of keys.h, and the threshold table" \
-    wait_for fx 3 eval 'help_complete && has "CPU, % of one core .* green <60  yellow 60\+  orange 80\+  red 90\+"'
+    wait_for fx 3 eval 'help_complete && has "^ cpu +$(th_colour CPU 0) <$(th_t CPU 1)  $(th_colour CPU 1) $(th_t CPU 1)\+  $(th_colour CPU 2) $(th_t CPU 2)\+  $(th_colour CPU 3) $(th_t CPU 3)\+  CPU, % of the CPU limit"'
 check "help: keys with one action share a line (Down j)" has '^ Down j +scroll the browser down a line'
 docs_have_keys() {
     local text f missing=0
@@ -285,41 +308,60 @@ keys fx q
 check "q quits with exit 0" test "$(wait_rc fx 5)" = 0
 
 # ---- brrt-watch-writer: threshold colours, NO_COLOR, reset, dead and restarted writers ----
-start_bg ww "$WW" --segment ww --cpu 55,65,85,95 --stack 40,60,80,95 --seconds 120
+# Levels inside each band of the CPU and STACK rows; the writer's CPU is in % of one core and
+# it has a 2-core limit, so the gauge (% of the limit, as on the dashboard) reads half of it.
+CPU_L=() STACK_L=() WW_CPU=() WW_STACK=()
+for b in 0 1 2 3; do
+    CPU_L+=("$(th_level CPU $b)")
+    STACK_L+=("$(th_level STACK $b)")
+    WW_CPU+=("$(awk -v v="${CPU_L[$b]}" 'BEGIN { printf "%g", 2 * v }')")
+    WW_STACK+=("${STACK_L[$b]}")
+done
+start_bg ww "$WW" --segment ww --cpu "$(IFS=,; echo "${WW_CPU[*]}")" --stack "$(IFS=,; echo "${WW_STACK[*]}")" --seconds 120
 WW_PID=$BG_PID
 disown "$WW_PID" # it is killed with -9 below: no "Killed" report from bash
 start ww "$WATCH" -s ww --interval 0.5
 start nc env NO_COLOR=1 "$WATCH" -s ww --interval 0.5
 SGR='(\x1b\[[0-9;]*m)*'
 BAR='(\xe2\x96[\x88-\x8f])' # a block of the bar: full or eighths
-COLOURS=('\x1b\[32m' '\x1b\[33m' '\x1b\[38;5;208m' '\x1b\[31m')
-NAMES=(green yellow orange red)
 WORDS=(ok warn high crit)
-CPU_RE=('5[3-7]' '6[3-7]' '8[2-7]' '9[3-7]')
-STACK_RE=('40' '60' '80' '95')
-# five_xx_coloured: the Health section's 5xx share has the colour its value's band has.
+# cpu_gauge_at LEVEL BAND: the CPU gauge reads LEVEL (+-2.5) with the band's word and colour
+cpu_gauge_at() {
+    local v c
+    v=$(sed -nE 's/^CPU +[^ ]+ ([0-9.]+)% [a-z]+ .*/\1/p' "$TXT" | head -n 1)
+    c=${SGR_OF[$(th_colour CPU "$2")]}
+    [[ -n $v ]] && awk -v v="$v" -v w="$1" 'BEGIN { exit !(v > w - 2.5 && v < w + 2.5) }' &&
+        has "^CPU +[^ ]+ [0-9.]+% ${WORDS[$2]} " && has_e "^${SGR}CPU${SGR} +$c$BAR"
+}
+# stack_gauge_at LEVEL BAND: the stack gauge reads LEVEL with the band's word and colour
+stack_gauge_at() {
+    has "^Stacks .* $(printf '%.1f' "$1")% ${WORDS[$2]}" && has_e "^${SGR}Stacks.*${SGR_OF[$(th_colour STACK "$2")]}$BAR"
+}
+# five_xx_coloured: the error figure (Requests "errors", 5xx only) and the Health 5xx share have
+# the colour of their value's band in the ERRORS_5XX row.
 five_xx_coloured() {
-    local line pct band
+    local line pct band c
     line=$(LC_ALL=C grep -oP '5xx (\x1b\[[0-9;]*m)*[0-9.]+/s \([0-9.]+%\)' "$ESC" | head -n 1) || return 1
     pct=$(sed -E 's/\x1b\[[0-9;]*m//g; s/.*\(([0-9.]+)%\)/\1/' <<<"$line")
-    band=$(awk -v v="$pct" 'BEGIN { print (v >= 5 ? 3 : v >= 2 ? 2 : v >= 1 ? 1 : 0) }')
-    [[ $pct != 0.0 ]] && LC_ALL=C grep -qP "5xx (\x1b\[[0-9;]*m)*${COLOURS[$band]}[0-9.]+/s" <<<"$line"
+    band=$(th_band ERRORS_5XX "$pct")
+    c=${SGR_OF[$(th_colour ERRORS_5XX "$band")]}
+    [[ $pct != 0.0 ]] && LC_ALL=C grep -qP "5xx (\x1b\[[0-9;]*m)*$c[0-9.]+/s" <<<"$line" &&
+        has_e "errors ${SGR}$c${pct}%"
 }
 for i in 0 1 2 3; do
-    c=${COLOURS[$i]}
-    check "CPU ${CPU_RE[$i]:0:1}x% of a core: gauge ${NAMES[$i]}, '${WORDS[$i]}'; stack ${STACK_RE[$i]}%: ${NAMES[$i]}" \
-        wait_for ww 6 eval "has '^CPU +[^ ]+ ${CPU_RE[$i]}\.[0-9]% ${WORDS[$i]} ' &&
-            has_e '^${SGR}CPU${SGR} +$c$BAR' && has '^Stacks .* ${STACK_RE[$i]}\.0% ${WORDS[$i]}' &&
-            has_e '^${SGR}Stacks.*$c$BAR'"
+    check "CPU ${CPU_L[$i]}% of the limit: gauge $(th_colour CPU $i), '${WORDS[$i]}'; stack ${STACK_L[$i]}%: $(th_colour STACK $i) (thresholds table)" \
+        wait_for ww 6 eval "cpu_gauge_at ${CPU_L[$i]} $i && stack_gauge_at ${STACK_L[$i]} $i"
     if [[ $i == 0 ]]; then
-        check "limits: CPU of 2 cores and memory 50.0% of 200 MiB, green" \
-            eval "has_e 'CPU ${SGR}\x1b\[32m2[6-9]\.[0-9]%${SGR} of 2 cores' && has_e 'mem ${SGR}\x1b\[32m50\.0%${SGR} of 200 MiB'"
-        check "requests: rate 200, errors 4%, p50 1 ms, p99 20 ms" \
-            has '^Requests rate (19[0-9]|20[0-9])  errors [3-5]\.[0-9]%  p50 (0\.9[7-9]|1|1\.0[0-4]) ms  p90 [0-9.]+ ms  p95 [0-9.]+ ms  p99 (19\.[4-9]|20|20\.[0-6]) ms'
-        check "health: the 5xx share (about 4%) has its threshold's colour (orange from 2%, red from 5%)" \
+        check "limits: Health's CPU is the gauge's figure (of 2 cores, $(th_colour CPU 0)); memory 50.0% of 200 MiB, $(th_colour LIMIT 0)" \
+            eval "has_e 'CPU ${SGR}${SGR_OF[$(th_colour CPU 0)]}[0-9.]+%${SGR} of 2 cores' && has_e 'mem ${SGR}${SGR_OF[$(th_colour LIMIT 0)]}50\.0%${SGR} of 200 MiB'"
+        # 4 % 5xx and 8 % 4xx: the error figure is the 5xx share only (one definition, as the
+        # dashboard's error rate); counting every status >= 400 would say 12 %.
+        check "requests: rate 200, errors 4.0% (5xx only), 4xx 8.0% apart, p50 1 ms, p99 20 ms" \
+            has '^Requests rate (19[0-9]|20[0-9])  errors (3\.9|4\.0|4\.1)%  4xx (7\.[89]|8\.[01])%  p50 (0\.9[7-9]|1|1\.0[0-4]) ms  p90 [0-9.]+ ms  p95 [0-9.]+ ms  p99 (19\.[4-9]|20|20\.[0-6]) ms'
+        check "errors and Health's 5xx share have their ERRORS_5XX band's colour ($(th_colour ERRORS_5XX "$(th_band ERRORS_5XX 4)") at 4 %)" \
             five_xx_coloured
         check "NO_COLOR: no colour escape at all, the band still in words" wait_for nc 4 eval \
-            "! has_e '\x1b\[([0-9;]*;)?(3[0-7]|4[0-7]|9[0-7]|10[0-7]|38;[25];[0-9;]+|48;[25];[0-9;]+)m' && has '^CPU +[^ ]+ 5[3-7]\.[0-9]% ok '"
+            "! has_e '\x1b\[([0-9;]*;)?(3[0-7]|4[0-7]|9[0-7]|10[0-7]|38;[25];[0-9;]+|48;[25];[0-9;]+)m' && has '^CPU +[^ ]+ [0-9.]+% ok '"
         tm kill-session -t nc
     fi
     kill -USR1 "$WW_PID"
@@ -331,15 +373,15 @@ capture ww
 TXT=$WORK/ww.txt
 before=$(avg1)
 keys ww r
-check "r resets the averages: 1m average was $before%, then about the current 95%" \
-    wait_for ww 3 eval '[[ -n $before ]] && awk -v b="$before" -v a="$(avg1)" "BEGIN { exit !(b < 88 && a >= 92 && a <= 98) }"'
+check "r resets the averages: 1m average was $before%, then about the current ${CPU_L[3]}%" \
+    wait_for ww 3 eval '[[ -n $before ]] && awk -v b="$before" -v a="$(avg1)" -v c="${CPU_L[3]}" "BEGIN { exit !(b < c - 5 && a >= c - 3 && a <= c + 3) }"'
 
 kill -9 "$WW_PID"
 check "writer killed -9: the status bar says dead, the watch keeps running" \
     wait_for ww 4 eval 'status_line | grep -qE "^ ww  dead  pid '"$WW_PID"'  gen 1  up -" && [[ -n $(watch_pid ww) ]]'
-start_bg ww2 "$WW" --segment ww --cpu 30 --seconds 120
+start_bg ww2 "$WW" --segment ww --cpu 60 --seconds 120
 WW2_PID=$BG_PID
-check "writer restarted: followed (restarted, new pid $WW2_PID, generation 2), new values" \
+check "writer restarted: followed (restarted, new pid $WW2_PID, generation 2), new values (30% of 2 cores)" \
     wait_for ww 5 eval 'status_line | grep -qE "^ ww  restarted  pid '"$WW2_PID"'  gen 2 " && has "^CPU .* (2[89]|3[01])\.[0-9]% ok"'
 
 # ---- brrt-demo under its own bounded load: rate and p99, the watch's CPU cost ---------------
@@ -367,7 +409,7 @@ LOAD_PID=$!
 BG_PIDS+=("$LOAD_PID")
 start demo "$WATCH" -s demo --interval 1
 check "demo under load: request rate > 0, p50..p99 shown, CPU > 0, requests in the browser" \
-    screen_has demo 6 '^Requests rate [1-9][0-9]*  errors [0-9.]+%  p50 [0-9.]+ (us|ms)  p90 [0-9.]+ (us|ms)  p95 [0-9.]+ (us|ms)  p99 [0-9.]+ (us|ms|s)' \
+    screen_has demo 6 '^Requests rate [1-9][0-9]*  errors [0-9.]+%  4xx [0-9.]+%  p50 [0-9.]+ (us|ms)  p90 [0-9.]+ (us|ms)  p95 [0-9.]+ (us|ms)  p99 [0-9.]+ (us|ms|s)' \
     '^CPU .* (0\.[1-9]|[1-9][0-9]*\.[0-9])% ' '^brrtrouter_requests_total\{path="/pets",status="200"\} +[0-9]+ +[1-9]' \
     '^ demo  running  pid '"$DEMO_PID"' '
 check "demo: the request-rate chart shows the load" \

@@ -11,7 +11,9 @@
  *   brrtrouter_coroutine_stack_used_bytes  the current --stack level, in % of the configured
  *                               brrtrouter_coroutine_stack_bytes = 65536 (default 10)
  *   brrtrouter_requests_total   --rps responses per second (default 200): of every 25, one is
- *                               path="/pets" status="500", the others status="200": 4 % errors
+ *                               path="/pets" status="500" (4 % errors, 5xx), two are
+ *                               path="/pets/{id}" status="404" (8 % client errors), the others
+ *                               status="200"
  *   brrtrouter_request_duration_seconds  one observation per response: 4 of 5 are 1 ms, 1 of
  *                               5 is 20 ms, so p50 = 1 ms and p90 = p95 = p99 = 20 ms
  * SIGUSR1 moves --cpu and --stack to their next level (the last one stays) and prints
@@ -136,9 +138,10 @@ int main(int argc, char **argv)
     gauge(seg, BRRT_M_OPEN_FDS, 10);
     gauge(seg, BRRT_M_MAX_FDS, 1024);
     brrt_family *freq = reg(seg, BRRT_M_REQUESTS_TOTAL, NULL, 0);
-    brrt_counter ok = {0}, err = {0};
+    brrt_counter ok = {0}, err = {0}, missing = {0};
     brrt_counter_get(freq, BRRT_LABELS("/pets", "200"), &ok);
     brrt_counter_get(freq, BRRT_LABELS("/pets", "500"), &err);
+    brrt_counter_get(freq, BRRT_LABELS("/pets/{id}", "404"), &missing);
     brrt_histogram h = {0};
     brrt_histogram_get(reg(seg, BRRT_M_REQUEST_DURATION, le, 9), NULL, &h);
     brrt_updown active = {0};
@@ -172,7 +175,7 @@ int main(int argc, char **argv)
         last = t;
         brrt_gauge_set(g_cpu, cpu_s);
         for (uint64_t target = (uint64_t)(rps * (t - t0)); sent < target; sent++) {
-            brrt_counter_inc(sent % 25 == 24 ? err : ok);
+            brrt_counter_inc(sent % 25 == 24 ? err : sent % 25 >= 22 ? missing : ok);
             brrt_histogram_observe(h, sent % 5 == 4 ? 0.020 : 0.001);
         }
         struct timespec ts = {0, 5000000};

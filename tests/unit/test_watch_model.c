@@ -15,33 +15,27 @@
 
 START_TEST(thresholds_change_at_their_values)
 {
-    /* The dashboard's gauges: green < 60 <= yellow < 80 <= orange < 90 <= red. */
-    static const struct {
-        enum watch_threshold th;
-        double v;
-        int band;
-        enum watch_colour c;
-    } cases[] = {
-        {WT_CPU, 0, 0, WC_GREEN},        {WT_CPU, 59.999, 0, WC_GREEN},  {WT_CPU, 60, 1, WC_YELLOW},
-        {WT_CPU, 79.999, 1, WC_YELLOW},  {WT_CPU, 80, 2, WC_ORANGE},     {WT_CPU, 89.999, 2, WC_ORANGE},
-        {WT_CPU, 90, 3, WC_RED},         {WT_CPU, 250, 3, WC_RED},       {WT_STACK, 49.9, 0, WC_GREEN},
-        {WT_STACK, 50, 1, WC_YELLOW},    {WT_STACK, 75, 2, WC_ORANGE},   {WT_STACK, 90, 3, WC_RED},
-        {WT_STACK, 89.99, 2, WC_ORANGE}, {WT_P99, 0.099, 0, WC_GREEN},   {WT_P99, 1, 3, WC_RED},
-        {WT_ERRORS_5XX, 0, 0, WC_GREEN},     {WT_ERRORS_5XX, 5, 3, WC_RED},      {WT_LIMIT, 60, 1, WC_YELLOW},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ck_assert_msg(watch_band(cases[i].th, cases[i].v) == cases[i].band, "case %zu: %s %g", i,
-                      watch_thresholds[cases[i].th].name, cases[i].v);
-        ck_assert_int_eq(watch_colour_of(cases[i].th, cases[i].v), cases[i].c);
+    /* Every row of the shared table (brrtstat/thresholds.h): the band changes exactly at each
+     * threshold (inclusive), with that band's colour. */
+    for (int t = 0; t < BRRT_TH_COUNT; t++) {
+        const struct brrt_threshold_def *d = &brrt_thresholds[t];
+        ck_assert_msg(d->t[0] < d->t[1] && d->t[1] < d->t[2] && d->colour[0] != BRRT_COLOUR_NONE, "%s", d->name);
+        ck_assert_int_eq(watch_band((enum brrt_threshold)t, -1e300), 0);
+        for (int i = 0; i < BRRT_N_BANDS - 1; i++) {
+            double below = nextafter(d->t[i], -INFINITY);
+            ck_assert_msg(watch_band((enum brrt_threshold)t, below) == i, "%s just below %g", d->name, d->t[i]);
+            ck_assert_msg(watch_band((enum brrt_threshold)t, d->t[i]) == i + 1, "%s at %g", d->name, d->t[i]);
+            ck_assert_int_eq(watch_colour_of((enum brrt_threshold)t, d->t[i]), (int)d->colour[i + 1]);
+        }
     }
-    ck_assert_int_eq(watch_band(WT_CPU, NAN), -1);
-    ck_assert_int_eq(watch_colour_of(WT_CPU, NAN), WC_NONE);
+    /* The demo's stacks, about half used, are fine ("can shrink" is not a warning). */
+    ck_assert_int_eq(watch_band(BRRT_TH_STACK, 50.12), 0);
+    ck_assert_int_eq(watch_colour_of(BRRT_TH_CPU, 60), WC_YELLOW);
+    ck_assert_int_eq(watch_band(BRRT_TH_CPU, NAN), -1);
+    ck_assert_int_eq(watch_colour_of(BRRT_TH_CPU, NAN), WC_NONE);
     ck_assert_str_eq(watch_band_word(0), "ok");
     ck_assert_str_eq(watch_band_word(3), "crit");
     ck_assert_str_eq(watch_band_word(-1), "");
-    for (int t = 0; t < WT_COUNT; t++) /* ascending thresholds, every band coloured */
-        ck_assert(watch_thresholds[t].t[0] < watch_thresholds[t].t[1] &&
-                  watch_thresholds[t].t[1] < watch_thresholds[t].t[2] && watch_thresholds[t].colour[0] != WC_NONE);
 }
 END_TEST
 
@@ -242,7 +236,7 @@ START_TEST(derive_reads_the_catalog_metrics_of_a_real_segment)
     ck_assert(s.dt > 0.04);
     NEAR(s.cpu_pct * s.dt, 50, 1e-6);
     NEAR(s.req_rate * s.dt, 100, 1e-6);
-    NEAR(s.err_rate * s.dt, 10, 1e-6);
+    NEAR(s.rate_4xx * s.dt, 6, 1e-6);
     NEAR(s.rate_5xx * s.dt, 4, 1e-6);
     ck_assert_uint_eq(s.window_count, 100);
     NEAR(s.p50, 0.002, 0.002 * 0.04);
@@ -255,11 +249,11 @@ START_TEST(derive_reads_the_catalog_metrics_of_a_real_segment)
     model_add(&m, &s);
     model_dash(&m, &s, &d);
     NEAR(d.stack_pct, 75, 1e-9);
-    NEAR(d.err_pct, 10, 1e-9);
-    NEAR(d.pct_5xx, 4, 1e-9);
-    NEAR(d.cpu_limit_pct, d.cpu_pct / 2, 1e-9);
+    NEAR(d.pct_5xx, 4, 1e-9); /* the error figure: 5xx only (not the 10 % of all >= 400) */
+    NEAR(d.pct_4xx, 6, 1e-9);
+    NEAR(d.cpu_pct, d.cpu_core_pct / 2, 1e-9); /* of the 2-core limit */
     NEAR(d.stack_active, 3 * 65536, 0);
-    ck_assert_int_eq(d.cpu_band, watch_band(WT_CPU, d.cpu_pct));
+    ck_assert_int_eq(d.cpu_band, watch_band(BRRT_TH_CPU, d.cpu_pct));
 
     /* another generation: no rates across it */
     struct brrt_snapshot other = *b;
@@ -335,7 +329,7 @@ static struct watch_sample cpu_sample(double t, double dt, double pct)
                              .req_rate = 100, .rss = 1048576 * (10 + t / 60), .heap = NAN, .active = NAN,
                              .stack_bytes = NAN, .stack_used = NAN, .cpu_limit_cores = NAN,
                              .cpu_user_pct = NAN, .cpu_system_pct = NAN, .p99 = NAN, .mem_limit = NAN,
-                             .open_fds = NAN, .max_fds = NAN, .err_rate = 0, .rate_5xx = 0};
+                             .open_fds = NAN, .max_fds = NAN, .rate_4xx = 0, .rate_5xx = 0};
     return s;
 }
 
@@ -371,6 +365,17 @@ START_TEST(averages_come_from_own_samples_and_reset)
     NEAR(d.cpu_avg[2], 20, 1e-9);
     ck_assert(d.cpu_avg_partial[0]);
     ck_assert(isnan(d.rss_growth));
+    /* With a CPU limit the gauge and its averages are in % of the limit, as on the dashboard;
+     * efficiency stays per % of one core. */
+    model_reset(&m);
+    s = cpu_sample(t += 1, 1, 100);
+    s.cpu_limit_cores = 2;
+    model_add(&m, &s);
+    model_dash(&m, &s, &d);
+    NEAR(d.cpu_core_pct, 100, 0);
+    NEAR(d.cpu_pct, 50, 0);
+    NEAR(d.cpu_avg[0], 50, 1e-9);
+    NEAR(d.req_per_cpu_pct, 1, 1e-9);
     model_free(&m);
 }
 END_TEST

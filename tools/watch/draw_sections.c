@@ -27,7 +27,7 @@ static const char *const AVG_LABELS[WATCH_N_AVG] = {
 };
 
 /* "[bar] 45.2% ok", coloured by threshold `th`. */
-static void gauge(struct item *it, enum watch_threshold th, double pct_value)
+static void gauge(struct item *it, enum brrt_threshold th, double pct_value)
 {
     enum watch_colour c = watch_colour_of(th, pct_value);
     char p[16];
@@ -50,7 +50,7 @@ static void kv(struct flow *f, const char *key, const char *value)
 
 /* "key value" with the value coloured by threshold `th` applied to `level`. */
 static void kv_th(struct flow *f, const char *key, const char *value, const char *suffix,
-                  enum watch_threshold th, double level)
+                  enum brrt_threshold th, double level)
 {
     struct item it;
     item_clear(&it);
@@ -69,12 +69,14 @@ static int section_cpu(struct watch *w, int y, int bottom, int cols)
     struct item it;
     char a[32], b[32];
     flow_begin(&f, w, y, bottom, cols, LABELS[BRRT_SECTION_CPU]);
-    gauge(&it, WT_CPU, d->cpu_pct);
+    /* the gauge: % of the CPU limit, else of one core (the dashboard's CPU Usage) */
+    gauge(&it, BRRT_TH_CPU, d->cpu_pct);
     flow_put(&f, &it);
-    if (!isnan(s->cpu_limit_cores)) {
-        fmt_pct(a, sizeof a, d->cpu_limit_pct);
-        snprintf(b, sizeof b, "of limit %.3g cores", s->cpu_limit_cores);
-        kv_th(&f, b, a, "", WT_LIMIT, d->cpu_limit_pct);
+    if (s->cpu_limit_cores > 0) {
+        snprintf(b, sizeof b, "%.3g cores", s->cpu_limit_cores);
+        kv(&f, "of limit", b);
+    } else {
+        kv(&f, "of", "one core (no limit)");
     }
     if (!isnan(d->cpu_user_share)) {
         snprintf(a, sizeof a, "%.0f%%/%.0f%%", d->cpu_user_share, 100 - d->cpu_user_share);
@@ -144,7 +146,7 @@ static int section_stacks(struct watch *w, int y, int bottom, int cols)
     fmt_bytes(b, sizeof b, s->stack_bytes);
     snprintf(c, sizeof c, "%s of %s", a, b);
     kv(&f, "used", c);
-    gauge(&it, WT_STACK, d->stack_pct);
+    gauge(&it, BRRT_TH_STACK, d->stack_pct);
     flow_put(&f, &it);
     if (!isnan(s->stack_overflows)) {
         fmt_num(a, sizeof a, s->stack_overflows);
@@ -162,8 +164,11 @@ static int section_requests(struct watch *w, int y, int bottom, int cols)
     flow_begin(&f, w, y, bottom, cols, LABELS[BRRT_SECTION_REQUESTS]);
     fmt_num(a, sizeof a, s->req_rate);
     kv(&f, "rate", a);
-    fmt_pct(a, sizeof a, d->err_pct);
-    kv(&f, "errors", a); /* 4xx and 5xx; Health colours the 5xx share */
+    /* errors: 5xx only, as the dashboard and the alerts count them; 4xx apart */
+    fmt_pct(a, sizeof a, d->pct_5xx);
+    kv_th(&f, "errors", a, "", BRRT_TH_ERRORS_5XX, d->pct_5xx);
+    fmt_pct(a, sizeof a, d->pct_4xx);
+    kv(&f, "4xx", a);
     static const struct {
         const char *label;
         size_t off;
@@ -172,7 +177,7 @@ static int section_requests(struct watch *w, int y, int bottom, int cols)
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
         double v = *(const double *)((const char *)s + qs[i].off);
         fmt_seconds(a, sizeof a, v);
-        kv_th(&f, qs[i].label, a, "", WT_P99, i == 3 ? v : NAN);
+        kv_th(&f, qs[i].label, a, "", BRRT_TH_LATENCY, i == 3 ? v : NAN);
     }
     return flow_end(&f);
 }
@@ -185,17 +190,17 @@ static int section_health(struct watch *w, int y, int bottom, int cols)
     char a[32], b[32], c[96];
     flow_begin(&f, w, y, bottom, cols, LABELS[BRRT_SECTION_HEALTH]);
     fmt_num(a, sizeof a, s->active);
-    kv(&f, "active", a);
+    kv_th(&f, "active", a, "", BRRT_TH_ACTIVE, s->active);
     fmt_num(a, sizeof a, s->rate_5xx);
     fmt_pct(b, sizeof b, d->pct_5xx);
     snprintf(c, sizeof c, "%s/s (%s)", a, b);
-    kv_th(&f, "5xx", c, "", WT_ERRORS_5XX, d->pct_5xx);
+    kv_th(&f, "5xx", c, "", BRRT_TH_ERRORS_5XX, d->pct_5xx);
     fmt_seconds(a, sizeof a, s->p99);
-    kv_th(&f, "p99", a, "", WT_P99, s->p99);
-    if (!isnan(d->cpu_limit_pct)) {
-        fmt_pct(a, sizeof a, d->cpu_limit_pct);
+    kv_th(&f, "p99", a, "", BRRT_TH_LATENCY, s->p99);
+    if (s->cpu_limit_cores > 0) {
+        fmt_pct(a, sizeof a, d->cpu_pct);
         snprintf(c, sizeof c, " of %.3g cores", s->cpu_limit_cores);
-        kv_th(&f, "CPU", a, c, WT_LIMIT, d->cpu_limit_pct);
+        kv_th(&f, "CPU", a, c, BRRT_TH_CPU, d->cpu_pct);
     } else {
         kv(&f, "CPU", "no limit");
     }
@@ -203,14 +208,14 @@ static int section_health(struct watch *w, int y, int bottom, int cols)
         fmt_pct(a, sizeof a, d->mem_limit_pct);
         fmt_bytes(b, sizeof b, s->mem_limit);
         snprintf(c, sizeof c, " of %s", b);
-        kv_th(&f, "mem", a, c, WT_LIMIT, d->mem_limit_pct);
+        kv_th(&f, "mem", a, c, BRRT_TH_LIMIT, d->mem_limit_pct);
     } else {
         kv(&f, "mem", "no limit");
     }
     if (!isnan(d->fds_pct)) {
         snprintf(a, sizeof a, "%.0f", s->open_fds);
         snprintf(c, sizeof c, " of %.0f", s->max_fds);
-        kv_th(&f, "fds", a, c, WT_LIMIT, d->fds_pct);
+        kv_th(&f, "fds", a, c, BRRT_TH_LIMIT, d->fds_pct);
     }
     return flow_end(&f);
 }
@@ -243,10 +248,10 @@ static int section_charts(struct watch *w, int y, int bottom, int cols)
     double span = WATCH_CHART_SPAN > width * w->interval ? WATCH_CHART_SPAN : width * w->interval;
     struct chart charts[] = {
         {"CPU%", &m->cpu, AGG_MEAN, true, w->dash.cpu_pct, fmt_pct_chart,
-         watch_colour_of(WT_CPU, w->dash.cpu_pct)},
+         watch_colour_of(BRRT_TH_CPU, w->dash.cpu_pct)},
         {"RSS", &m->rss, AGG_MEAN, false, w->sample.rss, fmt_bytes, WC_NONE},
         {"req/s", &m->req, AGG_MEAN, true, w->sample.req_rate, fmt_num, WC_NONE},
-        {"p99", &m->p99, AGG_MAX, true, w->sample.p99, fmt_seconds, watch_colour_of(WT_P99, w->sample.p99)},
+        {"p99", &m->p99, AGG_MAX, true, w->sample.p99, fmt_seconds, watch_colour_of(BRRT_TH_LATENCY, w->sample.p99)},
     };
     double cols_v[240];
     static int levels[4][240]; /* the items point at them until drawn */

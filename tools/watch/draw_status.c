@@ -101,7 +101,6 @@ static int help_table(const struct watch_key_def *keys, int n, int y, int x, int
     return y;
 }
 
-static const char *const COLOUR_NAMES[WC_COUNT] = {"none", "green", "yellow", "orange", "red"};
 
 void draw_help(struct watch *w, int rows, int cols)
 {
@@ -119,17 +118,16 @@ void draw_help(struct watch *w, int rows, int cols)
     y = help_table(watch_edit_keys, watch_n_edit_keys, y, x, rows, width);
     if (y < rows) {
         attron(A_BOLD);
-        mvaddnstr(y++, x, "Colours (thresholds):", width);
+        mvaddnstr(y++, x, "Colours (the thresholds table, brrtstat/thresholds.h):", width);
         attroff(A_BOLD);
     }
-    for (int t = 0; t < WT_COUNT && y < rows; t++, y++) {
-        const struct watch_threshold_def *d = &watch_thresholds[t];
-        char line[160];
-        snprintf(line, sizeof line, "%s <%g  %s %g+  %s %g+  %s %g+", COLOUR_NAMES[d->colour[0]],
-                 d->t[0], COLOUR_NAMES[d->colour[1]], d->t[0], COLOUR_NAMES[d->colour[2]], d->t[1],
-                 COLOUR_NAMES[d->colour[3]], d->t[2]);
-        mvaddnstr(y, x, d->what, width);
-        if (width > 40)
-            mvaddnstr(y, x + 40, line, width - 40);
+    for (int t = 0; t < BRRT_TH_COUNT && y < rows; t++, y++) {
+        const struct brrt_threshold_def *d = &brrt_thresholds[t];
+        char line[200];
+        snprintf(line, sizeof line, "%-8s %s <%g  %s %g+  %s %g+  %s %g+  %s", d->key,
+                 brrt_colour_names[d->colour[0]], d->t[0], brrt_colour_names[d->colour[1]], d->t[0],
+                 brrt_colour_names[d->colour[2]], d->t[1], brrt_colour_names[d->colour[3]], d->t[2],
+                 d->what);
+        mvaddnstr(y, x, line, width);
     }
 }

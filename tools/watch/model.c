@@ -12,32 +12,20 @@
 
 /* ---- thresholds ------------------------------------------------------------------------ */
 
-const struct watch_threshold_def watch_thresholds[WT_COUNT] = {
-#define WATCH_TH_DEF(id, what_, c0, t1, c1, t2, c2, t3, c3)                                    \
-    [WT_##id] = {.name = #id, .what = what_, .t = {t1, t2, t3},                                \
-                 .colour = {WC_##c0, WC_##c1, WC_##c2, WC_##c3}},
-    WATCH_THRESHOLDS(WATCH_TH_DEF)
-#undef WATCH_TH_DEF
-};
-
-int watch_band(enum watch_threshold th, double v)
+int watch_band(enum brrt_threshold th, double v)
 {
-    if (isnan(v))
-        return -1;
-    const double *t = watch_thresholds[th].t;
-    return v >= t[2] ? 3 : v >= t[1] ? 2 : v >= t[0] ? 1 : 0;
+    return brrt_band_of(brrt_thresholds[th].t, v);
 }
 
-enum watch_colour watch_colour_of(enum watch_threshold th, double v)
+enum watch_colour watch_colour_of(enum brrt_threshold th, double v)
 {
     int b = watch_band(th, v);
-    return b < 0 ? WC_NONE : watch_thresholds[th].colour[b];
+    return b < 0 ? WC_NONE : (enum watch_colour)brrt_thresholds[th].colour[b];
 }
 
 const char *watch_band_word(int band)
 {
-    static const char *const words[] = {"ok", "warn", "high", "crit"};
-    return band >= 0 && band < 4 ? words[band] : "";
+    return band >= 0 && band < BRRT_N_BANDS ? brrt_band_words[band] : "";
 }
 
 /* ---- one sample ------------------------------------------------------------------------ */
@@ -97,7 +85,7 @@ static void requests(const struct view *v, struct watch_sample *o)
     for (uint32_t i = 0; i < f->nlabels; i++)
         if (strcmp(f->label_names[i], WATCH_STATUS_LABEL) == 0)
             status = (int)i;
-    o->req_rate = o->err_rate = o->rate_5xx = 0;
+    o->req_rate = o->rate_4xx = o->rate_5xx = 0;
     for (uint32_t k = 0; k < f->n_series; k++) {
         double r = series_rate(v, fi, k);
         if (isnan(r))
@@ -105,8 +93,8 @@ static void requests(const struct view *v, struct watch_sample *o)
         const struct brrt_snap_series *s = &v->cur->series[f->first_series + k];
         long code = status >= 0 ? strtol(s->label_values[status], NULL, 10) : 0;
         o->req_rate += r;
-        if (code >= 400)
-            o->err_rate += r;
+        if (code >= 400 && code <= 499)
+            o->rate_4xx += r;
         if (code >= 500 && code <= 599)
             o->rate_5xx += r;
     }
@@ -152,7 +140,7 @@ int watch_derive(const struct brrt_snapshot *prev, const struct brrt_snapshot *c
         .cpu_seconds = NAN, .cpu_pct = NAN, .cpu_user_pct = NAN, .cpu_system_pct = NAN,
         .cpu_limit_cores = NAN, .rss = NAN, .heap = NAN, .vss = NAN, .peak_rss = NAN,
         .mem_limit = NAN, .stack_bytes = NAN, .stack_used = NAN, .stack_overflows = NAN,
-        .req_rate = NAN, .err_rate = NAN, .rate_5xx = NAN, .p50 = NAN, .p90 = NAN, .p95 = NAN,
+        .req_rate = NAN, .rate_4xx = NAN, .rate_5xx = NAN, .p50 = NAN, .p90 = NAN, .p95 = NAN,
         .p99 = NAN, .latency_mean = NAN, .active = NAN, .open_fds = NAN, .max_fds = NAN};
     o->t = (double)cur->taken_mono_ns / 1e9;
     o->generation = cur->info.generation;
@@ -408,7 +396,8 @@ void model_add(struct watch_model *m, const struct watch_sample *s)
     if (isnan(m->first_t))
         m->first_t = s->t;
     cp_add(&m->cpu_cp, s->t, s->cpu_seconds);
-    ring_push(&m->cpu, s->t, s->cpu_pct, s->dt);
+    /* the gauge's meaning: % of the CPU limit when there is one, else of one core */
+    ring_push(&m->cpu, s->t, s->cpu_limit_cores > 0 ? s->cpu_pct / s->cpu_limit_cores : s->cpu_pct, s->dt);
     ring_push(&m->req, s->t, s->req_rate, s->dt);
     ring_push(&m->rss, s->t, s->rss, 1);
     ring_push(&m->heap, s->t, s->heap, 1);
@@ -424,11 +413,12 @@ static double pct(double part, double whole)
 void model_dash(const struct watch_model *m, const struct watch_sample *s, struct watch_dash *d)
 {
     double now = s->t;
-    d->cpu_pct = cp_rate_at(&m->cpu_cp, now) * 100;
-    if (isnan(d->cpu_pct))
-        d->cpu_pct = s->cpu_pct;
-    d->cpu_band = watch_band(WT_CPU, d->cpu_pct);
-    d->cpu_limit_pct = s->cpu_limit_cores > 0 ? d->cpu_pct / s->cpu_limit_cores : NAN;
+    d->cpu_core_pct = cp_rate_at(&m->cpu_cp, now) * 100;
+    if (isnan(d->cpu_core_pct))
+        d->cpu_core_pct = s->cpu_pct;
+    double limit = s->cpu_limit_cores > 0 ? s->cpu_limit_cores : 1; /* the dashboard's cpu_pct */
+    d->cpu_pct = d->cpu_core_pct / limit;
+    d->cpu_band = watch_band(BRRT_TH_CPU, d->cpu_pct);
     static const double windows[WATCH_N_AVG] = {
 #define WATCH_AVG_SECONDS(label, seconds) seconds,
         WATCH_AVG_WINDOWS(WATCH_AVG_SECONDS)
@@ -442,15 +432,15 @@ void model_dash(const struct watch_model *m, const struct watch_sample *s, struc
     d->cpu_user_share = pct(s->cpu_user_pct, s->cpu_user_pct + s->cpu_system_pct);
     double req1 = ring_mean(&m->req, now, WATCH_EFFICIENCY_WINDOW, NULL);
     double cpu1 = ring_mean(&m->cpu, now, WATCH_EFFICIENCY_WINDOW, NULL);
-    d->req_per_cpu_pct = cpu1 > 0 ? req1 / cpu1 : NAN;
+    d->req_per_cpu_pct = cpu1 > 0 ? req1 / (cpu1 * limit) : NAN; /* per % of one core */
     d->rss_growth = ring_slope(&m->rss, now, WATCH_GROWTH_WINDOW);
     d->heap_growth = ring_slope(&m->heap, now, WATCH_GROWTH_WINDOW);
     d->req_per_mb = s->rss > 0 ? req1 / (s->rss / 1048576.0) : NAN;
     d->stack_active = s->active >= 0 ? s->active * s->stack_bytes : NAN;
     d->stack_pct = pct(s->stack_used, s->stack_bytes);
     /* No responses in the interval: no errors (the dashboard's `or vector(0)`). */
-    d->err_pct = s->req_rate == 0 ? 0 : pct(s->err_rate, s->req_rate);
     d->pct_5xx = s->req_rate == 0 ? 0 : pct(s->rate_5xx, s->req_rate);
+    d->pct_4xx = s->req_rate == 0 ? 0 : pct(s->rate_4xx, s->req_rate);
     d->mem_limit_pct = pct(s->rss, s->mem_limit);
     d->fds_pct = pct(s->open_fds, s->max_fds);
 }

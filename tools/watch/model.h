@@ -11,41 +11,28 @@
 
 #include "view.h"
 
+#include "brrtstat/thresholds.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* ---- thresholds ------------------------------------------------------------------------
- * One table for every coloured value: X(id, what, c0, t1, c1, t2, c2, t3, c3) reads as Grafana
- * threshold steps: colour c0 below t1, c1 from t1 (inclusive), c2 from t2, c3 from t3. */
-enum watch_colour { WC_NONE = 0, WC_GREEN, WC_YELLOW, WC_ORANGE, WC_RED, WC_COUNT };
-
-#define WATCH_THRESHOLDS(X)                                                                    \
-    X(CPU, "CPU, % of one core (the gauge)", GREEN, 60, YELLOW, 80, ORANGE, 90, RED)           \
-    X(STACK, "coroutine stack used, % of configured", GREEN, 50, YELLOW, 75, ORANGE, 90, RED)  \
-    X(LIMIT, "use of a limit (CPU, memory, fds), %", GREEN, 60, YELLOW, 80, ORANGE, 90, RED)   \
-    X(ERRORS_5XX, "5xx responses, % of responses", GREEN, 1, YELLOW, 2, ORANGE, 5, RED)        \
-    X(P99, "p99 request latency, seconds", GREEN, 0.1, YELLOW, 0.5, ORANGE, 1, RED)
-
-enum watch_threshold {
-#define WATCH_TH_ENUM(id, what, c0, t1, c1, t2, c2, t3, c3) WT_##id,
-    WATCH_THRESHOLDS(WATCH_TH_ENUM)
-#undef WATCH_TH_ENUM
-        WT_COUNT
+ * The colours come from the project's one thresholds table (metrics/include/brrtstat/
+ * thresholds.h), which also gives the dashboard its steps and the alerts their thresholds. */
+enum watch_colour {
+    WC_NONE = BRRT_COLOUR_NONE,
+    WC_GREEN = BRRT_COLOUR_GREEN,
+    WC_YELLOW = BRRT_COLOUR_YELLOW,
+    WC_ORANGE = BRRT_COLOUR_ORANGE,
+    WC_RED = BRRT_COLOUR_RED,
+    WC_COUNT = BRRT_COLOUR_COUNT
 };
-
-struct watch_threshold_def {
-    const char *name;
-    const char *what;
-    double t[3];
-    enum watch_colour colour[4];
-};
-extern const struct watch_threshold_def watch_thresholds[WT_COUNT];
 
 /* The band (0..3) of `v`; -1 for NaN. */
-int watch_band(enum watch_threshold th, double v);
+int watch_band(enum brrt_threshold th, double v);
 /* The colour of `v`'s band; WC_NONE for NaN. */
-enum watch_colour watch_colour_of(enum watch_threshold th, double v);
+enum watch_colour watch_colour_of(enum brrt_threshold th, double v);
 /* A word for the band, for terminals without colour: "ok", "warn", "high", "crit"; "" for -1. */
 const char *watch_band_word(int band);
 
@@ -66,8 +53,9 @@ struct watch_sample {
     double stack_bytes, stack_used, stack_overflows;
     /* requests, over the interval */
     double req_rate;     /* responses per second */
-    double err_rate;     /* responses with status >= 400 per second */
-    double rate_5xx;     /* status 500..599 per second */
+    double rate_5xx;     /* status 500..599 per second: the errors (one definition, as the
+                            dashboard's and the alerts' error rate) */
+    double rate_4xx;     /* status 400..499 per second: client errors, shown apart */
     uint64_t window_count; /* observations of the duration histogram in the interval */
     double p50, p90, p95, p99;
     double latency_mean; /* brrtrouter_request_latency_seconds (the writer's recent mean) */
@@ -155,9 +143,10 @@ void model_add(struct watch_model *m, const struct watch_sample *s);
 
 /* What the sections show, computed at the time of sample `s`. */
 struct watch_dash {
-    double cpu_pct;        /* the gauge: change-point rate of CPU seconds * 100 */
+    double cpu_core_pct;   /* change-point rate of CPU seconds * 100: % of one core */
+    double cpu_pct;        /* the gauge, the dashboard's CPU %: of the CPU limit when there is
+                              one, else of one core (cpu_core_pct); averages likewise */
     int cpu_band;
-    double cpu_limit_pct;  /* the gauge relative to the limit; NaN without a limit */
     double cpu_avg[WATCH_N_AVG];
     bool cpu_avg_partial[WATCH_N_AVG]; /* less history than the window */
     double cpu_user_share; /* user CPU, % of the interval's CPU; NaN when unknown */
@@ -166,7 +155,8 @@ struct watch_dash {
     double req_per_mb;     /* requests per second per MiB of RSS (the dashboard's) */
     double stack_active;   /* active requests * configured stack: stack memory in use */
     double stack_pct;
-    double err_pct, pct_5xx; /* of the interval's responses */
+    double pct_5xx;        /* the error rate: 5xx, % of the interval's responses */
+    double pct_4xx;        /* client errors (4xx), % of the interval's responses */
     double mem_limit_pct, fds_pct;
 };
 void model_dash(const struct watch_model *m, const struct watch_sample *s, struct watch_dash *d);
