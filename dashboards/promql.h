@@ -28,8 +28,13 @@ struct pq_ctx {
     const char *svc; /* grouping labels of one service */
 };
 
-/* The grouping labels both the dashboard and the rules use. */
-#define PQ_BY_PROCESS "job, namespace, pod, instance"
+/* The grouping labels both the dashboard and the rules use (@by and @svc).
+ * One process = one segment: `brrt-stat export --all` serves several processes' segments
+ * from one target (one pod, one instance) and tells them apart by the `segment` label, so a
+ * per-process query that dropped it would merge processes (sum their RSS, divide the largest
+ * stack use by the largest stack size). Outside --all the label is absent, which groups as
+ * one value. Service-level queries aggregate over processes on purpose. */
+#define PQ_BY_PROCESS "job, namespace, pod, instance, segment"
 #define PQ_BY_SERVICE "job, namespace"
 
 /* Expands template `t`. Returns a malloc'd string, or NULL with a message in `err` for a bad
