@@ -31,7 +31,7 @@ build build-asan -DBRRT_SANITIZE=address,undefined
 
 step "TSan (clang): concurrency and writer tests"
 build build-tsan -DCMAKE_C_COMPILER=clang -DBRRT_SANITIZE=thread
-(cd build-tsan && ctest --output-on-failure -L concurrency && ctest --output-on-failure -R test_writer)
+(cd build-tsan && ctest --output-on-failure -L concurrency && ctest --output-on-failure -R 'test_writer|test_fork')
 
 step "fuzz: segment reader, bounded"
 scripts/fuzz.sh "${BRRT_FUZZ_SECONDS:-60}"

@@ -45,6 +45,28 @@ int brrt__registry_init(brrt_seg *seg)
     return seg->series ? 0 : BRRT_E_NOMEM;
 }
 
+/* liburcu-bp's own fork hooks (its README asks for them around a fork without exec): the
+ * reader registry and grace-period lock are whole in the child, and the child's registry keeps
+ * only its own thread, so a grace period there never waits for a parent thread that was inside
+ * a read-side section. An application that uses liburcu-bp must not call them a second time.
+ * The call_rcu hooks are deliberately not called: in the child they start a thread (the hash
+ * tables' resize worker), which every fork-then-exec would pay and TSan refuses. A child's
+ * tables therefore stop auto-resizing: its lookups stay correct, chains just grow. */
+void brrt__registry_fork_prepare(void)
+{
+    urcu_bp_before_fork();
+}
+
+void brrt__registry_fork_parent(void)
+{
+    urcu_bp_after_fork_parent();
+}
+
+void brrt__registry_fork_child(void)
+{
+    urcu_bp_after_fork_child();
+}
+
 static void family_free(struct brrt_family *f)
 {
     free(f->name);

@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* create_lock: held from the directory lock to the live-list insert of a new segment, and
+ * across fork(), so that no child inherits a descriptor that holds a creation or segment lock.
+ * Lock order: create_lock, live_lock, seg->lock. */
+static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static brrt_seg *live_head;
 static uint32_t next_tag = 1;
@@ -34,13 +38,61 @@ brrt_seg *brrt__live_find(uint32_t tag)
     return NULL;
 }
 
+void brrt__live_fork_prepare(void)
+{
+    pthread_mutex_lock(&create_lock);
+    pthread_mutex_lock(&live_lock);
+    for (brrt_seg *s = live_head; s; s = s->next_live)
+        pthread_mutex_lock(&s->lock); /* registrations are whole in the child */
+}
+
+void brrt__live_fork_parent(void)
+{
+    for (brrt_seg *s = live_head; s; s = s->next_live)
+        pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&live_lock);
+    pthread_mutex_unlock(&create_lock);
+}
+
+/* "/proc/self/fd/N" without stdio: only async-signal-safe calls in a fork child. */
+static int reopen_private(int fd)
+{
+    char path[32] = "/proc/self/fd/", digits[12];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + fd % 10);
+    while ((fd /= 10) > 0);
+    size_t len = strlen(path);
+    while (n > 0)
+        path[len++] = digits[--n];
+    path[len] = '\0';
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 void brrt__live_fork_child(void)
 {
     for (brrt_seg *s = live_head; s; s = s->next_live) {
-        mmap(s->map, s->layout.segment_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, s->fd, 0);
-        pthread_mutex_init(&s->lock, NULL); /* a parent thread may have held it */
+        pthread_mutex_unlock(&s->lock);
+        if (s->fd < 0)
+            continue; /* a grandchild: the mapping is private already */
+        /* The writer's flock belongs to the open file description, which the inherited
+         * descriptor AND every mapping made through it keep alive: a child holding either
+         * would keep a killed writer's lock (readers see it running, a restart gets BUSY).
+         * So the child maps a new description of the same file (no lock on it), privately,
+         * and closes the inherited descriptor. The parent's own references keep its lock. */
+        int priv = reopen_private(s->fd);
+        if (priv < 0 || mmap(s->map, s->layout.segment_size, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_FIXED, priv, 0) == MAP_FAILED)
+            /* No /proc: the child keeps a blank private mapping (it reads zeros). */
+            mmap(s->map, s->layout.segment_size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+        if (priv >= 0)
+            close(priv);
+        close(s->fd);
+        s->fd = -1;
     }
-    pthread_mutex_init(&live_lock, NULL);
+    pthread_mutex_unlock(&live_lock);
+    pthread_mutex_unlock(&create_lock);
 }
 
 static uint64_t clock_ns(clockid_t id)
@@ -228,6 +280,7 @@ int brrt_seg_create(const char *name, const struct brrt_seg_opts *opts, brrt_seg
         rc = BRRT_E_INVAL;
     /* Check-then-replace must be one step: two creators of one name would otherwise both
      * win. An flock on the directory serialises creations in it (not updates). */
+    pthread_mutex_lock(&create_lock);
     int dirfd = rc == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
     if (rc == 0 && (dirfd < 0 || flock(dirfd, LOCK_EX) != 0))
         rc = BRRT_E_SYSTEM;
@@ -244,6 +297,7 @@ int brrt_seg_create(const char *name, const struct brrt_seg_opts *opts, brrt_seg
         int e = errno;
         if (tmp[0])
             unlink(tmp);
+        pthread_mutex_unlock(&create_lock);
         seg_free(seg);
         errno = e;
         return rc;
@@ -255,6 +309,7 @@ int brrt_seg_create(const char *name, const struct brrt_seg_opts *opts, brrt_seg
     seg->next_live = live_head;
     live_head = seg;
     brrt__live_unlock();
+    pthread_mutex_unlock(&create_lock); /* a fork from now on finds it on the live list */
     rc = start_heartbeat(seg);
     if (rc != 0) {
         brrt_seg_close(seg, BRRT_SEG_UNLINK);
@@ -302,8 +357,8 @@ int brrt_seg_close(brrt_seg *seg, unsigned flags)
         return BRRT_E_INVAL;
     bool child = seg->pid != getpid();
     if (child) {
-        /* A forked child: the heartbeat thread and the hash table's helpers are the parent's;
-         * drop the private mapping and our descriptor (the parent keeps its lock). */
+        /* A forked child: the heartbeat thread is the parent's; drop the private mapping
+         * (the fork handler closed the inherited descriptor already). */
         brrt__live_lock();
         for (brrt_seg **p = &live_head; *p; p = &(*p)->next_live)
             if (*p == seg) {
@@ -312,7 +367,8 @@ int brrt_seg_close(brrt_seg *seg, unsigned flags)
             }
         brrt__live_unlock();
         munmap(seg->map, seg->layout.segment_size);
-        close(seg->fd);
+        if (seg->fd >= 0)
+            close(seg->fd);
         free(seg->free_shards);
         free(seg); /* families and the RCU table are left: they belong to liburcu's threads */
         return 0;

@@ -61,14 +61,18 @@ static void thread_exit(void *unused)
     thread_shards.key_set = 0;
 }
 
+/* Lock order: the segment locks, then liburcu's (a registration holds seg->lock while it
+ * enters liburcu). Both are released in reverse. */
 static void atfork_prepare(void)
 {
-    brrt__live_lock(); /* no segment is being opened or closed across the fork */
+    brrt__live_fork_prepare();
+    brrt__registry_fork_prepare();
 }
 
 static void atfork_parent(void)
 {
-    brrt__live_unlock();
+    brrt__registry_fork_parent();
+    brrt__live_fork_parent();
 }
 
 static void atfork_child(void)
@@ -77,6 +81,7 @@ static void atfork_child(void)
      * TLS cache is emptied, slow paths check the pid), and its mappings become private
      * copies, so even a gauge set through a kept pointer stays in the child. */
     forget_all();
+    brrt__registry_fork_child();
     brrt__live_fork_child();
 }
 

@@ -78,8 +78,11 @@ static inline uint8_t *brrt__shard_base(const brrt_seg *seg, uint32_t shard)
 void brrt__live_lock(void);
 void brrt__live_unlock(void);
 brrt_seg *brrt__live_find(uint32_t tag); /* call with brrt__live_lock held */
-/* In a forked child (live lock held since prepare): remap every open segment privately,
- * reset the locks the parent's threads may have held, release the live lock. */
+/* fork(): prepare takes the creation, live and every segment lock; parent releases them; the
+ * child maps every open segment privately through a new file description, closes the
+ * inherited descriptors (so it holds no writer lock), and releases the locks. */
+void brrt__live_fork_prepare(void);
+void brrt__live_fork_parent(void);
 void brrt__live_fork_child(void);
 
 /* shards.c */
@@ -92,5 +95,9 @@ void brrt__cgroup_limits(const char *proc_cgroup, const char *root, double *mem,
 /* registry.c */
 int brrt__registry_init(brrt_seg *seg);
 void brrt__registry_destroy(brrt_seg *seg);
+/* liburcu-bp's fork hooks (reader registry, grace-period lock), for pthread_atfork. */
+void brrt__registry_fork_prepare(void);
+void brrt__registry_fork_parent(void);
+void brrt__registry_fork_child(void);
 
 #endif

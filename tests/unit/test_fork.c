@@ -1,0 +1,184 @@
+/* writer/ and fork() without exec: a child must not keep its parent's segment alive (the
+ * writer's flock), and must get a usable library (liburcu-bp's fork hooks). */
+#include "fixture.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <urcu-bp.h>
+
+static const char *const PATH_ONLY[] = {"path"};
+
+static enum brrt_writer_state state_of(const char *name)
+{
+    brrt_reader *r;
+    char why[256];
+    int rc = brrt_reader_open(name, &r, why, sizeof why);
+    ck_assert_msg(rc == 0, "%s", why);
+    struct brrt_reader_info info;
+    ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+    brrt_reader_close(r);
+    return info.state;
+}
+
+/* A writer forks a child that lives on (no exec), then is SIGKILLed: the segment must read as
+ * DEAD and a new writer must take the name, while the child is still alive. */
+START_TEST(killed_writer_is_dead_while_its_forked_child_lives)
+{
+    int to_test[2];
+    ck_assert_int_eq(pipe(to_test), 0);
+    pid_t writer = fork();
+    ck_assert_int_ge(writer, 0);
+    if (writer == 0) {
+        struct brrt_seg_opts o = fx_opts();
+        brrt_seg *seg;
+        brrt_family *f;
+        brrt_counter c;
+        struct brrt_metric_def d = {.name = "n_total", .type = BRRT_COUNTER};
+        if (brrt_seg_create("forkdead", &o, &seg) || brrt_family_register(seg, &d, &f) ||
+            brrt_counter_get(f, NULL, &c))
+            _exit(1);
+        brrt_counter_inc(c);
+        pid_t child = fork();
+        if (child == 0) {
+            close(to_test[1]);
+            for (int i = 0; i < 600; i++) /* bounded: the test kills it long before */
+                usleep(100 * 1000);
+            _exit(0);
+        }
+        if (write(to_test[1], &child, sizeof child) != (ssize_t)sizeof child)
+            _exit(1);
+        for (;;)
+            pause(); /* until SIGKILLed */
+    }
+    close(to_test[1]);
+    pid_t child = 0;
+    ck_assert_int_eq(read(to_test[0], &child, sizeof child), (ssize_t)sizeof child);
+    close(to_test[0]);
+    ck_assert_int_eq(state_of("forkdead"), BRRT_WRITER_RUNNING);
+    kill(writer, SIGKILL);
+    int st;
+    ck_assert_int_eq(waitpid(writer, &st, 0), writer);
+    ck_assert_int_eq(kill(child, 0), 0); /* the grandchild still lives */
+
+    enum brrt_writer_state s = state_of("forkdead");
+    brrt_seg *seg = NULL;
+    struct brrt_seg_opts o = fx_opts();
+    int rc = brrt_seg_create("forkdead", &o, &seg);
+    ck_assert_int_eq(kill(child, 0), 0);
+    kill(child, SIGKILL); /* reparented: not ours to reap */
+    ck_assert_msg(s == BRRT_WRITER_DEAD, "state %d, want DEAD", (int)s);
+    ck_assert_msg(rc == 0, "restart: %s", brrt_strerror(rc));
+    ck_assert_int_eq(state_of("forkdead"), BRRT_WRITER_RUNNING);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+/* The child of a writer keeps a working library: new series (past the hash table's first
+ * resize), lookups and updates work, nothing reaches the parent. */
+START_TEST(forked_child_gets_a_working_library)
+{
+    enum { N = 3000 };
+    struct brrt_seg_opts o = fx_opts();
+    o.max_entries = 4 * N;
+    o.shard_bytes = 256 * 1024;
+    o.arena_bytes = 512 * 1024;
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("forkuse", &o, &seg), 0);
+    brrt_family *f;
+    struct brrt_metric_def d = {.name = "req_total", .type = BRRT_COUNTER, .label_names = PATH_ONLY,
+                                .nlabels = 1, .max_series = 2 * N};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    brrt_counter c;
+    ck_assert_int_eq(brrt_counter_get(f, BRRT_LABELS("/parent"), &c), 0);
+    brrt_counter_inc(c);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int code = 0;
+        char v[32];
+        for (int i = 0; i < N && !code; i++) {
+            snprintf(v, sizeof v, "/c%d", i);
+            brrt_counter ci, again;
+            if (brrt_counter_get(f, BRRT_LABELS(v), &ci) != 0)
+                code = 2;
+            else if (brrt_counter_get(f, BRRT_LABELS(v), &again) != 0 || again.off != ci.off)
+                code = 3;
+            brrt_counter_inc(ci);
+        }
+        brrt_seg_close(seg, 0);
+        _exit(code);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("forkuse", &r, NULL, 0), 0);
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    ck_assert_uint_eq(s->n_series, 1); /* the child's series stayed in the child */
+    brrt_snapshot_free(s);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+static int in_section; /* 1: the reader thread is inside its read-side section */
+static int leave_section;
+
+static void *reader_thread(void *arg)
+{
+    (void)arg;
+    urcu_bp_read_lock();
+    __atomic_store_n(&in_section, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&leave_section, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    urcu_bp_read_unlock();
+    return NULL;
+}
+
+/* The library calls liburcu-bp's fork hooks: the child's reader registry holds only its own
+ * thread, so a grace period in the child does not wait for a parent thread that was inside a
+ * read-side section at fork time (without the hooks it waits forever). */
+START_TEST(forked_child_does_not_wait_for_parent_readers)
+{
+    brrt_seg *seg;
+    struct brrt_seg_opts o = fx_opts();
+    ck_assert_int_eq(brrt_seg_create("forkrcu", &o, &seg), 0); /* installs the fork handlers */
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, reader_thread, NULL), 0);
+    while (!__atomic_load_n(&in_section, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        urcu_bp_synchronize_rcu();
+        _exit(0);
+    }
+    int st = 0, waited = 0;
+    for (; waited < 2000 && waitpid(pid, &st, WNOHANG) == 0; waited++) /* 20 s at most */
+        usleep(10 * 1000);
+    if (waited == 2000) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    __atomic_store_n(&leave_section, 1, __ATOMIC_RELEASE);
+    pthread_join(t, NULL);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x (killed after 20 s: hung)", st);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fork");
+    TCase *tc = tcase_create("fork");
+    tcase_add_test(tc, killed_writer_is_dead_while_its_forked_child_lives);
+    tcase_add_test(tc, forked_child_gets_a_working_library);
+    tcase_add_test(tc, forked_child_does_not_wait_for_parent_readers);
+    suite_add_tcase(s, tc);
+    return fx_run(s);
+}
