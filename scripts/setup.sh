@@ -3,6 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       liburcu-dev libmicrohttpd-dev libncurses-dev libcjson-dev check zlib1g-dev
+      libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3
       prometheus wrk tmux yamllint)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -77,6 +77,25 @@ check "POST /metrics is 405" eq "$(curl -s -o /dev/null -w '%{http_code}' -X POS
 check "405 names the allowed method" grep -qi '^Allow: GET' <<<"$(curl -s -D - -o /dev/null -X DELETE "http://127.0.0.1:$EXP_PORT/metrics")"
 check "unknown path is 404" eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$EXP_PORT/admin")" "404"
 
+# ---- 1b. protobuf exposition, negotiated as Prometheus does; decoded by protoc ----------------
+PB_ACCEPT='application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+ctype() { curl -s -D - -o /dev/null -H "Accept: $1" "http://127.0.0.1:$EXP_PORT/metrics" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-type" { print $2 }'; }
+check "Prometheus' native-histogram Accept gets the protobuf exposition" eq "$(ctype "$PB_ACCEPT")" \
+  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+check "protobuf with a lower q than text: text" eq "$(ctype 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.2,text/plain;version=0.0.4;q=0.5')" \
+  "text/plain; version=0.0.4; charset=utf-8"
+check "protobuf without encoding=delimited is not offered: text" eq "$(ctype 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily')" \
+  "text/plain; version=0.0.4; charset=utf-8"
+curl -s -H "Accept: $PB_ACCEPT" "http://127.0.0.1:$EXP_PORT/metrics" -o "$WORK/m.pb"
+if python3 "$HERE/pb_decode.py" "$SRC/tools/export/proto/metrics.proto" <"$WORK/m.pb" >"$WORK/m.pbtxt" 2>"$WORK/pb.err"; then
+  pass "protoc decodes every length-delimited MetricFamily"
+else
+  fail "protoc decodes every length-delimited MetricFamily" "$(tail -5 "$WORK/pb.err")"
+fi
+check "protobuf carries every family of the text format" eq "$(grep -c '^name: ' "$WORK/m.pbtxt")" "$(grep -c '^# TYPE ' <<<"$(scrape)")"
+pb_total=$(awk '/^name: "brrtrouter_requests_total"/ { f = 1; next } /^name: / { f = 0 } f && /value: / { t += $2 } END { printf "%d", t }' "$WORK/m.pbtxt")
+check "protobuf request total equals the segment's" eq "$pb_total" "$total"
+
 # ---- 2. a real Prometheus -----------------------------------------------------------------------
 PROM_PORT=$(free_port)
 mkdir -p "$WORK/prom"

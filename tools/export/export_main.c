@@ -1,8 +1,10 @@
 /* brrt-stat export: the Prometheus exporter (libmicrohttpd). GET /metrics (text 0.0.4, or
- * OpenMetrics 1.0 when Accept asks; gzip when Accept-Encoding allows), GET /healthz; any other
+ * OpenMetrics 1.0 or protobuf with native histograms as Accept prefers; gzip when
+ * Accept-Encoding allows), GET /healthz; any other
  * path 404, any other method 405. Reads the segments directly, never blocks their writers,
  * keeps serving when a writer dies or restarts. */
 #include "cli.h"
+#include "render_pb.h"
 #include "segset.h"
 
 #include <arpa/inet.h>
@@ -35,8 +37,9 @@ static void usage(FILE *out)
             "usage: brrt-stat export --listen ADDR:PORT [--segment NAME | --all] [--threads N]\n"
             "\n"
             "Serves the segment's metrics to Prometheus:\n"
-            "  GET /metrics   Prometheus text 0.0.4; OpenMetrics 1.0 when the Accept header asks for\n"
-            "                 application/openmetrics-text; gzip when Accept-Encoding allows it\n"
+            "  GET /metrics   Prometheus text 0.0.4; OpenMetrics 1.0 or the protobuf exposition (native\n"
+            "                 histograms) when the Accept header prefers them; gzip when\n"
+            "                 Accept-Encoding allows it\n"
             "  GET /healthz   200 \"ok\" while the exporter runs, with each segment's state\n"
             "  anything else  404 (unknown path) or 405 (a method other than GET)\n"
             "\n"
@@ -80,6 +83,57 @@ static bool accepts(struct MHD_Connection *c, const char *header, const char *wh
         v = end ? end + 1 : NULL;
     }
     return false;
+}
+
+/* The format a scrape asks for, as Prometheus' own client libraries negotiate it (expfmt): the
+ * Accept element with the highest q that names a format this exporter writes wins, the first
+ * of equal q; the protobuf one only with proto=io.prometheus.client.MetricFamily and
+ * encoding=delimited; no usable element: text 0.0.4. */
+static enum segset_format negotiate(const char *v)
+{
+    enum segset_format best = SEGSET_TEXT;
+    double best_q = -1;
+    while (v && *v) {
+        const char *end = strchr(v, ',');
+        size_t len = end ? (size_t)(end - v) : strlen(v);
+        char el[512];
+        snprintf(el, sizeof el, "%.*s", (int)(len < sizeof el ? len : sizeof el - 1), v);
+        v = end ? end + 1 : NULL;
+        double q = 1.0;
+        bool proto_ok = false, delimited = false;
+        char *save = NULL, *type = strtok_r(el, ";", &save);
+        for (char *p = strtok_r(NULL, ";", &save); p; p = strtok_r(NULL, ";", &save)) {
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (strncasecmp(p, "q=", 2) == 0)
+                q = strtod(p + 2, NULL);
+            else if (strcmp(p, "proto=io.prometheus.client.MetricFamily") == 0)
+                proto_ok = true;
+            else if (strcmp(p, "encoding=delimited") == 0)
+                delimited = true;
+        }
+        while (type && (*type == ' ' || *type == '\t'))
+            type++;
+        if (!type)
+            continue;
+        for (char *t = type + strlen(type); t > type && (t[-1] == ' ' || t[-1] == '\t');)
+            *--t = '\0';
+        enum segset_format f;
+        if (strcasecmp(type, "application/vnd.google.protobuf") == 0 && proto_ok && delimited)
+            f = SEGSET_PROTOBUF;
+        else if (strcasecmp(type, "application/openmetrics-text") == 0)
+            f = SEGSET_OPENMETRICS;
+        else if (strcasecmp(type, "text/plain") == 0 || strcmp(type, "*/*") == 0 ||
+                 strcasecmp(type, "text/*") == 0)
+            f = SEGSET_TEXT;
+        else
+            continue;
+        if (q > 0 && q > best_q) {
+            best = f;
+            best_q = q;
+        }
+    }
+    return best;
 }
 
 /* gzip of `in`, or NULL. */
@@ -154,9 +208,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (health) {
         segset_health(set, &b);
     } else {
-        bool om = accepts(c, MHD_HTTP_HEADER_ACCEPT, "application/openmetrics-text");
-        segset_scrape(set, &b, om ? BRRT_PROM_OPENMETRICS : BRRT_PROM_TEXT_004);
-        type = om ? BRRT_PROM_CONTENT_TYPE_OPENMETRICS : BRRT_PROM_CONTENT_TYPE_004;
+        enum segset_format f = negotiate(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+        segset_scrape(set, &b, f);
+        type = f == SEGSET_PROTOBUF      ? PB_CONTENT_TYPE
+               : f == SEGSET_OPENMETRICS ? BRRT_PROM_CONTENT_TYPE_OPENMETRICS
+                                         : BRRT_PROM_CONTENT_TYPE_004;
     }
     if (b.failed) {
         brrt_buf_free(&b);

@@ -1,5 +1,7 @@
 #include "segset.h"
 
+#include "render_pb.h"
+
 #include "brrtstat/shm_path.h"
 
 #include <dirent.h>
@@ -158,7 +160,36 @@ static void self_value(struct brrt_buf *b, const char *name, const struct seg_en
     brrt_buf_printf(b, "\"} %s\n", num);
 }
 
-void segset_scrape(struct segset *s, struct brrt_buf *out, enum brrt_prom_flavor flavor)
+/* The exporter's own metrics in protobuf: one family per row, a series per segment. */
+static void self_pb(struct segset *s, struct brrt_buf *out)
+{
+    const char **names = calloc(s->n + 1, sizeof *names);
+    double *v = calloc(s->n + 1, sizeof *v);
+    if (!names || !v) {
+        out->failed = true;
+        free(names);
+        free(v);
+        return;
+    }
+    for (uint32_t i = 0; i < s->n; i++)
+        names[i] = s->e[i].name;
+#define SELF_PB(name, type, help, value)                                                       \
+    if (s->n) {                                                                                \
+        for (uint32_t i = 0; i < s->n; i++) {                                                  \
+            const struct seg_entry *e = &s->e[i];                                              \
+            const struct brrt_reader_info *in = &e->info;                                     \
+            (void)in;                                                                          \
+            v[i] = (value);                                                                    \
+        }                                                                                      \
+        pb_render_scalars(out, #name, strcmp(type, "counter") == 0, help, "segment", names, v, s->n); \
+    }
+    SELF_METRICS(SELF_PB)
+#undef SELF_PB
+    free(names);
+    free(v);
+}
+
+void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format format)
 {
     pthread_mutex_lock(&s->lock);
     double t0 = now_s();
@@ -174,8 +205,13 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum brrt_prom_flavor
             names[k++] = s->e[i].name;
         }
     }
-    struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL};
-    brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
+    enum brrt_prom_flavor flavor = format == SEGSET_OPENMETRICS ? BRRT_PROM_OPENMETRICS : BRRT_PROM_TEXT_004;
+    if (format == SEGSET_PROTOBUF) {
+        pb_render_snapshots(out, (const struct brrt_snapshot *const *)snaps, names, k, s->all ? "segment" : NULL);
+    } else {
+        struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL};
+        brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
+    }
     for (uint32_t i = 0; i < k; i++)
         brrt_snapshot_free(snaps[i]);
     free(snaps);
@@ -190,10 +226,22 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum brrt_prom_flavor
             self_value(out, #name, e, (value));                                                \
         }                                                                                      \
     }
-    SELF_METRICS(SELF_ROW)
+    if (format == SEGSET_PROTOBUF)
+        self_pb(s, out);
+    else {
+        SELF_METRICS(SELF_ROW)
+    }
 #undef SELF_ROW
     s->scrapes++;
     s->last_scrape_seconds = now_s() - t0;
+    if (format == SEGSET_PROTOBUF) {
+        double d = s->last_scrape_seconds, n = (double)s->scrapes;
+        pb_render_scalars(out, "brrtstat_exporter_scrape_duration_seconds", false,
+                          "Seconds this scrape spent reading and rendering the segments", NULL, NULL, &d, 1);
+        pb_render_scalars(out, "brrtstat_exporter_scrapes_total", true, "Scrapes served", NULL, NULL, &n, 1);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
     char num[40];
     brrt_fmt_double(num, sizeof num, s->last_scrape_seconds);
     self_header(out, "brrtstat_exporter_scrape_duration_seconds", "gauge",

@@ -32,10 +32,13 @@ struct segset {
     double last_scrape_seconds;
 };
 
+/* What a scrape renders: Prometheus text 0.0.4, OpenMetrics 1.0, or the protobuf exposition. */
+enum segset_format { SEGSET_TEXT, SEGSET_OPENMETRICS, SEGSET_PROTOBUF };
+
 int segset_init(struct segset *s, const char *segment, bool all);
 void segset_free(struct segset *s);
 /* Renders every segment and the exporter's own metrics into `out`. */
-void segset_scrape(struct segset *s, struct brrt_buf *out, enum brrt_prom_flavor flavor);
+void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format format);
 /* One line per segment for /healthz. */
 void segset_health(struct segset *s, struct brrt_buf *out);
 

@@ -1,0 +1,287 @@
+/* Protobuf exposition: one MetricFamily message per family, built in a per-call arena and
+ * packed by protobuf-c after its varint length. */
+#include "render_pb.h"
+
+#include "metrics.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef Io__Prometheus__Client__MetricFamily PbFamily;
+typedef Io__Prometheus__Client__Metric PbMetric;
+typedef Io__Prometheus__Client__LabelPair PbLabel;
+typedef Io__Prometheus__Client__Counter PbCounter;
+typedef Io__Prometheus__Client__Gauge PbGauge;
+typedef Io__Prometheus__Client__Histogram PbHistogram;
+typedef Io__Prometheus__Client__Bucket PbBucket;
+
+/* ---- a bump arena: everything of one family, freed at once -------------------------------- */
+
+struct pb_chunk {
+    struct pb_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+struct pb_arena {
+    struct pb_chunk *head;
+    bool failed;
+};
+
+static void *pb_alloc(struct pb_arena *a, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    struct pb_chunk *c = a->head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        c = malloc(sizeof *c + cap);
+        if (!c) {
+            a->failed = true;
+            return NULL;
+        }
+        c->next = a->head;
+        c->used = 0;
+        c->cap = cap;
+        a->head = c;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+static void pb_arena_reset(struct pb_arena *a)
+{
+    while (a->head) {
+        struct pb_chunk *c = a->head;
+        a->head = c->next;
+        free(c);
+    }
+    a->failed = false;
+}
+
+/* ---- packing -------------------------------------------------------------------------------- */
+
+/* Appends the varint length and the packed family. */
+static void emit(struct brrt_buf *b, struct pb_arena *a, const PbFamily *mf)
+{
+    if (a->failed) {
+        b->failed = true;
+        return;
+    }
+    size_t len = io__prometheus__client__metric_family__get_packed_size(mf);
+    uint8_t head[10];
+    size_t h = 0;
+    for (size_t v = len; ; v >>= 7) {
+        head[h++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        if (v < 0x80)
+            break;
+    }
+    uint8_t *body = pb_alloc(a, len ? len : 1);
+    if (!body) {
+        b->failed = true;
+        return;
+    }
+    size_t packed = io__prometheus__client__metric_family__pack(mf, body);
+    brrt_buf_add(b, (const char *)head, h);
+    brrt_buf_add(b, (const char *)body, packed);
+}
+
+/* ---- families from snapshots ---------------------------------------------------------------- */
+
+static PbLabel *label(struct pb_arena *a, const char *name, const char *value)
+{
+    PbLabel *l = pb_alloc(a, sizeof *l);
+    if (!l)
+        return NULL;
+    io__prometheus__client__label_pair__init(l);
+    l->name = (char *)name; /* packing only reads */
+    l->value = (char *)value;
+    return l;
+}
+
+static char *dup_str(struct pb_arena *a, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = pb_alloc(a, n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+/* The labels of series `s`: the extra label first; a clashing own label keeps its value under
+ * exported_NAME (as the text renderer does). */
+static void labels_of(struct pb_arena *a, PbMetric *m, const struct brrt_snap_family *f,
+                      const struct brrt_snap_series *s, const char *extra_name, const char *extra)
+{
+    uint32_t n = f->nlabels + (extra_name && extra ? 1u : 0u);
+    m->label = pb_alloc(a, (n ? n : 1) * sizeof *m->label);
+    if (!m->label)
+        return;
+    if (extra_name && extra)
+        m->label[m->n_label++] = label(a, extra_name, extra);
+    for (uint32_t i = 0; i < f->nlabels; i++) {
+        const char *name = f->label_names[i];
+        if (extra_name && extra && strcmp(name, extra_name) == 0) {
+            char renamed[128];
+            snprintf(renamed, sizeof renamed, "exported_%s", name);
+            name = dup_str(a, renamed);
+        }
+        m->label[m->n_label++] = label(a, name, s->label_values[i]);
+    }
+}
+
+static double scalar(const struct brrt_snap_family *f, const struct brrt_snap_series *s)
+{
+    if (f->storage == BRRT_SHM_SHARDED_U64 && f->scale == 1.0)
+        return (double)s->u64;
+    if (f->storage == BRRT_SHM_SHARDED_I64 && f->scale == 1.0)
+        return (double)s->i64;
+    return s->value;
+}
+
+static PbHistogram *histogram(struct pb_arena *a, const struct brrt_snap_family *f,
+                              const struct brrt_snap_series *s)
+{
+    PbHistogram *h = pb_alloc(a, sizeof *h);
+    if (!h)
+        return NULL;
+    io__prometheus__client__histogram__init(h);
+    h->has_sample_count = h->has_sample_sum = true;
+    h->sample_count = s->count;
+    h->sample_sum = s->sum;
+    /* classic buckets: cumulative, finite bounds only (+Inf is sample_count) */
+    h->bucket = pb_alloc(a, (f->n_le ? f->n_le : 1) * sizeof *h->bucket);
+    PbBucket *bk = pb_alloc(a, (f->n_le ? f->n_le : 1) * sizeof *bk);
+    if (!h->bucket || !bk)
+        return h;
+    uint64_t cum = 0;
+    for (uint32_t k = 0; k < f->n_le; k++) {
+        io__prometheus__client__bucket__init(&bk[k]);
+        cum += s->le_counts[k];
+        bk[k].has_cumulative_count = bk[k].has_upper_bound = true;
+        bk[k].cumulative_count = cum;
+        bk[k].upper_bound = f->le[k];
+        h->bucket[h->n_bucket++] = &bk[k];
+    }
+    return h;
+}
+
+static void metric_of(struct pb_arena *a, PbMetric *m, const struct brrt_snap_family *f,
+                      const struct brrt_snap_series *s, const char *extra_name, const char *extra)
+{
+    io__prometheus__client__metric__init(m);
+    labels_of(a, m, f, s, extra_name, extra);
+    if (f->type == BRRT_SHM_HISTOGRAM) {
+        m->histogram = histogram(a, f, s);
+    } else if (f->type == BRRT_SHM_COUNTER) {
+        m->counter = pb_alloc(a, sizeof *m->counter);
+        if (m->counter) {
+            io__prometheus__client__counter__init(m->counter);
+            m->counter->has_value = true;
+            m->counter->value = scalar(f, s);
+        }
+    } else {
+        m->gauge = pb_alloc(a, sizeof *m->gauge);
+        if (m->gauge) {
+            io__prometheus__client__gauge__init(m->gauge);
+            m->gauge->has_value = true;
+            m->gauge->value = scalar(f, s);
+        }
+    }
+}
+
+static Io__Prometheus__Client__MetricType pb_type(enum brrt_shm_type t)
+{
+    return t == BRRT_SHM_COUNTER     ? IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER
+           : t == BRRT_SHM_HISTOGRAM ? IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM
+                                     : IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE;
+}
+
+void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
+                         const char *const *label_values, uint32_t n, const char *extra_label_name)
+{
+    struct pb_arena a = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t j = 0; j < snaps[i]->n_families; j++) {
+            const struct brrt_snap_family *f = &snaps[i]->families[j];
+            bool seen = false; /* rendered with the snapshot where it first appeared */
+            for (uint32_t k = 0; k < i && !seen; k++)
+                seen = brrt_snapshot_family(snaps[k], f->name) != NULL;
+            if (seen)
+                continue;
+            const struct brrt_snap_family *g[n];
+            size_t total = 0;
+            for (uint32_t k = i; k < n; k++) {
+                g[k] = k == i ? f : brrt_snapshot_family(snaps[k], f->name);
+                if (g[k] && g[k]->type != f->type)
+                    g[k] = NULL;
+                total += g[k] ? g[k]->n_series : 0;
+            }
+            PbFamily mf;
+            io__prometheus__client__metric_family__init(&mf);
+            mf.name = (char *)f->name;
+            mf.help = (char *)f->help;
+            mf.has_type = true;
+            mf.type = pb_type(f->type);
+            if (f->unit && f->unit[0])
+                mf.unit = (char *)f->unit;
+            mf.metric = pb_alloc(&a, (total ? total : 1) * sizeof *mf.metric);
+            PbMetric *ms = pb_alloc(&a, (total ? total : 1) * sizeof *ms);
+            for (uint32_t k = i; k < n && ms && mf.metric; k++) {
+                const char *extra = label_values ? label_values[k] : NULL;
+                for (uint32_t t = 0; g[k] && t < g[k]->n_series; t++) {
+                    const struct brrt_snap_series *s = &snaps[k]->series[g[k]->first_series + t];
+                    metric_of(&a, &ms[mf.n_metric], g[k], s, extra_label_name, extra);
+                    mf.metric[mf.n_metric] = &ms[mf.n_metric];
+                    mf.n_metric++;
+                }
+            }
+            emit(b, &a, &mf);
+            pb_arena_reset(&a);
+        }
+    }
+}
+
+void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const char *help,
+                       const char *label_name, const char *const *label_values,
+                       const double *values, uint32_t n)
+{
+    struct pb_arena a = {0};
+    PbFamily mf;
+    io__prometheus__client__metric_family__init(&mf);
+    mf.name = (char *)name;
+    mf.help = (char *)help;
+    mf.has_type = true;
+    mf.type = counter ? IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER : IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE;
+    mf.metric = pb_alloc(&a, (n ? n : 1) * sizeof *mf.metric);
+    PbMetric *ms = pb_alloc(&a, (n ? n : 1) * sizeof *ms);
+    for (uint32_t i = 0; i < n && ms && mf.metric; i++) {
+        PbMetric *m = &ms[i];
+        io__prometheus__client__metric__init(m);
+        if (label_name) {
+            m->label = pb_alloc(&a, sizeof *m->label);
+            if (m->label)
+                m->label[m->n_label++] = label(&a, label_name, label_values[i]);
+        }
+        if (counter) {
+            m->counter = pb_alloc(&a, sizeof *m->counter);
+            if (m->counter) {
+                io__prometheus__client__counter__init(m->counter);
+                m->counter->has_value = true;
+                m->counter->value = values[i];
+            }
+        } else {
+            m->gauge = pb_alloc(&a, sizeof *m->gauge);
+            if (m->gauge) {
+                io__prometheus__client__gauge__init(m->gauge);
+                m->gauge->has_value = true;
+                m->gauge->value = values[i];
+            }
+        }
+        mf.metric[mf.n_metric++] = m;
+    }
+    emit(b, &a, &mf);
+    pb_arena_reset(&a);
+}

@@ -1,0 +1,30 @@
+/* The Prometheus protobuf exposition (client_model io.prometheus.client.MetricFamily, each
+ * message prefixed by its varint length), built with protobuf-c from proto/metrics.proto.
+ * Prometheus asks for it first when native histograms are enabled: it is the only format that
+ * carries them. Every family of the segments goes out; each histogram with its classic `le`
+ * buckets and, when the segment's buckets are native ones, as a native histogram too. */
+#ifndef BRRT_EXPORT_RENDER_PB_H
+#define BRRT_EXPORT_RENDER_PB_H
+
+#include "brrtstat/reader.h"
+#include "brrtstat/render.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PB_CONTENT_TYPE \
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+
+/* Appends the families of `n` snapshots, merged by name exactly as brrt_render_prometheus_n
+ * merges them (same families, same series, same labels, extra_label_name as there). */
+void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
+                         const char *const *label_values, uint32_t n, const char *extra_label_name);
+
+/* Appends one family of `n` unlabelled-but-one series: name{label_name="label_values[i]"}
+ * values[i] (label_name NULL: one series without labels, n must be 1). The exporter's own
+ * metrics. */
+void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const char *help,
+                       const char *label_name, const char *const *label_values,
+                       const double *values, uint32_t n);
+
+#endif
