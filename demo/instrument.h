@@ -19,7 +19,7 @@ struct demo_metrics {
     bool on;
     brrt_seg *seg;
     brrt_family *requests;
-    brrt_histogram duration;
+    brrt_family *duration; /* by route template: a worker caches its handles */
     brrt_gauge latency_window;
     brrt_updown active;
     brrt_counter closes;
@@ -39,10 +39,12 @@ struct demo_metrics {
     int n_pools;
 };
 
-/* A worker's cache of requests_total handles, one per (route, status). */
+/* A worker's cache of handles: requests_total per (route, status), the duration per route. */
 struct request_counters {
     brrt_counter c[64][N_STATUS];
     bool have[64][N_STATUS];
+    brrt_histogram d[64];
+    bool have_d[64];
 };
 
 int instrument_init(struct demo_metrics *m, const char *segment, bool on, size_t max_stack_bytes);

@@ -73,12 +73,10 @@ static cJSON *label_object(const struct brrt_snap_family *f, const struct brrt_s
     return o;
 }
 
-static int histogram(cJSON *o, const struct view *v, uint32_t fi, uint32_t k)
+/* The histogram fields of window `w` of family `f` into `o` (and frees w's arrays). */
+static void histogram_window(cJSON *o, const struct view *v, const struct brrt_snap_family *f,
+                             struct hist_window w)
 {
-    const struct brrt_snap_family *f = &v->cur->families[fi];
-    struct hist_window w;
-    if (view_window(v, fi, k, &w) != 0)
-        return -1;
     cJSON_AddItemToObject(o, "count", exact_u64(w.count));
     cJSON_AddItemToObject(o, "sum", number(w.sum));
     cJSON_AddItemToObject(o, "mean", number(w.count ? w.sum / (double)w.count : NAN));
@@ -102,6 +100,26 @@ static int histogram(cJSON *o, const struct view *v, uint32_t fi, uint32_t k)
     if (v->prev && v->dt > 0)
         cJSON_AddItemToObject(o, "rate", number((double)w.count / v->dt));
     view_window_free(&w);
+}
+
+static int histogram(cJSON *o, const struct view *v, uint32_t fi, uint32_t k)
+{
+    struct hist_window w;
+    if (view_window(v, fi, k, &w) != 0)
+        return -1;
+    histogram_window(o, v, &v->cur->families[fi], w);
+    return 0;
+}
+
+/* A labelled histogram family's series merged: "all_series", labels {}. */
+static int histogram_all(cJSON *m, const struct view *v, uint32_t fi)
+{
+    struct hist_window w;
+    if (view_window_all(v, fi, &w) != 0)
+        return -1;
+    cJSON *o = cJSON_AddObjectToObject(m, "all_series");
+    cJSON_AddItemToObject(o, "labels", cJSON_CreateObject());
+    histogram_window(o, v, &v->cur->families[fi], w);
     return 0;
 }
 
@@ -156,6 +174,8 @@ int render_json(struct brrt_buf *b, const struct view *v)
         cJSON *arr = cJSON_AddArrayToObject(m, "series");
         for (uint32_t k = 0; rc == 0 && k < f->n_series; k++)
             rc = series(arr, v, fi, k);
+        if (rc == 0 && f->type == BRRT_SHM_HISTOGRAM && f->nlabels)
+            rc = histogram_all(m, v, fi);
     }
     char *text = rc == 0 ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);

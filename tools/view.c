@@ -34,6 +34,32 @@ int view_window(const struct view *v, uint32_t family, uint32_t k, struct hist_w
     return 0;
 }
 
+int view_window_all(const struct view *v, uint32_t family, struct hist_window *w)
+{
+    const struct brrt_snap_family *f = &v->cur->families[family];
+    *w = (struct hist_window){.le_counts = calloc(f->n_le + 1, sizeof *w->le_counts),
+                              .fine = calloc(f->n_fine, sizeof *w->fine)};
+    if (!w->le_counts || !w->fine) {
+        view_window_free(w);
+        return -1;
+    }
+    for (uint32_t k = 0; k < f->n_series; k++) {
+        struct hist_window one;
+        if (view_window(v, family, k, &one) != 0) {
+            view_window_free(w);
+            return -1;
+        }
+        w->count += one.count;
+        w->sum += one.sum;
+        for (uint32_t i = 0; i <= f->n_le; i++)
+            w->le_counts[i] += one.le_counts[i];
+        for (uint32_t i = 0; i < f->n_fine; i++)
+            w->fine[i] += one.fine[i];
+        view_window_free(&one);
+    }
+    return 0;
+}
+
 void view_window_free(struct hist_window *w)
 {
     free(w->le_counts);

@@ -31,6 +31,9 @@ struct hist_window {
 /* Fills `w` (allocating its arrays; free with view_window_free). -1 on allocation failure. */
 int view_window(const struct view *v, uint32_t family, uint32_t k, struct hist_window *w);
 void view_window_free(struct hist_window *w);
+/* The window of every series of histogram `family` merged (what a dashboard's sum without the
+ * series' labels sees): same buckets, counts added. -1 on allocation failure. */
+int view_window_all(const struct view *v, uint32_t family, struct hist_window *w);
 /* Per-second rate of a counter series over the window; NaN without prev. */
 double view_rate(const struct view *v, uint32_t family, uint32_t k);
 bool view_includes(const struct view *v, const struct brrt_snap_family *f);

@@ -13,7 +13,7 @@ for (const x of (m.brrtrouter_requests_total || { series: [] }).series) {
 out.push(`total=${total}`);
 for (const k of Object.keys(by).sort()) out.push(`${k}=${by[k]}`);
 const h = m.brrtrouter_request_duration_seconds;
-out.push(`hist=${h ? h.series[0].count : "none"}`);
+out.push(`hist=${h ? h.series.reduce((a, x) => a + x.count, 0) : "none"}`); // every route
 for (const name of process.argv.slice(2)) {
   const f = m[name];
   out.push(`${name}=${f && f.series.length ? f.series[0].value : "none"}`);

@@ -214,7 +214,7 @@ node -e '
     ok(Math.abs(promErr - snapErr) <= 0.02 && promErr > 0,
         `error ratio: Prometheus ${(100 * promErr).toFixed(2)} %, snapshot ${(100 * snapErr).toFixed(2)} % (within 2 points)`);
 
-    const h = fam("brrtrouter_request_duration_seconds").series[0];
+    const h = fam("brrtrouter_request_duration_seconds").all_series; // every route, as the panel sums
     const les = h.buckets.map((b) => b.le).filter((le) => le !== "+Inf");
     const snapP99 = h.quantiles.p99;
     const err = h.quantile_relative_error;

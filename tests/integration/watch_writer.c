@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     brrt_counter_get(freq, BRRT_LABELS("/pets", "500"), &err);
     brrt_counter_get(freq, BRRT_LABELS("/pets/{id}", "404"), &missing);
     brrt_histogram h = {0};
-    brrt_histogram_get(reg(seg, BRRT_M_REQUEST_DURATION, le, 9), NULL, &h);
+    brrt_histogram_get(reg(seg, BRRT_M_REQUEST_DURATION, le, 9), BRRT_LABELS("/pets"), &h);
     brrt_updown active = {0};
     brrt_updown_get(reg(seg, BRRT_M_ACTIVE_REQUESTS, NULL, 0), NULL, &active);
     brrt_updown_add(active, 2);

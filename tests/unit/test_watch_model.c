@@ -193,7 +193,7 @@ START_TEST(derive_reads_the_catalog_metrics_of_a_real_segment)
     brrt_gauge lim = gauge_of(seg, BRRT_M_CPU_LIMIT);
     brrt_family *freq = reg(seg, BRRT_M_REQUESTS_TOTAL, NULL, 0);
     brrt_histogram h;
-    ck_assert_int_eq(brrt_histogram_get(reg(seg, BRRT_M_REQUEST_DURATION, le, 4), NULL, &h), 0);
+    ck_assert_int_eq(brrt_histogram_get(reg(seg, BRRT_M_REQUEST_DURATION, le, 4), BRRT_LABELS("/pets"), &h), 0);
     brrt_updown act;
     ck_assert_int_eq(brrt_updown_get(reg(seg, BRRT_M_ACTIVE_REQUESTS, NULL, 0), NULL, &act), 0);
     brrt_counter ok, e404, e503;
@@ -278,7 +278,7 @@ START_TEST(derive_reads_the_catalog_metrics_of_a_real_segment)
     ck_assert_str_eq(br.rows[br.order[0]].shown, "4");
     browser_select(&br, "", SORT_RATE, false);
     ck_assert_uint_eq(br.n_shown, br.n);
-    ck_assert_str_eq(br.rows[br.order[0]].key, brrt_catalog[BRRT_M_REQUEST_DURATION].name); /* 100 in dt */
+    ck_assert_str_eq(br.rows[br.order[0]].key, "brrtrouter_request_duration_seconds{path=\"/pets\"}"); /* 100 in dt */
     ck_assert(isnan(br.rows[br.order[br.n_shown - 1]].rate)); /* gauges: no rate, last */
     browser_select(&br, "", SORT_NAME, false);
     for (size_t i = 1; i < br.n_shown; i++)

@@ -108,28 +108,17 @@ static int latency(const struct view *v, struct watch_sample *o)
     const struct brrt_snap_family *f = family_of(v->cur, BRRT_M_REQUEST_DURATION, &fi);
     if (!f || f->type != BRRT_SHM_HISTOGRAM || !(v->dt > 0))
         return 0;
-    uint64_t *fine = calloc(f->n_fine, sizeof *fine);
-    if (!fine)
+    struct hist_window w;
+    if (view_window_all(v, fi, &w) != 0)
         return -1;
-    o->window_count = 0;
-    for (uint32_t k = 0; k < f->n_series; k++) {
-        struct hist_window w;
-        if (view_window(v, fi, k, &w) != 0) {
-            free(fine);
-            return -1;
-        }
-        o->window_count += w.count;
-        for (uint32_t i = 0; i < f->n_fine; i++)
-            fine[i] += w.fine[i];
-        view_window_free(&w);
-    }
+    o->window_count = w.count;
     if (o->window_count) {
-        o->p50 = brrt_hist_quantile(f, fine, 0.50);
-        o->p90 = brrt_hist_quantile(f, fine, 0.90);
-        o->p95 = brrt_hist_quantile(f, fine, 0.95);
-        o->p99 = brrt_hist_quantile(f, fine, 0.99);
+        o->p50 = brrt_hist_quantile(f, w.fine, 0.50);
+        o->p90 = brrt_hist_quantile(f, w.fine, 0.90);
+        o->p95 = brrt_hist_quantile(f, w.fine, 0.95);
+        o->p99 = brrt_hist_quantile(f, w.fine, 0.99);
     }
-    free(fine);
+    view_window_free(&w);
     return 0;
 }
 

@@ -34,8 +34,8 @@
       "Handlers stopped by the stack guard page (answered 500)")                                    \
     X(REQUESTS_TOTAL, "brrtrouter_requests_total", BRRT_COUNTER, "", "path,status", REQUESTS,       \
       "Responses sent, by route template and status code")                                          \
-    X(REQUEST_DURATION, "brrtrouter_request_duration_seconds", BRRT_HISTOGRAM, "seconds", "",       \
-      REQUESTS, "Time from request parsed to response written, in seconds")                         \
+    X(REQUEST_DURATION, "brrtrouter_request_duration_seconds", BRRT_HISTOGRAM, "seconds", "path",   \
+      REQUESTS, "Time from request parsed to response written, by route template, in seconds")      \
     X(REQUEST_LATENCY, "brrtrouter_request_latency_seconds", BRRT_GAUGE, "seconds", "", REQUESTS,   \
       "Mean request duration over the last 10 s window, in seconds")                               \
     X(ACTIVE_REQUESTS, "brrtrouter_active_requests", BRRT_UPDOWN, "", "", HEALTH,                   \
