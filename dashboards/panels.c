@@ -82,7 +82,8 @@ struct panel {
     struct override ov[5];
 };
 
-/* The 13 panels of the description, in its sections, types, units, thresholds, legends. */
+/* The 13 panels of the description, in its sections, types, units, thresholds, legends, and
+ * two by route (issue 11: slowest routes, rate by route). */
 static const struct panel PANELS[] = {
     /* ---- 1. CPU ---------------------------------------------------------------------------- */
     {.section = SEC_CPU, .type = "gauge", .title = "CPU Usage",
@@ -170,15 +171,28 @@ static const struct panel PANELS[] = {
      .ov = {{.ref = "A", .axis = "left", .color = "orange"},
             {.ref = "B", .axis = "right", .unit = "s", .draw = "points", .color = "purple"}}},
     {.section = SEC_CORRELATION, .type = "timeseries", .title = "Request Latency Percentiles",
-     .desc = "p50, p90, p95 and p99 request latency per service, histogram_quantile over the "
-             "duration buckets (le 1 ms .. 10 s): accurate to the bucket that holds the quantile. "
-             "Dashed lines: 500 ms (p95 info alert) and 1 s (p99 critical alert).",
+     .desc = "p50, p90, p95 and p99 request latency per service: histogram_quantile over the "
+             "native histogram (exponential buckets, within a few % everywhere) when Prometheus "
+             "ingests native histograms, else over the classic le buckets (5 us .. 10 s: accurate "
+             "to the bucket that holds the quantile). Dashed lines: 500 ms (p95 info alert) and "
+             "1 s (p99 critical alert).",
      .unit = "s", .w = 12, .h = 9, .calcs = "mean,max",
      .steps = STEPS(BASE("green"), AT(0.5, "orange"), AT(1, "red")), .threshold_lines = true,
      .q = {{"A", "@quantile(0.5, $__rate_interval)", "p50 {{job}}"},
            {"B", "@quantile(0.9, $__rate_interval)", "p90 {{job}}"},
            {"C", "@quantile(0.95, $__rate_interval)", "p95 {{job}}"},
            {"D", "@quantile(0.99, $__rate_interval)", "p99 {{job}}"}}},
+    {.section = SEC_CORRELATION, .type = "bargauge", .title = "Slowest Routes (p99 by path)",
+     .desc = "The ten routes (path = route template) with the highest p99 latency over the "
+             "window, per service, from the duration histogram (native, else classic buckets).",
+     .unit = "s", .w = 12, .h = 8,
+     .steps = STEPS(BASE("green"), AT(0.5, "orange"), AT(1, "red")),
+     .q = {{"A", "topk(10, @route_quantile(0.99, $__rate_interval))", "{{path}} {{job}}", true}}},
+    {.section = SEC_CORRELATION, .type = "timeseries", .title = "Request Rate by Route",
+     .desc = "Responses per second per route template, counted by the duration histogram "
+             "(histogram_count of the native histogram, else its _count).",
+     .unit = "reqps", .w = 12, .h = 8, .calcs = "mean,max",
+     .q = {{"A", "@route_rate($__rate_interval)", "{{path}} {{job}}"}}},
     /* ---- 5. Resource limits & health ----------------------------------------------------- */
     {.section = SEC_LIMITS, .type = "bargauge", .title = "Resource Usage vs Limits",
      .desc = "RSS in % of the cgroup memory limit (memory.max), CPU in % of the cgroup CPU limit "

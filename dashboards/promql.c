@@ -38,11 +38,23 @@
     /* share of 5xx responses per service; 0 (not "no data") when there are none or no traffic */  \
     X(err_ratio, "sum by (@svc) (rate(@REQUESTS_TOTAL{status=~\"5..\"}[@1]))"                       \
                  " / (@svc_req_rate(@1) > 0) or @svc_req_rate(@1) * 0")                             \
-    /* latency quantile @1 (0..1) per service, from the histogram buckets */                       \
-    X(quantile, "histogram_quantile(@1, sum by (@svc, le) (rate(@REQUEST_DURATION:bucket[@2])))")   \
-    /* mean latency per process: rate(_sum) / rate(_count) */                                      \
-    X(mean_latency, "sum by (@by) (rate(@REQUEST_DURATION:sum[@1]))"                                \
+    /* Latency from the duration histogram: native first (exact buckets, a few % error), then  \
+     * the classic le buckets for a server that ingests only those (docs/dashboard.md). Each    \
+     * `or` keeps the native result of a label set and adds the classic ones it lacks.          \
+     * latency quantile @1 (0..1) over window @2, per service, and per service and route */     \
+    X(quantile, "histogram_quantile(@1, sum by (@svc) (rate(@REQUEST_DURATION:native[@2])))"        \
+                " or histogram_quantile(@1, sum by (@svc, le) (rate(@REQUEST_DURATION:bucket[@2])))") \
+    X(route_quantile, "histogram_quantile(@1, sum by (@svc, path) (rate(@REQUEST_DURATION:native[@2])))" \
+                      " or histogram_quantile(@1, sum by (@svc, path, le)"                          \
+                      " (rate(@REQUEST_DURATION:bucket[@2])))")                                     \
+    /* mean latency per process: sum / count of the observations in the window */                 \
+    X(mean_latency, "sum by (@by) (histogram_sum(rate(@REQUEST_DURATION:native[@1])))"             \
+                    " / sum by (@by) (histogram_count(rate(@REQUEST_DURATION:native[@1])))"         \
+                    " or sum by (@by) (rate(@REQUEST_DURATION:sum[@1]))"                            \
                     " / sum by (@by) (rate(@REQUEST_DURATION:count[@1]))")                          \
+    /* observations (responses) per second per service and route, from the histogram */         \
+    X(route_rate, "sum by (@svc, path) (histogram_count(rate(@REQUEST_DURATION:native[@1])))"       \
+                  " or sum by (@svc, path) (rate(@REQUEST_DURATION:count[@1]))")                    \
     /* coroutine stack high-water mark in % of the configured stack size */                        \
     X(stack_pct, "100 * max by (@by) (@STACK_USED_BYTES) / max by (@by) (@STACK_BYTES)")
 
@@ -193,24 +205,25 @@ static void metric_ref(struct expander *x, struct sbuf *out, const char *t, size
     }
     const char *suffix = "";
     if (t[*i] == ':') {
-        static const char *const sfx[] = {"bucket", "sum", "count"};
+        static const char *const sfx[] = {"bucket", "sum", "count", "native"};
         size_t k;
         for (k = 0; k < N_OF(sfx); k++)
             if (strncmp(t + *i + 1, sfx[k], strlen(sfx[k])) == 0 &&
                 !isalnum((unsigned char)t[*i + 1 + strlen(sfx[k])]))
                 break;
         if (k == N_OF(sfx)) {
-            fail(x, "@%.*s: unknown suffix (bucket, sum or count)", (int)n, t + s);
+            fail(x, "@%.*s: unknown suffix (bucket, sum, count or native)", (int)n, t + s);
             return;
         }
-        suffix = k == 0 ? "_bucket" : k == 1 ? "_sum" : "_count";
+        suffix = k == 0 ? "_bucket" : k == 1 ? "_sum" : k == 2 ? "_count" : "";
         *i += 1 + strlen(sfx[k]);
         if (e->type != BRRT_HISTOGRAM) {
-            fail(x, "@%.*s is not a histogram: it has no %s series", (int)n, t + s, suffix);
+            fail(x, "@%.*s is not a histogram: it has no %s series", (int)n, t + s,
+                 *suffix ? suffix : "native histogram");
             return;
         }
     } else if (e->type == BRRT_HISTOGRAM) {
-        fail(x, "@%.*s is a histogram: use @%.*s:bucket, :sum or :count", (int)n, t + s, (int)n, t + s);
+        fail(x, "@%.*s is a histogram: use @%.*s:native, :bucket, :sum or :count", (int)n, t + s, (int)n, t + s);
         return;
     }
     const char *extra = NULL;

@@ -8,8 +8,10 @@
  *                  selector: process_cpu_seconds_total{job=~"$job",...}
  *   @ID{m}         the same with extra matchers m merged in: @REQUESTS_TOTAL{status=~"5.."}
  *   @ID:bucket     a histogram's _bucket, _sum or _count series (histograms only; a bare
- *   @ID:sum        histogram name is an error, it does not exist in Prometheus)
+ *   @ID:sum        histogram name is an error: say which series, classic or native)
  *   @ID:count
+ *   @ID:native     a histogram's native (sparse) series: the bare name, which exists only in a
+ *                  Prometheus that ingests native histograms
  *   @by            the labels of one process (one scrape target)
  *   @svc           the labels of one service
  *   @name(a, b)    the fragment `name` (pq_fragments) with @1, @2 replaced by a, b; wrapped in

@@ -88,6 +88,8 @@ const spec = {
     'Stack Utilization': ['Coroutine performance', 'gauge', 'percent', [50, 75, 90], null, 1],
     'CPU vs Latency': ['Request performance correlation', 'timeseries', 'percent', null, null, 2],
     'Request Latency Percentiles': ['Request performance correlation', 'timeseries', 's', null, null, 4],
+    'Slowest Routes (p99 by path)': ['Request performance correlation', 'bargauge', 's', [0.5, 1], null, 1],
+    'Request Rate by Route': ['Request performance correlation', 'timeseries', 'reqps', null, ['mean', 'max'], 1],
     'Resource Usage vs Limits': ['Resource limits & health', 'bargauge', 'percent', [70, 90], null, 3],
     'Health Indicators': ['Resource limits & health', 'stat', undefined, null, null, 4],
 };
@@ -120,7 +122,7 @@ for (const p of d.panels) {
     check(p.datasource?.uid === '${datasource}', `${p.title}: panel data source \${datasource}`);
     check(typeof p.description === 'string' && p.description.length > 20, `${p.title}: described`);
 }
-check(seen.length === 13, `13 panels (has ${seen.length})`);
+check(seen.length === 15, `15 panels: the description's 13 and the two by route (has ${seen.length})`);
 check(eq(seen, Object.keys(spec)), `panels in the description's order: ${JSON.stringify(seen)}`);
 
 const byTitle = Object.fromEntries(d.panels.map((p) => [p.title, p]));
@@ -138,6 +140,15 @@ check(exprs('Resource Usage vs Limits').some((e) => e.includes('process_memory_l
 check(!exprs('Resource Usage vs Limits').some((e) => /1073741824|1024 \* 1024 \* 1024/.test(e)), 'limits: no hard-coded 1 GiB');
 check(exprs('Request Latency Percentiles').map((e) => e.match(/histogram_quantile\(([\d.]+)/)[1]).join() === '0.5,0.9,0.95,0.99',
     'percentiles p50, p90, p95, p99');
+// latency: the native histogram first, the classic buckets as the fallback (issue 11)
+const NATIVE = /histogram_quantile\([\d.]+, sum by \([^)]*\) \(rate\(brrtrouter_request_duration_seconds\{/;
+for (const t of ['Request Latency Percentiles', 'Slowest Routes (p99 by path)'])
+    check(exprs(t).every((e) => NATIVE.test(e) && / or histogram_quantile\(.*_bucket\{/.test(e)),
+        `${t}: native histogram or classic buckets`);
+check(exprs('Slowest Routes (p99 by path)').every((e) => /^topk\(10, /.test(e) && /by \([^)]*path/.test(e)),
+    'slowest routes: top 10 by path');
+check(exprs('CPU vs Latency').some((e) => /histogram_sum\(rate\(brrtrouter_request_duration_seconds\{/.test(e)),
+    'CPU vs latency: native histogram_sum / histogram_count first');
 const cvl = byTitle['CPU vs Latency'];
 check(cvl.fieldConfig.overrides.some((o) => o.properties.some((p) => p.id === 'custom.axisPlacement' && p.value === 'right')),
     'CPU vs latency: dual axis');

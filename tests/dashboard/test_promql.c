@@ -117,15 +117,22 @@ int main(void)
     }
     free(e);
     e = expand("@quantile(0.99, $__rate_interval)", "");
-    snprintf(want, sizeof want, "histogram_quantile(0.99, sum by (job, le) (rate(%s_bucket[$__rate_interval])))",
-             brrt_catalog[BRRT_M_REQUEST_DURATION].name);
-    expect_eq("fragment arguments", e, want);
+    snprintf(want, sizeof want,
+             "histogram_quantile(0.99, sum by (job) (rate(%s[$__rate_interval])))"
+             " or histogram_quantile(0.99, sum by (job, le) (rate(%s_bucket[$__rate_interval])))",
+             brrt_catalog[BRRT_M_REQUEST_DURATION].name, brrt_catalog[BRRT_M_REQUEST_DURATION].name);
+    expect_eq("fragment arguments; latency: native or classic", e, want);
+    free(e);
+    e = expand("@REQUEST_DURATION:native", "job=\"a\"");
+    snprintf(want, sizeof want, "%s{job=\"a\"}", brrt_catalog[BRRT_M_REQUEST_DURATION].name);
+    expect_eq("a histogram's native series: the bare name", e, want);
     free(e);
 
     /* ---- mistakes fail the generator ---- */
     expect_error("unknown metric", "rate(@NO_SUCH_METRIC[1m])", "unknown metric @NO_SUCH_METRIC");
     expect_error("bare histogram", "@REQUEST_DURATION", "is a histogram");
     expect_error("suffix on a counter", "rate(@REQUESTS_TOTAL:bucket[1m])", "is not a histogram");
+    expect_error("native on a counter", "rate(@REQUESTS_TOTAL:native[1m])", "is not a histogram");
     expect_error("unknown suffix", "@REQUEST_DURATION:buckets", "unknown suffix");
     expect_error("unknown fragment", "@no_such(1m)", "unknown fragment");
     expect_error("argument outside a fragment", "rate(x[@1])", "no such argument");
