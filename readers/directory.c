@@ -132,27 +132,35 @@ static int take_hist_schema(struct ctx *c, const struct brrt_shm_entry *e, struc
     const void *map = c->r->map;
     if (brrt_shm_copy_arena(map, &c->r->layout, c->pub->arena_used, e->hist, sizeof s, 8, &s))
         BAD(c, "histogram schema reference %u is out of bounds", e->hist);
-    if (s.sub_bits < 1 || s.sub_bits > 8 || s.max_bits <= s.sub_bits || s.max_bits > 63 ||
-        s.n_le > BRRT_SHM_MAX_LE)
-        BAD(c, "histogram schema sub_bits %u max_bits %u n_le %u out of range", s.sub_bits,
-            s.max_bits, s.n_le);
+    if (s.schema < BRRT_HIST_SCHEMA_MIN || s.schema > BRRT_HIST_SCHEMA_MAX || s.n_le > BRRT_SHM_MAX_LE)
+        BAD(c, "histogram schema %d or n_le %u out of range", s.schema, s.n_le);
+    int64_t octave = s.schema >= 0 ? (int64_t)1 << s.schema : 1; /* buckets per power of two */
+    int64_t lim = (int64_t)BRRT_HIST_EXP_LIMIT * octave >> (s.schema < 0 ? -s.schema : 0);
+    if (s.index_max < s.index_min || (int64_t)s.index_min - 1 < -lim || s.index_max > lim ||
+        (int64_t)s.index_max - s.index_min + 1 > BRRT_HIST_MAX_BUCKETS)
+        BAD(c, "histogram native range [%d, %d] out of range", s.index_min, s.index_max);
+    if (s.zero_threshold != brrt_hist_bound(s.schema, s.index_min - 1))
+        BAD(c, "histogram zero_threshold %g is not base^(index_min-1)", s.zero_threshold);
     double *le = rd_alloc(c->d, (s.n_le + 1) * sizeof(double), 8);
     uint64_t raw[BRRT_SHM_MAX_LE];
     if (!le)
         return BRRT_E_NOMEM;
     size_t n = s.n_le;
-    if (n && (brrt_shm_copy_arena(map, &c->r->layout, c->pub->arena_used, e->hist + 16, n * 8, 8, le) ||
-              brrt_shm_copy_arena(map, &c->r->layout, c->pub->arena_used, e->hist + 16 + (uint32_t)n * 8,
+    uint32_t hs = (uint32_t)sizeof s;
+    if (n && (brrt_shm_copy_arena(map, &c->r->layout, c->pub->arena_used, e->hist + hs, n * 8, 8, le) ||
+              brrt_shm_copy_arena(map, &c->r->layout, c->pub->arena_used, e->hist + hs + (uint32_t)n * 8,
                                   n * 8, 8, raw)))
         BAD(c, "histogram bounds lie outside the arena");
     for (size_t i = 0; i < n; i++)
         if (!isfinite(le[i]) || (i && (!(le[i] > le[i - 1]) || !(raw[i] >= raw[i - 1]))))
             BAD(c, "histogram bound %zu is not finite and ascending", i);
-    f->sub_bits = s.sub_bits;
-    f->max_bits = s.max_bits;
+    f->schema = s.schema;
+    f->index_min = s.index_min;
+    f->index_max = s.index_max;
+    f->zero_threshold = s.zero_threshold;
     f->n_le = s.n_le;
     f->le = le;
-    f->n_fine = brrt_hist_nfine(s.sub_bits, s.max_bits) + 1;
+    f->n_fine = (uint32_t)(s.index_max - s.index_min) + 3u;
     return 0;
 }
 
@@ -206,7 +214,7 @@ static uint32_t expected_value_size(const struct brrt_snap_family *f)
 {
     if (f->storage != BRRT_SHM_SHARDED_HIST)
         return 8;
-    return brrt_hist_value_words(f->n_le, f->sub_bits, f->max_bits) * 8u;
+    return brrt_hist_value_words(f->n_le, f->n_fine - 2u) * 8u;
 }
 
 static bool same_labels(const struct rd_series_meta *a, const struct rd_series_meta *b, uint32_t n)

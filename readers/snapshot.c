@@ -186,14 +186,30 @@ const struct brrt_snap_series *brrt_snapshot_match(const struct brrt_snapshot *p
     return &prev->series[prev->families[family].first_series + k];
 }
 
-double brrt_hist_relative_error(const struct brrt_snap_family *f)
+double brrt_hist_native_bound(int32_t schema, int32_t index)
 {
-    return f && f->sub_bits ? ldexp(1.0, -(int)f->sub_bits) : NAN;
+    if (schema < BRRT_HIST_SCHEMA_MIN || schema > BRRT_HIST_SCHEMA_MAX)
+        return NAN;
+    return brrt_hist_bound(schema, index);
 }
 
+uint64_t brrt_hist_native_count(const struct brrt_snap_family *f, const uint64_t *fine, int32_t index)
+{
+    if (!f || !fine || f->n_fine < 3 || index < f->index_min || index > f->index_max)
+        return 0;
+    return fine[1 + (uint32_t)(index - f->index_min)];
+}
+
+double brrt_hist_relative_error(const struct brrt_snap_family *f)
+{
+    return f && f->n_fine ? brrt_hist_bound(f->schema, 1) - 1.0 : NAN;
+}
+
+/* Prometheus' histogram_quantile over (zero bucket, native buckets ascending), overflow last:
+ * the first bucket whose cumulative count reaches rank = q * total, linear inside it. */
 double brrt_hist_quantile(const struct brrt_snap_family *f, const uint64_t *fine, double q)
 {
-    if (!f || !fine || f->n_fine == 0 || !(q >= 0.0 && q <= 1.0))
+    if (!f || !fine || f->n_fine < 3 || !(q >= 0.0 && q <= 1.0))
         return NAN;
     uint64_t total = 0;
     for (uint32_t i = 0; i < f->n_fine; i++)
@@ -203,20 +219,15 @@ double brrt_hist_quantile(const struct brrt_snap_family *f, const uint64_t *fine
     double rank = q * (double)total;
     uint64_t cum = 0;
     uint32_t overflow = f->n_fine - 1;
-    for (uint32_t i = 0; i < f->n_fine; i++) {
-        if (fine[i] == 0)
+    for (uint32_t i = 0; i < overflow; i++) {
+        if (fine[i] == 0 || (double)(cum + fine[i]) < rank) {
+            cum += fine[i];
             continue;
-        if ((double)(cum + fine[i]) >= rank) {
-            double lo = (double)brrt_hist_lower(i, f->sub_bits);
-            if (i == overflow)
-                return lo * f->scale; /* all we know: at least 2^max_bits */
-            double width = (double)brrt_hist_width(i, f->sub_bits);
-            double frac = ((rank - (double)cum) / (double)fine[i]);
-            if (frac < 0)
-                frac = 0;
-            return (lo + frac * width) * f->scale;
         }
-        cum += fine[i];
+        double lo = i == 0 ? 0.0 : brrt_hist_bound(f->schema, f->index_min + (int32_t)i - 2);
+        double hi = i == 0 ? f->zero_threshold : brrt_hist_bound(f->schema, f->index_min + (int32_t)i - 1);
+        double frac = (rank - (double)cum) / (double)fine[i];
+        return lo + (hi - lo) * (frac < 0 ? 0 : frac);
     }
-    return (double)brrt_hist_lower(overflow, f->sub_bits) * f->scale;
+    return brrt_hist_bound(f->schema, f->index_max); /* all we know: above the range */
 }

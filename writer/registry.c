@@ -21,8 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_SUB_BITS 5
-#define DEFAULT_MAX_BITS 36
+#define DEFAULT_SCHEMA 4
 #define DEFAULT_MAX_SERIES 1000
 #define OTHER_VALUE "__other"
 
@@ -77,7 +76,8 @@ static void family_free(struct brrt_family *f)
     free(f->label_names);
     free(f->le);
     free(f->le_raw_store);
-    free(f->fine_to_le_store);
+    free(f->slot_to_le_store);
+    free(f->cells_store);
     free(f);
 }
 
@@ -226,6 +226,36 @@ static bool raw_bound(double le, double inv_scale, uint64_t *out)
     return true;
 }
 
+/* A histogram family's native-bucket geometry, from its definition and the defaults. */
+struct hist_range {
+    int32_t schema;
+    int32_t index_min;
+    int32_t index_max;
+    double scale;
+};
+
+static int hist_range_of(const struct brrt_metric_def *d, struct hist_range *out)
+{
+    bool seconds = d->unit && strcmp(d->unit, "seconds") == 0;
+    int32_t schema = d->schema == 0 ? DEFAULT_SCHEMA : d->schema == BRRT_HIST_SCHEMA_ZERO ? 0 : d->schema;
+    double lo = d->hist_min != 0 ? d->hist_min : seconds ? 0x1p-20 : 0.5;
+    double hi = d->hist_max != 0 ? d->hist_max : seconds ? 128.0 : 0x1p26;
+    if (schema < BRRT_HIST_SCHEMA_MIN || schema > BRRT_HIST_SCHEMA_MAX || !(lo > 0) || !(hi > lo) ||
+        !isfinite(hi) || lo < 0x1p-990 || hi > 0x1p990)
+        return -1;
+    out->schema = schema;
+    out->index_min = brrt_hist_key_ref(lo, schema) + 1; /* zero bucket: v <= bound(key(lo)) */
+    out->index_max = brrt_hist_key_ref(hi, schema);
+    out->scale = d->scale > 0 ? d->scale : 1.0;
+    if (out->index_max < out->index_min ||
+        (uint64_t)((int64_t)out->index_max - out->index_min + 1) > BRRT_HIST_MAX_BUCKETS)
+        return -1;
+    /* The largest raw value (+Inf observed) must land past the range, in the overflow. */
+    if (!((double)UINT64_MAX * out->scale > brrt_hist_bound(schema, out->index_max)))
+        return -1;
+    return 0;
+}
+
 static int def_valid(const struct brrt_metric_def *d)
 {
     if (!brrt_shm_metric_name_valid(d->name) || storage_of(d->type) == 0 ||
@@ -246,10 +276,10 @@ static int def_valid(const struct brrt_metric_def *d)
     }
     if (d->type != BRRT_HISTOGRAM)
         return d->n_le == 0;
-    uint32_t sub = d->sub_bits ? d->sub_bits : DEFAULT_SUB_BITS;
-    uint32_t max = d->max_bits ? d->max_bits : DEFAULT_MAX_BITS;
-    if (sub < 1 || sub > 8 || max <= sub || max > 63 || d->n_le > BRRT_SHM_MAX_LE ||
-        (d->n_le && !d->le))
+    if (d->n_le > BRRT_SHM_MAX_LE || (d->n_le && !d->le))
+        return 0;
+    struct hist_range hr;
+    if (hist_range_of(d, &hr) != 0)
         return 0;
     /* Bounds are non-negative whole numbers of raw steps, strictly increasing as raw values
      * too (a bound finer than the scale would collapse onto its neighbour). */
@@ -280,42 +310,70 @@ static int same_def(const struct brrt_family *f, const struct brrt_metric_def *d
             return 0;
     if (d->type != BRRT_HISTOGRAM)
         return 1;
-    return f->fast.n_le == d->n_le &&
-           f->fast.sub_bits == (d->sub_bits ? d->sub_bits : DEFAULT_SUB_BITS) &&
-           f->fast.max_bits == (d->max_bits ? d->max_bits : DEFAULT_MAX_BITS) &&
+    struct hist_range hr;
+    hist_range_of(d, &hr); /* checked in def_valid */
+    return f->fast.n_le == d->n_le && f->schema == hr.schema && f->fast.index_min == hr.index_min &&
+           f->index_max == hr.index_max &&
            (d->n_le == 0 || memcmp(f->le, d->le, d->n_le * sizeof(double)) == 0);
 }
 
-/* Histogram tables that the observe fast path reads: raw bounds with a UINT64_MAX sentinel,
- * and for each fine bucket the first Prometheus bucket its smallest value falls in. */
+/* The smallest raw value whose slot is >= k (slots are monotonic in raw). */
+static uint64_t slot_first_raw(const struct brrt__hist_fast *h, uint32_t k)
+{
+    uint64_t lo = 0, hi = UINT64_MAX; /* brrt__hist_slot(h, UINT64_MAX) is the overflow */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (brrt__hist_slot(h, mid) >= k)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Histogram tables that the observe fast path reads: the key cells of the schema, raw bounds
+ * with a UINT64_MAX sentinel, and for each slot the first Prometheus bucket its smallest raw
+ * value falls in. */
 static int build_hist_tables(struct brrt_family *f, const struct brrt_metric_def *d)
 {
     struct brrt__hist_fast *h = &f->fast;
-    h->sub_bits = d->sub_bits ? d->sub_bits : DEFAULT_SUB_BITS;
-    h->max_bits = d->max_bits ? d->max_bits : DEFAULT_MAX_BITS;
-    h->n_le = d->n_le;
+    struct hist_range hr;
+    hist_range_of(d, &hr); /* checked in def_valid */
+    uint32_t nb = (uint32_t)(hr.index_max - hr.index_min + 1);
+    f->schema = hr.schema;
+    f->index_max = hr.index_max;
+    f->zero_threshold = brrt_hist_bound(hr.schema, hr.index_min - 1);
+    h->scale = f->scale;
     h->inv_scale = 1.0 / f->scale;
-    uint32_t nfine = brrt_hist_nfine(h->sub_bits, h->max_bits);
+    h->cell_schema = brrt_hist_cell_schema(hr.schema);
+    h->neg_shift = hr.schema < 0 ? (uint32_t)-hr.schema : 0;
+    h->index_min = hr.index_min;
+    h->last_slot = nb + 1;
+    h->n_le = d->n_le;
     f->le = calloc(d->n_le + 1, sizeof(double));
     f->le_raw_store = calloc(d->n_le + 1, sizeof(uint64_t));
-    f->fine_to_le_store = calloc(nfine + 1, 1);
-    if (!f->le || !f->le_raw_store || !f->fine_to_le_store)
+    f->slot_to_le_store = calloc(nb + 2, 1);
+    f->cells_store = calloc(2u << h->cell_schema, sizeof *f->cells_store);
+    if (!f->le || !f->le_raw_store || !f->slot_to_le_store || !f->cells_store)
         return BRRT_E_NOMEM;
+    brrt_hist_cells_fill(hr.schema, f->cells_store);
+    h->cells = f->cells_store;
     for (uint32_t i = 0; i < d->n_le; i++) {
         f->le[i] = d->le[i];
         raw_bound(d->le[i], h->inv_scale, &f->le_raw_store[i]); /* checked in def_valid */
     }
     f->le_raw_store[d->n_le] = UINT64_MAX;
+    h->le_raw = f->le_raw_store;
+    h->sum_cap = slot_first_raw(h, h->last_slot) - 1u; /* slot(0) is 0: never underflows */
     uint32_t j = 0;
-    for (uint32_t fi = 0; fi <= nfine; fi++) {
-        uint64_t lo = brrt_hist_lower(fi, h->sub_bits);
+    for (uint32_t k = 0; k <= h->last_slot; k++) {
+        uint64_t lo = slot_first_raw(h, k);
         while (lo > f->le_raw_store[j])
             j++;
-        f->fine_to_le_store[fi] = (uint8_t)j;
+        f->slot_to_le_store[k] = (uint8_t)j;
     }
-    h->le_raw = f->le_raw_store;
-    h->fine_to_le = f->fine_to_le_store;
-    f->value_size = brrt_hist_value_words(h->n_le, h->sub_bits, h->max_bits) * 8u;
+    h->slot_to_le = f->slot_to_le_store;
+    f->value_size = brrt_hist_value_words(h->n_le, nb) * 8u;
     return 0;
 }
 
@@ -339,7 +397,8 @@ static int write_family_entry(brrt_seg *seg, struct brrt_family *f)
         void *p;
         rc = arena_alloc(seg, sizeof(struct brrt_shm_hist_schema) + n * 16, 8, &hist, &p);
         if (!rc) {
-            struct brrt_shm_hist_schema s = {f->fast.sub_bits, f->fast.max_bits, (uint32_t)n, 0};
+            struct brrt_shm_hist_schema s = {f->schema, f->fast.index_min, f->index_max,
+                                             (uint32_t)n, f->zero_threshold, f->fast.sum_cap};
             memcpy(p, &s, sizeof s);
             memcpy((char *)p + sizeof s, f->le, n * sizeof(double));
             memcpy((char *)p + sizeof s + n * 8, f->le_raw_store, n * sizeof(uint64_t));

@@ -181,12 +181,12 @@ void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct 
     brrt__hist_slots(fast, raw, &le_slot, &fine_slot);
     if (base) {
         uint64_t *w = (uint64_t *)(base + off);
-        brrt__bump(&w[0], raw);
+        brrt__bump(&w[0], raw < fast->sum_cap ? raw : fast->sum_cap);
         brrt__bump(&w[le_slot], 1);
         brrt__bump(&w[fine_slot], 1);
     } else {
         uint64_t *w = (uint64_t *)(brrt__shard_base(seg, 0) + off);
-        __atomic_fetch_add(&w[0], raw, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&w[0], raw < fast->sum_cap ? raw : fast->sum_cap, __ATOMIC_RELAXED);
         __atomic_fetch_add(&w[le_slot], 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&w[fine_slot], 1, __ATOMIC_RELAXED);
         note_shared(seg);

@@ -158,9 +158,9 @@ static void seed_histogram(void)
     brrt_family *f = reg(seg, &(struct brrt_metric_def){
         .name = "request_duration_seconds", .help = "Request latency.", .unit = "seconds",
         .type = BRRT_HISTOGRAM, .label_names = names, .nlabels = 1, .scale = 1e-6, .le = le,
-        .n_le = sizeof le / sizeof le[0], .sub_bits = 3, .max_bits = 24});
+        .n_le = sizeof le / sizeof le[0], .schema = 2, .hist_max = 16});
     brrt_family *n = reg(seg, &(struct brrt_metric_def){.name = "batch_size", .type = BRRT_HISTOGRAM,
-                                                        .sub_bits = 2, .max_bits = 12});
+                                                        .schema = 1, .hist_max = 4096});
     brrt_histogram a, b, c;
     MUST(brrt_histogram_get(f, BRRT_LABELS("/a"), &a));
     MUST(brrt_histogram_get(f, BRRT_LABELS("/b"), &b));
@@ -169,7 +169,7 @@ static void seed_histogram(void)
         brrt_histogram_observe(a, 0.0001 * i * i);
         brrt_histogram_observe(c, i * 37.0);
     }
-    brrt_histogram_observe(b, 100.0); /* overflow bucket: above 2^24 us */
+    brrt_histogram_observe(b, 100.0); /* overflow bucket: above 16 s */
     finish_open(seg, "histogram");
 }
 
@@ -220,7 +220,7 @@ static void seed_closed(void)
     static const double le[] = {1, 10, 100};
     brrt_family *h = reg(seg, &(struct brrt_metric_def){.name = "size_bytes", .unit = "bytes",
                                                         .type = BRRT_HISTOGRAM, .le = le, .n_le = 3,
-                                                        .sub_bits = 2, .max_bits = 16});
+                                                        .schema = BRRT_HIST_SCHEMA_ZERO, .hist_max = 65536});
     brrt_counter ev;
     brrt_gauge t;
     brrt_histogram sz;

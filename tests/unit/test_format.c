@@ -72,7 +72,7 @@ struct damage {
 
 static const struct damage damages[] = {
     {"magic", offsetof(struct brrt_shm_header, magic), 0x58585858, 4, BRRT_E_CORRUPT, "magic"},
-    {"abi", offsetof(struct brrt_shm_header, abi_major), 2, 4, BRRT_E_VERSION, "ABI"},
+    {"abi", offsetof(struct brrt_shm_header, abi_major), 1, 4, BRRT_E_VERSION, "ABI"},
     {"endian", offsetof(struct brrt_shm_header, byte_order), 0x04030201, 4, BRRT_E_ENDIAN, "byte-order"},
     {"hdrsize", offsetof(struct brrt_shm_header, header_size), 128, 4, BRRT_E_CORRUPT, "header_size"},
     {"bigger", offsetof(struct brrt_shm_header, segment_size), 1ull << 40, 8, BRRT_E_TRUNCATED, "file has"},

@@ -1,56 +1,95 @@
-/* Histogram maths: fine bucket index/bounds, exact Prometheus buckets, quantile accuracy. */
+/* Histogram maths: native bucket index/bounds, exact Prometheus buckets, quantile accuracy. */
 #include "fixture.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-START_TEST(index_bounds_are_consistent_exhaustively)
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t next_rand(void)
 {
-    const uint32_t s = 5, m = 36;
-    uint32_t prev = 0;
-    for (uint64_t v = 0; v < (1u << 20); v++) {
-        uint32_t i = brrt_hist_index(v, s, m);
-        uint64_t lo = brrt_hist_lower(i, s), w = brrt_hist_width(i, s);
-        ck_assert_msg(lo <= v && v < lo + w, "v=%llu idx=%u lo=%llu w=%llu", (unsigned long long)v, i,
-                      (unsigned long long)lo, (unsigned long long)w);
-        ck_assert(i == prev || i == prev + 1); /* contiguous, no gaps */
-        ck_assert(v < 32 || (double)w / (double)lo <= 1.0 / 32);
-        prev = i;
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return rng;
+}
+
+static int32_t fast_key(double v, int32_t schema)
+{
+    struct brrt_hist_cell cells[512];
+    brrt_hist_cells_fill(schema, cells);
+    return brrt_hist_key(v, cells, brrt_hist_cell_schema(schema), schema < 0 ? (uint32_t)-schema : 0);
+}
+
+/* Every bound, and the doubles next to it on both sides, against the definition: bucket k is
+ * (bound(k-1), bound(k)], upper-inclusive. */
+START_TEST(key_is_exact_at_every_bound)
+{
+    for (int32_t schema = BRRT_HIST_SCHEMA_MIN; schema <= BRRT_HIST_SCHEMA_MAX; schema++) {
+        struct brrt_hist_cell cells[512];
+        brrt_hist_cells_fill(schema, cells);
+        uint32_t cs = brrt_hist_cell_schema(schema), ns = schema < 0 ? (uint32_t)-schema : 0;
+        int32_t per = schema >= 0 ? 1 << schema : 1;
+        int32_t lim = schema >= 0 ? 60 * per : 60 >> -schema;
+        for (int32_t k = -lim; k <= lim; k++) {
+            double b = brrt_hist_bound(schema, k);
+            ck_assert(b > brrt_hist_bound(schema, k - 1));
+            ck_assert_msg(brrt_hist_key(b, cells, cs, ns) == k, "schema %d k %d", schema, k);
+            ck_assert_int_eq(brrt_hist_key(nextafter(b, INFINITY), cells, cs, ns), k + 1);
+            ck_assert_int_eq(brrt_hist_key(nextafter(b, 0), cells, cs, ns), k);
+            ck_assert_int_eq(brrt_hist_key_ref(b, schema), k);
+            ck_assert_int_eq(brrt_hist_key_ref(nextafter(b, INFINITY), schema), k + 1);
+        }
+        ck_assert_int_eq(brrt_hist_key(1.0, cells, cs, ns), 0);
+        ck_assert_int_eq(brrt_hist_key(2.0, cells, cs, ns), per * (schema >= 0 ? 1 : 0) + (schema < 0));
+        ck_assert(brrt_hist_key(0.0, cells, cs, ns) < -1000 * (schema >= 0 ? per : 1) / (schema < 0 ? 1 << -schema : 1));
     }
+    /* worked examples of docs/segment-format.md §10.2 */
+    ck_assert_int_eq(fast_key(1e-3, 4), -159);
+    ck_assert_int_eq(fast_key(0.005, 4), -122);
+    ck_assert_int_eq(fast_key(1.0, 4), 0);
+    ck_assert_int_eq(fast_key(1.5, 4), 10);
+    ck_assert_int_eq(fast_key(3.0, -1), 1);
+    ck_assert_int_eq(fast_key(4.0, -1), 1);
+    ck_assert_int_eq(fast_key(4.5, -1), 2);
 }
 END_TEST
 
-START_TEST(index_bounds_hold_for_random_large_values)
+/* Random values over the whole useful magnitude range: cells == log2 reference. */
+START_TEST(key_matches_reference_on_random_values)
 {
-    uint64_t x = 88172645463325252ull;
-    for (uint32_t s = 1; s <= 8; s++) {
-        for (int k = 0; k < 200000; k++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            uint32_t m = 40;
-            uint64_t v = x >> (64 - m); /* < 2^m */
-            uint32_t i = brrt_hist_index(v, s, m);
-            ck_assert_uint_lt(i, brrt_hist_nfine(s, m));
-            uint64_t lo = brrt_hist_lower(i, s);
-            ck_assert(lo <= v && v - lo < brrt_hist_width(i, s));
+    for (int32_t schema = BRRT_HIST_SCHEMA_MIN; schema <= BRRT_HIST_SCHEMA_MAX; schema++) {
+        struct brrt_hist_cell cells[512];
+        brrt_hist_cells_fill(schema, cells);
+        uint32_t cs = brrt_hist_cell_schema(schema), ns = schema < 0 ? (uint32_t)-schema : 0;
+        for (int i = 0; i < 200000; i++) {
+            uint64_t bits = next_rand();
+            bits = (bits & ((1ull << 52) - 1)) | ((uint64_t)(1023 - 200 + (next_rand() % 400)) << 52);
+            double v;
+            memcpy(&v, &bits, sizeof v);
+            ck_assert_msg(brrt_hist_key(v, cells, cs, ns) == brrt_hist_key_ref(v, schema), "schema %d v %a",
+                          schema, v);
         }
-        ck_assert_uint_eq(brrt_hist_index(1ull << 40, s, 40), brrt_hist_nfine(s, 40));
-        ck_assert_uint_eq(brrt_hist_index(UINT64_MAX, s, 40), brrt_hist_nfine(s, 40));
-        ck_assert_uint_eq(brrt_hist_lower(brrt_hist_nfine(s, 40), s), 1ull << 40);
+        /* raw nanoseconds as the writer sees them */
+        for (int i = 0; i < 100000; i++) {
+            double v = (double)(next_rand() >> (next_rand() % 64)) * 1e-9;
+            if (v >= 0x1p-1000)
+                ck_assert_int_eq(brrt_hist_key(v, cells, cs, ns), brrt_hist_key_ref(v, schema));
+        }
     }
 }
 END_TEST
 
 static const double LE[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
 
-static brrt_seg *hist_seg(brrt_histogram *h, uint32_t sub_bits)
+static brrt_seg *hist_seg(brrt_histogram *h, int32_t schema)
 {
     struct brrt_seg_opts o = fx_opts();
     brrt_seg *seg;
     ck_assert_int_eq(brrt_seg_create("hist", &o, &seg), 0);
     struct brrt_metric_def d = {.name = "req_seconds", .help = "h", .unit = "seconds",
                                 .type = BRRT_HISTOGRAM, .scale = 1e-9, .le = LE, .n_le = 9,
-                                .sub_bits = sub_bits};
+                                .schema = schema};
     brrt_family *f;
     ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
     ck_assert_int_eq(brrt_histogram_get(f, NULL, h), 0);
@@ -70,7 +109,7 @@ static struct brrt_snapshot *snap(const char *name, brrt_reader **r)
 START_TEST(prometheus_buckets_are_exact_at_bounds)
 {
     brrt_histogram h;
-    brrt_seg *seg = hist_seg(&h, 5);
+    brrt_seg *seg = hist_seg(&h, 0);
     /* at each bound (counts in it) and one raw step above (counts in the next) */
     const uint64_t raw_le[] = {1000000, 5000000, 10000000, 50000000, 100000000, 500000000,
                                1000000000, 5000000000ull, 10000000000ull};
@@ -114,9 +153,9 @@ static int cmp_u64(const void *a, const void *b)
 /* Quantiles of a skewed (log-uniform, 1 us .. 2 s) distribution: within the stated error. */
 START_TEST(quantiles_within_stated_error)
 {
-    uint32_t sub_bits = (uint32_t)_i;
+    int32_t schema = _i;
     brrt_histogram h;
-    brrt_seg *seg = hist_seg(&h, sub_bits);
+    brrt_seg *seg = hist_seg(&h, schema);
     enum { N = 200000 };
     uint64_t *v = malloc(N * sizeof *v);
     uint64_t x = 0x9E3779B97F4A7C15ull;
@@ -132,16 +171,16 @@ START_TEST(quantiles_within_stated_error)
     const struct brrt_snap_family *f = brrt_snapshot_family(s, "req_seconds");
     const struct brrt_snap_series *ser = fx_series(s, "req_seconds", NULL);
     double err = brrt_hist_relative_error(f);
-    ck_assert(fabs(err - ldexp(1, -(int)sub_bits)) < 1e-12);
+    ck_assert(fabs(err - (exp2(exp2(-schema)) - 1)) < 1e-12);
     const double qs[] = {0.5, 0.9, 0.95, 0.99, 0.999};
     for (int k = 0; k < 5; k++) {
         double exact = (double)v[(size_t)ceil(qs[k] * N) - 1] * 1e-9;
         double got = brrt_hist_quantile(f, ser->fine, qs[k]);
-        ck_assert_msg(fabs(got - exact) <= err * exact, "sub_bits %u q%.3f got %.9f exact %.9f", sub_bits,
+        ck_assert_msg(fabs(got - exact) <= err * exact, "schema %d q%.3f got %.9f exact %.9f", schema,
                       qs[k], got, exact);
     }
     ck_assert(isnan(brrt_hist_quantile(f, ser->fine, 1.5)));
-    uint64_t zero[2048] = {0};
+    uint64_t zero[8192] = {0};
     ck_assert(isnan(brrt_hist_quantile(f, zero, 0.5)));
     free(v);
     brrt_snapshot_free(s);
@@ -153,7 +192,7 @@ END_TEST
 START_TEST(sum_is_exact_integer_sum)
 {
     brrt_histogram h;
-    brrt_seg *seg = hist_seg(&h, 5);
+    brrt_seg *seg = hist_seg(&h, 0);
     uint64_t total = 0;
     for (uint64_t i = 1; i <= 10000; i++) {
         brrt_histogram_observe_raw(h, i * 7919);
@@ -171,15 +210,77 @@ START_TEST(sum_is_exact_integer_sum)
 }
 END_TEST
 
+/* Zero bucket, native buckets addressed by index, overflow; the reader's accessors. */
+START_TEST(zero_and_overflow_buckets)
+{
+    brrt_histogram h;
+    brrt_seg *seg = hist_seg(&h, 0); /* default schema 4, 2^-20 .. 128 s */
+    brrt_histogram_observe_raw(h, 0);
+    brrt_histogram_observe_raw(h, 953);  /* 0.953 us <= 2^-20 s: zero bucket */
+    brrt_histogram_observe_raw(h, 954);  /* just above: first native bucket */
+    brrt_histogram_observe_raw(h, 1000000000); /* exactly 1 s: bucket 0 (upper-inclusive) */
+    brrt_histogram_observe_raw(h, 1000000001); /* bucket 1 */
+    brrt_histogram_observe(h, 129.0);    /* overflow */
+    brrt_reader *r;
+    struct brrt_snapshot *s = snap("hist", &r);
+    const struct brrt_snap_family *f = brrt_snapshot_family(s, "req_seconds");
+    const struct brrt_snap_series *x = fx_series(s, "req_seconds", NULL);
+    ck_assert_int_eq(f->schema, 4);
+    ck_assert_int_eq(f->index_min, -319);
+    ck_assert_int_eq(f->index_max, 112);
+    ck_assert_uint_eq(f->n_fine, 434);
+    ck_assert(f->zero_threshold == 0x1p-20);
+    ck_assert_uint_eq(x->fine[0], 2);
+    ck_assert_uint_eq(brrt_hist_native_count(f, x->fine, -319), 1);
+    ck_assert_uint_eq(brrt_hist_native_count(f, x->fine, 0), 1);
+    ck_assert_uint_eq(brrt_hist_native_count(f, x->fine, 1), 1);
+    ck_assert_uint_eq(brrt_hist_native_count(f, x->fine, 113), 0);
+    ck_assert_uint_eq(x->fine[f->n_fine - 1], 1);
+    ck_assert(brrt_hist_native_bound(4, 0) == 1.0 && brrt_hist_native_bound(4, 16) == 2.0);
+    ck_assert(brrt_hist_quantile(f, x->fine, 1.0) == 128.0); /* overflow reports the top */
+    ck_assert(brrt_hist_quantile(f, x->fine, 0.0) == 0.0);
+    brrt_snapshot_free(s);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+/* Issue 12 item 10: +Inf and past-range values add at most the range's top to the sum. */
+START_TEST(past_range_never_decreases_sum)
+{
+    brrt_histogram h;
+    brrt_seg *seg = hist_seg(&h, 0);
+    brrt_reader *r;
+    struct brrt_snapshot *s = snap("hist", &r);
+    uint64_t prev = 0;
+    const double vs[] = {1.0, INFINITY, 1e300, 200.0, DBL_MAX, 0.5, INFINITY};
+    for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+        brrt_histogram_observe(h, vs[i]);
+        brrt_histogram_observe_raw(h, UINT64_MAX);
+        brrt_snapshot_free(s);
+        ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+        const struct brrt_snap_series *x = fx_series(s, "req_seconds", NULL);
+        ck_assert_uint_gt(x->sum_raw, prev);
+        ck_assert(x->sum_raw - prev <= 2 * 128000000000ull);
+        prev = x->sum_raw;
+    }
+    brrt_snapshot_free(s);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hist");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, index_bounds_are_consistent_exhaustively);
-    tcase_add_test(tc, index_bounds_hold_for_random_large_values);
+    tcase_add_test(tc, key_is_exact_at_every_bound);
+    tcase_add_test(tc, key_matches_reference_on_random_values);
     tcase_add_test(tc, prometheus_buckets_are_exact_at_bounds);
-    tcase_add_loop_test(tc, quantiles_within_stated_error, 3, 7);
+    tcase_add_loop_test(tc, quantiles_within_stated_error, 2, 6);
+    tcase_add_test(tc, zero_and_overflow_buckets);
+    tcase_add_test(tc, past_range_never_decreases_sum);
     tcase_add_test(tc, sum_is_exact_integer_sum);
     suite_add_tcase(s, tc);
     return fx_run(s);

@@ -83,12 +83,15 @@ struct brrt_snap_family {
     uint32_t nlabels;
     const char *const *label_names;
     double scale;
-    /* histograms */
-    uint32_t sub_bits;
-    uint32_t max_bits;
+    /* histograms: native-histogram buckets (docs/segment-format.md §8-§10). Native bucket i
+     * covers (base^(i-1), base^i] of the unit, base = 2^(2^-schema), index_min <= i <= index_max */
+    int32_t schema;        /* -4..8 */
+    int32_t index_min;     /* first regular native bucket index */
+    int32_t index_max;     /* last regular native bucket index (>= index_min) */
+    double zero_threshold; /* base^(index_min-1) > 0: the zero bucket holds 0 <= v <= this */
     uint32_t n_le;
     const double *le;   /* n_le finite bounds */
-    uint32_t n_fine;    /* fine buckets incl. overflow: brrt_hist_nfine() + 1 */
+    uint32_t n_fine;    /* index_max - index_min + 3: zero bucket, regular buckets, overflow */
     /* its series are series[first_series .. first_series + n_series) */
     uint32_t first_series;
     uint32_t n_series;
@@ -106,7 +109,9 @@ struct brrt_snap_series {
     uint64_t sum_raw;
     double sum;              /* sum_raw * scale */
     const uint64_t *le_counts; /* n_le + 1, non-cumulative, last is +Inf */
-    const uint64_t *fine;      /* n_fine fine buckets */
+    const uint64_t *fine;      /* n_fine words: fine[0] the zero bucket (v <= zero_threshold),
+                                * fine[1 + (i - index_min)] native bucket i, fine[n_fine - 1] the
+                                * overflow (v > base^index_max, +Inf included; not a native bucket) */
 };
 
 struct brrt_snapshot {
@@ -136,11 +141,21 @@ BRRT_READER_API const struct brrt_snap_series *brrt_snapshot_match(const struct 
 /* ---- histogram maths ----------------------------------------------------------------- */
 
 /* Quantile q in [0,1] of fine bucket counts (a snapshot's, or the difference of two), in the
- * family's unit: linear interpolation inside the bucket. NaN when there are no observations. */
+ * family's unit, by Prometheus' histogram_quantile method: rank = q * total; the first bucket
+ * (zero bucket [0, zero_threshold], then native buckets ascending) whose cumulative count
+ * reaches the rank; linear interpolation inside it; a rank in the overflow reports
+ * base^index_max. NaN when there are no observations. */
 BRRT_READER_API double brrt_hist_quantile(const struct brrt_snap_family *f, const uint64_t *fine,
                                           double q);
-/* The guaranteed relative error bound of brrt_hist_quantile for this family: 2^-sub_bits. */
+/* The guaranteed relative error bound of brrt_hist_quantile inside the range: base - 1 (the
+ * estimate and the true value share a bucket). 4.4 % at the default schema 4. */
 BRRT_READER_API double brrt_hist_relative_error(const struct brrt_snap_family *f);
+/* Upper bound base^index of native bucket `index`, in the unit: the exact double the writer
+ * compared against (docs/segment-format.md §10.1). */
+BRRT_READER_API double brrt_hist_native_bound(int32_t schema, int32_t index);
+/* The count of native bucket `index` in fine[] (0 outside [index_min, index_max]). */
+BRRT_READER_API uint64_t brrt_hist_native_count(const struct brrt_snap_family *f, const uint64_t *fine,
+                                                int32_t index);
 
 #ifdef __cplusplus
 }

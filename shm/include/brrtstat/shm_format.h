@@ -1,4 +1,4 @@
-/* brrtstat segment format, ABI 1.
+/* brrtstat segment format, ABI 2.
  *
  * One segment is one regular file on tmpfs, written by exactly one process (the writer) and
  * mapped read-only by any number of reader processes. docs/segment-format.md is the prose
@@ -31,7 +31,7 @@
 
 #define BRRT_SHM_MAGIC "BRRTSTAT" /* 8 bytes, no NUL stored */
 #define BRRT_SHM_MAGIC_LEN 8
-#define BRRT_SHM_ABI_MAJOR 1u /* readers refuse another major */
+#define BRRT_SHM_ABI_MAJOR 2u /* readers refuse another major */
 #define BRRT_SHM_ABI_MINOR 0u /* additive changes only; readers accept any minor */
 #define BRRT_SHM_BYTE_ORDER 0x01020304u
 #define BRRT_SHM_LINE 64u
@@ -140,25 +140,32 @@ struct brrt_shm_entry {
 
 #define BRRT_SHM_SERIES_OVERFLOW 1u
 
-/* Histogram schema, in the arena, referenced by a FAMILY entry.
- * Fine buckets are log-linear over raw integers: values below 2^sub_bits each have their own
- * bucket, then every power of two [2^e, 2^(e+1)) is split into 2^sub_bits equal buckets, up to
- * 2^max_bits; bucket nfine() is the overflow bucket (>= 2^max_bits). See hist_math.h.
- * le[] are the Prometheus upper bounds in the family's unit; le_raw[] the same bounds as raw
- * integers (an observation v counts in bucket i when le_raw[i-1] < v <= le_raw[i]). */
+/* Histogram schema, in the arena (8-aligned), referenced by a FAMILY entry. 32 bytes.
+ * The fine buckets are Prometheus native-histogram buckets: bucket i covers the values
+ * (base^(i-1), base^i] of the family's unit, base = 2^(2^-schema), for index_min <= i <=
+ * index_max; a zero bucket holds 0 <= v <= zero_threshold = base^(index_min-1); an overflow
+ * bucket holds v > base^index_max (+Inf included). v = (double)raw * scale. See hist_math.h.
+ * le[] are the classic Prometheus upper bounds in the unit; le_raw[] the same bounds as raw
+ * integers (an observation raw counts in le bucket i when le_raw[i-1] < raw <= le_raw[i]). */
 struct brrt_shm_hist_schema {
-    uint32_t sub_bits; /* 1..8 */
-    uint32_t max_bits; /* sub_bits < max_bits <= 63 */
-    uint32_t n_le;     /* finite Prometheus bounds, <= BRRT_SHM_MAX_LE */
-    uint32_t reserved;
+    int32_t schema;        /* BRRT_HIST_SCHEMA_MIN..MAX (-4..8) */
+    int32_t index_min;     /* first regular native bucket */
+    int32_t index_max;     /* last; index_max - index_min + 1 <= BRRT_HIST_MAX_BUCKETS */
+    uint32_t n_le;         /* finite Prometheus bounds, <= BRRT_SHM_MAX_LE */
+    double zero_threshold; /* brrt_hist_bound(schema, index_min - 1), in the unit */
+    uint64_t sum_cap_raw;  /* largest raw below the overflow bucket: what a past-range
+                            * observation adds to sum_raw (so +Inf never wraps the sum) */
     /* followed by: double le[n_le]; uint64_t le_raw[n_le]; */
 };
 
-/* Per-shard value area of a histogram series (value_size bytes):
- *   uint64_t sum_raw;                 sum of raw observations
+/* Per-shard value area of a histogram series (value_size bytes), n_buckets = index_max -
+ * index_min + 1:
+ *   uint64_t sum_raw;                 sum of min(raw, sum_cap_raw) (wrapping)
  *   uint64_t le_count[n_le + 1];      non-cumulative; last is (le_raw[n_le-1], +Inf)
- *   uint64_t fine[nfine + 1];         fine buckets, last is overflow
- * _count is the sum of le_count[], which always equals the sum of fine[] at rest. */
+ *   uint64_t zero;                    native zero bucket
+ *   uint64_t bucket[n_buckets];       native bucket index_min + k
+ *   uint64_t overflow;                above base^index_max
+ * _count is the sum of le_count[], which equals zero + sum(bucket) + overflow at rest. */
 
 #define BRRT_SHM_HEADER_SIZE 256u
 #define BRRT_SHM_ENTRY_SIZE 64u
@@ -170,7 +177,7 @@ struct brrt_shm_hist_schema {
 #endif
 BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_header) == BRRT_SHM_HEADER_SIZE, "header is 256 bytes");
 BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_entry) == BRRT_SHM_ENTRY_SIZE, "entry is 64 bytes");
-BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_hist_schema) == 16, "hist schema is 16 bytes");
+BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_hist_schema) == 32, "hist schema is 32 bytes");
 #undef BRRT_SHM_STATIC_ASSERT
 
 #endif

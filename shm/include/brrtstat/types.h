@@ -8,7 +8,7 @@ enum brrt_type {
     BRRT_COUNTER = 1,         /* sharded u64 add; Prometheus counter */
     BRRT_GAUGE = 2,           /* one double, set from any thread; Prometheus gauge */
     BRRT_UPDOWN = 3,          /* sharded signed add (in-flight requests); Prometheus gauge */
-    BRRT_HISTOGRAM = 4,       /* sharded log-linear + Prometheus buckets */
+    BRRT_HISTOGRAM = 4,       /* sharded native-histogram + Prometheus buckets */
     BRRT_COUNTER_SAMPLED = 5, /* one double, set from a sampled source (CPU seconds) */
 };
 

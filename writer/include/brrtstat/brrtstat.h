@@ -31,6 +31,8 @@ extern "C" {
 
 #define BRRT_API __attribute__((visibility("default")))
 
+#define BRRT_HIST_SCHEMA_ZERO (-128) /* brrt_metric_def.schema: ask for schema 0 */
+
 typedef struct brrt_seg brrt_seg;
 typedef struct brrt_family brrt_family;
 
@@ -77,8 +79,13 @@ struct brrt_metric_def {
     const double *le;     /* histogram: ascending Prometheus bounds in the unit, each >= 0 and
                            * a whole number of `scale` steps (0.005 s at scale 1e-9: yes) */
     uint32_t n_le;        /* <= 64 */
-    uint32_t sub_bits;    /* histogram fine resolution: 0 means 5 (quantile error <= 2^-5 = 3.1 %) */
-    uint32_t max_bits;    /* histogram range: raw values below 2^max_bits; 0 means 36 */
+    /* histogram native buckets (Prometheus native-histogram schema; docs/segment-format.md
+     * §10): bucket i covers (base^(i-1), base^i] of the unit, base = 2^(2^-schema). */
+    int32_t schema;       /* -4..8; 0 means 4 (buckets 4.4 % wide); BRRT_HIST_SCHEMA_ZERO = 0 */
+    double hist_min;      /* values <= this count in the zero bucket (rounded up to a bucket
+                           * bound); 0 means 2^-20 for unit "seconds", else 0.5 */
+    double hist_max;      /* values above this count in the overflow bucket (rounded up to a
+                           * bound); 0 means 128 for unit "seconds", else 2^26 */
     uint32_t max_series;  /* label sets before folding into __other; 0 means 1000 */
 };
 
@@ -134,8 +141,9 @@ static inline void brrt_updown_add(brrt_updown g, int64_t delta);
 static inline void brrt_gauge_set(brrt_gauge g, double v);
 /* Observes `v` in the family's unit (seconds for a duration histogram), quantised up to a
  * whole raw step (so v <= le exactly when the raw value <= the raw bound; a relative 1e-12
- * absorbs the division's rounding). Negative values count as 0, values beyond the range in
- * the overflow bucket; NaN is not an observation: dropped. */
+ * absorbs the division's rounding). Negative values count as 0, values beyond the range
+ * (+Inf too) in the overflow bucket, adding the range's top to the sum (so the sum never
+ * wraps backwards); NaN is not an observation: dropped. */
 static inline void brrt_histogram_observe(brrt_histogram h, double v);
 /* Observes a raw value: a whole number of the family's `scale` steps. */
 static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw);

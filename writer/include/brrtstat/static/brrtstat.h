@@ -28,12 +28,17 @@ BRRT_API extern __thread struct brrt__tls brrt__tls_cache
     __attribute__((tls_model("initial-exec")));
 
 struct brrt__hist_fast {
-    uint32_t sub_bits;
-    uint32_t max_bits;
+    double scale;                      /* v = raw * scale, the value the native index is of */
+    double inv_scale;                  /* raw steps per unit */
+    uint32_t cell_schema;              /* brrt_hist_cell_schema(schema) */
+    uint32_t neg_shift;                /* -schema for negative schemas, else 0 */
+    int32_t index_min;
+    uint32_t last_slot;                /* n_buckets + 1: the overflow slot */
     uint32_t n_le;
-    double inv_scale;          /* raw steps per unit */
-    const uint64_t *le_raw;    /* n_le + 1 bounds, the last UINT64_MAX */
-    const uint8_t *fine_to_le; /* for each fine bucket, the first le bucket it can fall in */
+    uint64_t sum_cap;                  /* largest raw below the overflow bucket */
+    const struct brrt_hist_cell *cells;
+    const uint64_t *le_raw;            /* n_le + 1 bounds, the last UINT64_MAX */
+    const uint8_t *slot_to_le;         /* per slot, the first le bucket its raws can fall in */
 };
 
 BRRT_API void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n);
@@ -74,16 +79,25 @@ static inline void brrt_gauge_set(brrt_gauge g, double v)
         __atomic_store_n(g.slot, bits, __ATOMIC_RELAXED);
 }
 
+/* Slot of `raw` among zero (0), native buckets (1..n_buckets) and overflow (last_slot). */
+static inline uint32_t brrt__hist_slot(const struct brrt__hist_fast *f, uint64_t raw)
+{
+    int32_t key = brrt_hist_key((double)raw * f->scale, f->cells, f->cell_schema, f->neg_shift);
+    int64_t k = (int64_t)key - f->index_min + 1;
+    k = k < 0 ? 0 : k;
+    return k > (int64_t)f->last_slot ? f->last_slot : (uint32_t)k;
+}
+
 /* Shared by the fast path (plain bumps) and the shared-shard slow path (atomic adds). */
 static inline void brrt__hist_slots(const struct brrt__hist_fast *f, uint64_t raw,
                                     uint32_t *le_slot, uint32_t *fine_slot)
 {
-    uint32_t fi = brrt_hist_index(raw, f->sub_bits, f->max_bits);
-    uint32_t j = f->fine_to_le[fi];
+    uint32_t k = brrt__hist_slot(f, raw);
+    uint32_t j = f->slot_to_le[k];
     while (raw > f->le_raw[j])
         j++;
     *le_slot = 1u + j;
-    *fine_slot = 2u + f->n_le + fi;
+    *fine_slot = 2u + f->n_le + k;
 }
 
 static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
@@ -92,7 +106,7 @@ static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
         uint64_t *w = (uint64_t *)(brrt__tls_cache.base + h.off);
         uint32_t le_slot, fine_slot;
         brrt__hist_slots(h.fast, raw, &le_slot, &fine_slot);
-        brrt__bump(&w[0], raw);
+        brrt__bump(&w[0], raw < h.fast->sum_cap ? raw : h.fast->sum_cap);
         brrt__bump(&w[le_slot], 1);
         brrt__bump(&w[fine_slot], 1);
     } else {
