@@ -36,6 +36,11 @@ const char *brrt_reader_why(const brrt_reader *r)
     return r ? r->why : "no reader";
 }
 
+const char *brrt_reader_skipped_why(const brrt_reader *r)
+{
+    return r && r->dir && r->dir->skipped ? r->dir->first_skipped : NULL;
+}
+
 /* Records "<path>: <reason>" as the reader's why and returns `code`. */
 __attribute__((format(printf, 3, 4))) static int fail(struct brrt_reader *r, int code,
                                                       const char *fmt, ...)
@@ -182,6 +187,7 @@ void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *o
     out->shard_capacity = r->layout.shard_capacity;
     out->families = r->dir ? r->dir->n_fams : 0;
     out->series = r->dir ? r->dir->n_series : 0;
+    out->skipped_entries = r->dir ? r->dir->skipped : 0;
     out->shards_used = __atomic_load_n(&h->shards_used, __ATOMIC_RELAXED);
     if (out->shards_used > r->layout.shard_capacity)
         out->shards_used = r->layout.shard_capacity;

@@ -1,6 +1,7 @@
 #include "brrtstat/render.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,49 @@ void brrt_buf_escaped(struct brrt_buf *b, const char *s, bool quote)
         brrt_buf_add(b, run, (size_t)(s - run));
         brrt_buf_puts(b, rep);
         run = s + 1;
+    }
+    brrt_buf_add(b, run, (size_t)(s - run));
+}
+
+size_t brrt_printable_char(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return c >= 0x20 && c != 0x7f ? 1 : 0;
+    size_t n;
+    uint32_t cp, min;
+    if ((c & 0xE0) == 0xC0)
+        n = 1, cp = c & 0x1Fu, min = 0x80;
+    else if ((c & 0xF0) == 0xE0)
+        n = 2, cp = c & 0x0Fu, min = 0x800;
+    else if ((c & 0xF8) == 0xF0)
+        n = 3, cp = c & 0x07u, min = 0x10000;
+    else
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xC0) != 0x80) /* also stops at the NUL */
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp <= 0x9F))
+        return 0;
+    return n + 1;
+}
+
+void brrt_buf_printable(struct brrt_buf *b, const char *s, bool quote)
+{
+    const char *run = s;
+    while (*s) {
+        const char *rep = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : (quote && *s == '"') ? "\\\"" : NULL;
+        size_t n = rep ? 0 : brrt_printable_char(s);
+        if (n) {
+            s += n;
+            continue;
+        }
+        brrt_buf_add(b, run, (size_t)(s - run));
+        brrt_buf_puts(b, rep ? rep : "?");
+        run = ++s;
     }
     brrt_buf_add(b, run, (size_t)(s - run));
 }

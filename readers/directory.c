@@ -1,6 +1,7 @@
 /* Directory parsing: every entry is copied out of the segment, then checked, then cached.
  * The cache only grows (the format is append-only), so each snapshot parses only new entries. */
 #include "reader_internal.h"
+#include "reader_tests.h"
 
 #include "brrtstat/hist_math.h"
 #include "brrtstat/shm_names.h"
@@ -11,6 +12,8 @@
 #include <string.h>
 
 #define BLOCK_SIZE 65536
+#define FAM_NONE UINT32_MAX          /* entry_to_fam: not a family */
+#define FAM_SKIPPED (UINT32_MAX - 1) /* entry_to_fam: a family entry that was skipped */
 
 void *rd_alloc(struct rd_dir *d, size_t len, size_t align)
 {
@@ -21,6 +24,7 @@ void *rd_alloc(struct rd_dir *d, size_t len, size_t align)
         b = malloc(sizeof *b + cap);
         if (!b)
             return NULL;
+        d->bytes += sizeof *b + cap;
         b->next = d->blocks;
         b->used = 0;
         b->cap = cap;
@@ -44,6 +48,7 @@ void rd_dir_put(struct rd_dir *d)
     free(d->entry_to_fam);
     free(d->series);
     free(d->label_index);
+    free(d->name_index);
     free(d);
 }
 
@@ -164,6 +169,43 @@ static int take_hist_schema(struct ctx *c, const struct brrt_shm_entry *e, struc
     return 0;
 }
 
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Looks `name` up among the families; adds it as family d->n_fams if absent. Returns 1 if
+ * it was there, 0 if added, -1 out of memory. O(1) expected: a segment with 80 k families
+ * must not cost a quadratic scan per snapshot. */
+static int name_index_add(struct rd_dir *d, const char *name)
+{
+    if ((uint64_t)(d->n_fams + 1) * 2 > d->name_index_cap) {
+        uint32_t cap = d->name_index_cap ? d->name_index_cap * 2 : 64;
+        uint32_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return -1;
+        for (uint32_t i = 0; i < d->n_fams; i++) {
+            uint32_t h = name_hash(d->fams[i].name) & (cap - 1);
+            while (t[h])
+                h = (h + 1) & (cap - 1);
+            t[h] = i + 1;
+        }
+        free(d->name_index);
+        d->name_index = t;
+        d->name_index_cap = cap;
+    }
+    uint32_t mask = d->name_index_cap - 1;
+    uint32_t h = name_hash(name) & mask;
+    for (; d->name_index[h]; h = (h + 1) & mask, d->work_name_probes++)
+        if (strcmp(d->fams[d->name_index[h] - 1].name, name) == 0)
+            return 1;
+    d->name_index[h] = d->n_fams + 1;
+    return 0;
+}
+
 static int parse_family(struct ctx *c, const struct brrt_shm_entry *e)
 {
     struct rd_dir *d = c->d;
@@ -196,17 +238,20 @@ static int parse_family(struct ctx *c, const struct brrt_shm_entry *e)
             if (strcmp(f.label_names[i], f.label_names[j]) == 0)
                 BAD(c, "label name \"%.64s\" repeats", f.label_names[i]);
     }
-    for (uint32_t i = 0; i < d->n_fams; i++)
-        if (strcmp(d->fams[i].name, f.name) == 0)
-            BAD(c, "metric name \"%.64s\" is already used by another family", f.name);
     f.type = e->type;
     f.storage = e->storage;
     f.nlabels = e->nlabels;
     f.scale = e->scale;
     if (e->type == BRRT_SHM_HISTOGRAM && (rc = take_hist_schema(c, e, &f)) != 0)
         return rc;
+    d->fams[d->n_fams] = f; /* the index compares against it; counted only when added */
+    int dup = name_index_add(d, f.name);
+    if (dup < 0)
+        return BRRT_E_NOMEM;
+    if (dup)
+        BAD(c, "metric name \"%.64s\" is already used by another family", f.name);
     d->entry_to_fam[c->index] = d->n_fams;
-    d->fams[d->n_fams++] = f;
+    d->n_fams++;
     return 0;
 }
 
@@ -265,7 +310,9 @@ static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
     struct rd_dir *d = c->d;
     /* Families must come before their series: a reference to itself or a later entry
      * would be a loop, and one to a series is not a family. */
-    if (e->family >= c->index || d->entry_to_fam[e->family] == UINT32_MAX)
+    if (e->family < c->index && d->entry_to_fam[e->family] == FAM_SKIPPED)
+        BAD(c, "series of family entry %u, which was skipped", e->family);
+    if (e->family >= c->index || d->entry_to_fam[e->family] == FAM_NONE)
         BAD(c, "series refers to entry %u, which is not an earlier family (loop or dangling)",
             e->family);
     uint32_t fi = d->entry_to_fam[e->family];
@@ -277,8 +324,13 @@ static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
     if (e->value_offset < d->value_end)
         BAD(c, "value area at %llu overlaps the previous series' (ends at %llu)",
             (unsigned long long)e->value_offset, (unsigned long long)d->value_end);
-    if (e->value_size != expected_value_size(f) || e->value_offset % 8 ||
-        e->value_offset > c->pub->shard_bytes_used ||
+    if (e->value_size != expected_value_size(f))
+        BAD(c, "value_size %u is not the %u bytes a %s of family \"%.64s\" takes", e->value_size,
+            expected_value_size(f), f->type == BRRT_SHM_HISTOGRAM ? "histogram with its schema" : "value",
+            f->name);
+    if (e->value_offset % 8)
+        BAD(c, "value_offset %llu is not 8-byte aligned", (unsigned long long)e->value_offset);
+    if (e->value_offset > c->pub->shard_bytes_used ||
         e->value_size > c->pub->shard_bytes_used - e->value_offset)
         BAD(c, "value area [%llu, +%u) lies outside the published shard area (%llu bytes)",
             (unsigned long long)e->value_offset, e->value_size,
@@ -325,7 +377,8 @@ int rd_dir_update(struct brrt_reader *r, const struct brrt_shm_published *pub)
     for (c.index = d->parsed; c.index < pub->dir_count; c.index++) {
         struct brrt_shm_entry e;
         memcpy(&e, &dir[c.index], sizeof e);
-        d->entry_to_fam[c.index] = UINT32_MAX;
+        d->entry_to_fam[c.index] = FAM_NONE;
+        d->work_entries++;
         int rc;
         if (e.kind == BRRT_SHM_FAMILY)
             rc = parse_family(&c, &e);
@@ -335,9 +388,30 @@ int rd_dir_update(struct brrt_reader *r, const struct brrt_shm_published *pub)
             snprintf(r->why, sizeof r->why, "directory entry %u: unknown kind %u", c.index, e.kind);
             rc = BRRT_E_CORRUPT;
         }
-        if (rc)
-            return rc;
+        if (rc == BRRT_E_CORRUPT) {
+            /* Skipped for good: the strings it copied stay (bounded: once per entry). */
+            if (e.kind == BRRT_SHM_FAMILY)
+                d->entry_to_fam[c.index] = FAM_SKIPPED;
+            if (d->skipped++ == 0) {
+                size_t n = strnlen(r->why, sizeof d->first_skipped - 1);
+                memcpy(d->first_skipped, r->why, n);
+                d->first_skipped[n] = '\0';
+            }
+        } else if (rc) {
+            return rc; /* out of memory: parse this entry again next time */
+        }
         d->parsed = c.index + 1;
     }
     return 0;
+}
+
+void rd_work_of(const brrt_reader *r, struct rd_work *out)
+{
+    const struct rd_dir *d = r->dir;
+    out->entries_parsed = d ? d->work_entries : 0;
+    out->name_probes = d ? d->work_name_probes : 0;
+    out->dir_bytes = d ? d->bytes + (uint64_t)d->cap_fams * sizeof *d->fams +
+                             (uint64_t)d->cap_series * sizeof *d->series +
+                             (uint64_t)d->cap_entries * sizeof *d->entry_to_fam
+                       : 0;
 }

@@ -40,6 +40,16 @@ struct rd_dir {
     uint64_t value_end;      /* series' value areas follow each other without overlap */
     uint32_t *label_index;   /* open addressing: series index + 1, 0 = empty */
     uint32_t label_index_cap; /* a power of two, kept over twice n_series */
+    uint32_t *name_index;    /* open addressing on family names: family index + 1, 0 = empty */
+    uint32_t name_index_cap; /* a power of two, kept over twice n_fams */
+    /* Entries that failed validation are skipped once, counted and never parsed again
+     * (published entries never change); the segment's other entries are still served. */
+    uint32_t skipped;
+    char first_skipped[256]; /* why the first skipped entry was refused */
+    /* Work done, for tests (reader_tests.h): entries parsed, name-index probes, bytes held. */
+    uint64_t work_entries;
+    uint64_t work_name_probes;
+    uint64_t bytes;
 };
 
 struct brrt_reader {
@@ -56,7 +66,9 @@ struct brrt_reader {
 
 void *rd_alloc(struct rd_dir *d, size_t len, size_t align);
 void rd_dir_put(struct rd_dir *d);
-/* Validates and caches directory entries [d->parsed, pub->dir_count). */
+/* Validates and caches directory entries [d->parsed, pub->dir_count): each entry is parsed
+ * once; an invalid one is skipped and counted in d->skipped (with a series of a skipped
+ * family). Returns an error only for out of memory or a bad dir_count. */
 int rd_dir_update(struct brrt_reader *r, const struct brrt_shm_published *pub);
 /* Fills the header-derived part of info (no lock or path check). */
 void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out);

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "brrtstat/render.h"
 #include "brrtstat/shm_path.h"
 
 #include <dirent.h>
@@ -39,13 +40,40 @@ void cli_print_exit_codes(FILE *out)
 
 int cli_fail(int code, const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    fputs("brrt-stat: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    cli_warn("%s", msg);
     return code;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* Messages quote names and reasons from segment files: no terminal escapes get through. */
+    struct brrt_buf b = {0};
+    brrt_buf_puts(&b, "brrt-stat: ");
+    brrt_buf_printable(&b, msg, false);
+    brrt_buf_puts(&b, "\n");
+    if (!b.failed)
+        fputs(b.data, stderr);
+    brrt_buf_free(&b);
+}
+
+int cli_report_skipped(const char *segment, brrt_reader *r, const struct brrt_snapshot *s, int rc)
+{
+    if (!s || !s->info.skipped_entries)
+        return rc;
+    const char *why = brrt_reader_skipped_why(r);
+    cli_warn("%s: %u invalid directory entries skipped, the rest is shown; the first: %s", segment,
+             s->info.skipped_entries, why ? why : "?");
+    return rc == BRRT_EXIT_OK || rc == BRRT_EXIT_WRITER_DOWN ? BRRT_EXIT_PARTIAL : rc;
 }
 
 int cli_option_error(int c, char **argv)

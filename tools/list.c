@@ -43,6 +43,7 @@ int cmd_list(int argc, char **argv)
     closedir(d);
     qsort(names, n, sizeof *names, by_name);
     struct brrt_buf b = {0};
+    bool partial = false;
     brrt_buf_printf(&b, "%-24s %8s %-8s %10s %5s %7s %7s\n", "SEGMENT", "PID", "STATE", "UPTIME",
                     "GEN", "METRICS", "SERIES");
     for (size_t i = 0; i < n; i++) {
@@ -56,7 +57,9 @@ int cmd_list(int argc, char **argv)
         }
         if (rc) {
             const char *reason = strstr(why, ": ") ? strstr(why, ": ") + 2 : why;
-            brrt_buf_printf(&b, "%-24s %8s %-8s %s\n", names[i], "-", "invalid", reason);
+            brrt_buf_printf(&b, "%-24s %8s %-8s ", names[i], "-", "invalid");
+            brrt_buf_printable(&b, reason, false); /* it may quote the file's strings */
+            brrt_buf_puts(&b, "\n");
         } else {
             char up[32] = "-";
             if (s->info.state == BRRT_WRITER_RUNNING || s->info.state == BRRT_WRITER_STALE)
@@ -64,13 +67,21 @@ int cmd_list(int argc, char **argv)
             brrt_buf_printf(&b, "%-24s %8" PRIu64 " %-8s %10s %5" PRIu64 " %7u %7u\n", names[i],
                             s->info.writer_pid, brrt_writer_state_name(s->info.state), up,
                             s->info.generation, s->n_families, s->n_series);
+            if (s->info.skipped_entries) {
+                const char *first = brrt_reader_skipped_why(r);
+                brrt_buf_printf(&b, "%-24s %8s %-8s %u invalid entries skipped; the first: ", "", "", "",
+                                s->info.skipped_entries);
+                brrt_buf_printable(&b, first ? first : "?", false);
+                brrt_buf_puts(&b, "\n");
+                partial = true;
+            }
         }
         brrt_snapshot_free(s);
         if (rc == 0)
             brrt_reader_close(r);
         free(names[i]);
     }
-    int out = BRRT_EXIT_OK;
+    int out = partial ? BRRT_EXIT_PARTIAL : BRRT_EXIT_OK;
     if (b.failed)
         out = cli_fail(BRRT_EXIT_FAILURE, "out of memory");
     else if (fwrite(b.data, 1, b.len, stdout) != b.len)

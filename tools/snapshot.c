@@ -172,10 +172,11 @@ int cmd_snapshot(int argc, char **argv)
         prev = NULL;
     }
     if (rc == 0 && cur && (cur->info.state == BRRT_WRITER_DEAD || cur->info.state == BRRT_WRITER_EXITED)) {
-        fprintf(stderr, "brrt-stat: writer pid %llu is %s; the values shown are its last\n",
-                (unsigned long long)cur->info.writer_pid, brrt_writer_state_name(cur->info.state));
+        cli_warn("writer pid %llu is %s; the values shown are its last",
+                 (unsigned long long)cur->info.writer_pid, brrt_writer_state_name(cur->info.state));
         rc = BRRT_EXIT_WRITER_DOWN;
     }
+    rc = cli_report_skipped(name, r, cur, rc);
     brrt_snapshot_free(cur);
     brrt_snapshot_free(prev);
     brrt_reader_close(r);

@@ -33,7 +33,7 @@ static void labels(struct brrt_buf *b, const struct brrt_snap_family *f, const s
     brrt_buf_puts(b, "    ");
     for (uint32_t i = 0; i < f->nlabels; i++) {
         brrt_buf_printf(b, "%s%s=\"", i ? " " : "", f->label_names[i]);
-        brrt_buf_escaped(b, s->label_values[i], true); /* one row per series, unambiguous */
+        brrt_buf_printable(b, s->label_values[i], true); /* one row per series, terminal-safe */
         brrt_buf_puts(b, "\"");
     }
     int width = (int)b->len - start;

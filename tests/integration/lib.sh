@@ -2,7 +2,13 @@
 #   pass NAME / fail NAME [DETAIL] / check NAME CMD...  (CMD's exit status decides)
 #   eq A B / within V LO HI / wait_http URL SECONDS      (assertions that say why they fail)
 #   brrt_summary [NOTE]   the failed names, then the closing "N passed, M failed" line; fails
-#                         when anything failed
+#                         when anything failed (and then shows the server logs, below)
+#   free_port             a TCP port on 127.0.0.1 that nothing is bound to right now, from
+#                         20000..32767 (below Linux's ephemeral range, so no client socket of
+#                         a parallel test takes it); bind-tested, not guessed
+#   brrt_log FILE...      registers server logs; brrt_show_logs prints the tail of each one.
+#                         A failing test must show them: call brrt_show_logs from the EXIT trap
+#                         when the exit status is not 0 (brrt_summary does it for failed checks)
 PASS=0
 FAIL=0
 FAILED=()
@@ -32,10 +38,39 @@ wait_http() { # url, seconds
     echo "  $1 did not answer within $2 s" >&2
     return 1
 }
+BRRT_LOGS=()
+brrt_log() { BRRT_LOGS+=("$@"); }
+BRRT_LOGS_SHOWN=0
+brrt_show_logs() {
+    ((BRRT_LOGS_SHOWN)) && return 0
+    BRRT_LOGS_SHOWN=1
+    local f
+    for f in "${BRRT_LOGS[@]}"; do
+        echo "---- last 40 lines of $f" >&2
+        if [[ -e $f ]]; then tail -n 40 "$f" | cut -c1-400 >&2; else echo "(no such file)" >&2; fi
+    done
+}
+free_port() {
+    python3 -c '
+import random, socket, sys
+for _ in range(200):
+    p = random.randint(20000, 32767)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    sys.exit(0)
+sys.exit("free_port: no free port found in 200 tries")'
+}
 brrt_summary() {
     if ((FAIL)); then
         echo "failed checks:" >&2
         printf '  %s\n' "${FAILED[@]}" >&2
+        brrt_show_logs
     fi
     echo "$PASS passed, $FAIL failed${1:+ ($1)}"
     ((FAIL == 0))

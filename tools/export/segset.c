@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static struct seg_entry *add(struct segset *s, const char *name)
     memset(e, 0, sizeof *e);
     snprintf(e->name, sizeof e->name, "%s", name);
     e->seen = true;
+    e->info.heartbeat_age_s = -1; /* unknown until attached: never "fresh" */
     return e;
 }
 
@@ -92,6 +94,8 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
         if (e->last_err) {
             e->attach_failures++;
             e->up = false;
+            e->info.heartbeat_age_s = -1;
+            e->info.skipped_entries = 0;
             return NULL;
         }
     }
@@ -109,6 +113,7 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
         brrt_reader_close(e->r);
         e->r = NULL;
         e->up = false;
+        e->info.heartbeat_age_s = -1;
         return NULL;
     }
     e->info = snap->info;
@@ -129,8 +134,9 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
     X(brrtstat_segment_up, "gauge", "1 when the segment's writer is running, 0 otherwise", e->up) \
     X(brrtstat_segment_generation, "gauge", "Generation of the segment (a writer restart adds 1)", \
       (double)e->generation)                                                                   \
-    X(brrtstat_segment_heartbeat_age_seconds, "gauge", "Seconds since the writer's last heartbeat", \
-      in->heartbeat_age_s)                                                                     \
+    X(brrtstat_segment_heartbeat_age_seconds, "gauge",                                         \
+      "Seconds since the writer's last heartbeat (NaN while unknown: no segment attached)",    \
+      in->heartbeat_age_s >= 0 ? in->heartbeat_age_s : NAN)                                    \
     X(brrtstat_segment_reattaches_total, "counter", "Writer restarts the exporter followed",   \
       (double)e->reattaches)                                                                   \
     X(brrtstat_segment_attach_failures_total, "counter", "Failed attempts to attach to the segment", \
@@ -140,7 +146,10 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
     X(brrtstat_segment_full_errors_total, "counter",                                           \
       "Registrations the writer could not fit in the segment", (double)in->full_errors)        \
     X(brrtstat_segment_cardinality_overflows_total, "counter", "Series lookups folded into __other", \
-      (double)in->cardinality_overflows)
+      (double)in->cardinality_overflows)                                                       \
+    X(brrtstat_segment_skipped_entries, "gauge",                                               \
+      "Directory entries of the segment skipped as invalid (the rest is served)",              \
+      (double)in->skipped_entries)
 
 static void self_header(struct brrt_buf *b, const char *name, const char *type, const char *help,
                         enum brrt_prom_flavor flavor)

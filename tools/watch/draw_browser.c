@@ -10,23 +10,24 @@
 #define VALUE_MAX_W 21 /* 2^64 has 20 digits */
 
 /* Label values come from the segment: no byte of them may move the cursor or change the
- * terminal's state, so control characters and invalid or unprintable characters become '?'. */
+ * terminal's state, so control characters and invalid or unprintable characters become '?'
+ * (brrt_printable_char decides, as for every text output). */
 int draw_clean(const struct watch *w, const char *s, int maxw)
 {
     int used = 0;
     mbstate_t st;
     memset(&st, 0, sizeof st);
     while (*s && used < maxw) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x80) {
-            addch(c >= 0x20 && c != 0x7f ? c : '?');
+        size_t p = brrt_printable_char(s); /* the rule every text front end shares */
+        if (p <= 1) {
+            addch(p ? (unsigned char)*s : '?');
             s++;
             used++;
             continue;
         }
         wchar_t wc;
-        size_t n = w->unicode ? mbrtowc(&wc, s, strlen(s), &st) : (size_t)-1;
-        int cw = n != (size_t)-1 && n != (size_t)-2 && n != 0 ? wcwidth(wc) : -1;
+        size_t n = w->unicode ? mbrtowc(&wc, s, p, &st) : (size_t)-1;
+        int cw = n == p ? wcwidth(wc) : -1;
         if (cw < 0) {
             memset(&st, 0, sizeof st);
             addch('?');

@@ -6,7 +6,9 @@
  *  2. Snapshots are immutable and stay valid after the reader is reopened or closed.
  *  3. Every offset and size in the segment is bounds-checked before use; strings are copied
  *     and checked after copying. A bad segment gives BRRT_E_CORRUPT (or TRUNCATED, VERSION,
- *     ENDIAN, INSECURE) with the reason in brrt_reader_why() / the `why` buffer.
+ *     ENDIAN, INSECURE) with the reason in brrt_reader_why() / the `why` buffer. A bad
+ *     directory entry does not: it is skipped (once: it is never parsed again) and counted in
+ *     brrt_reader_info.skipped_entries, and the valid entries are served.
  *  4. Readers never wait for the writer: a snapshot is wait-free. The only bounded retry is at
  *     attach, while a segment is still INITIALIZING (BRRT_E_NOT_READY after ~50 ms).
  * What it does NOT guarantee: that values of different series are from one instant. Counters
@@ -55,6 +57,9 @@ struct brrt_reader_info {
     uint64_t cardinality_overflows;
     uint64_t shared_shard_updates;
     uint32_t attach_retries; /* NOT_READY retries spent at the last (re)open */
+    /* Directory entries refused as invalid and left out (with the series of a refused
+     * family); the rest of the segment is served. brrt_reader_skipped_why() says why. */
+    uint32_t skipped_entries;
 };
 
 BRRT_READER_API const char *brrt_writer_state_name(enum brrt_writer_state s);
@@ -69,6 +74,9 @@ BRRT_READER_API void brrt_reader_close(brrt_reader *r);
 BRRT_READER_API int brrt_reader_reopen(brrt_reader *r);
 /* The reason of the last failed call. */
 BRRT_READER_API const char *brrt_reader_why(const brrt_reader *r);
+/* Why the first skipped directory entry was refused ("directory entry N: ..."), or NULL when
+ * none was (see brrt_reader_info.skipped_entries). */
+BRRT_READER_API const char *brrt_reader_skipped_why(const brrt_reader *r);
 /* Liveness and header counters now (checks the lock, the heartbeat and the path). */
 BRRT_READER_API int brrt_reader_info(brrt_reader *r, struct brrt_reader_info *out);
 

@@ -32,6 +32,14 @@ BRRT_READER_API void brrt_buf_printf(struct brrt_buf *b, const char *fmt, ...)
  * help text, and the text front ends' label values. */
 BRRT_READER_API void brrt_buf_escaped(struct brrt_buf *b, const char *s, bool quote);
 
+/* Terminal safety for text meant for people (text snapshots, list, error messages, the TUI):
+ * the length in bytes of the character at `s` if it is valid UTF-8 and printable (no C0 or C1
+ * control, no DEL), else 0 (show one '?' for the byte and go on with the next). */
+BRRT_READER_API size_t brrt_printable_char(const char *s);
+/* Appends `s` like brrt_buf_escaped, with every other control character or invalid byte as
+ * '?': no byte of a segment's strings can move the cursor or change a terminal's state. */
+BRRT_READER_API void brrt_buf_printable(struct brrt_buf *b, const char *s, bool quote);
+
 /* Shortest decimal that reads back as the same double; "NaN", "+Inf", "-Inf". */
 BRRT_READER_API void brrt_fmt_double(char *out, size_t outlen, double v);
 

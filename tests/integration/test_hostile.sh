@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Hostile files against brrt-stat (issue 12): a FIFO at a segment name (list, snapshot and
+# export --all must not block; /healthz and SIGTERM keep working), terminal escapes in label
+# values, help texts and names quoted by error messages (never reach a terminal), a segment
+# with an invalid directory entry (the rest is served, exit status 6, counted by the
+# exporter), a missing segment's heartbeat age (NaN, never a fresh-looking 0).
+# usage: test_hostile.sh BIN_DIR SOURCE_DIR. Listens on 127.0.0.1 only; about 10 s.
+set -euo pipefail
+BIN=$(cd "$1" && pwd)
+SRC=$(cd "$2" && pwd)
+# shellcheck source=tests/integration/lib.sh
+source "$SRC/tests/integration/lib.sh"
+STAT=$BIN/brrt-stat
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/brrt-hostile.XXXXXX")
+export BRRT_STAT_DIR=$WORK/shm
+mkdir -m 0750 "$BRRT_STAT_DIR"
+PIDS=()
+cleanup() {
+    local rc=$? p
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    ((rc == 0)) || brrt_show_logs
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# run TAG CMD...: stdout -> $WORK/TAG.out, stderr -> $WORK/TAG.err, status -> $RC (10 s cap)
+RC=0
+run() {
+    local tag=$1
+    shift
+    RC=0
+    timeout 10 "$@" >"$WORK/$tag.out" 2>"$WORK/$tag.err" || RC=$?
+    brrt_log "$WORK/$tag.err"
+}
+no_control() { # file: no C0 control other than newline, no DEL, no C1 (UTF-8 C2 80..9F)
+    if LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1"; then
+        echo "  control characters in $1:" >&2
+        LC_ALL=C grep -naP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1" | cat -v | head -5 >&2
+        return 1
+    fi
+}
+
+"$BIN/brrt-hostile-seg" "$BRRT_STAT_DIR" escapes escapes
+"$BIN/brrt-hostile-seg" "$BRRT_STAT_DIR" badentry badentry
+mkfifo -m 0640 "$BRRT_STAT_DIR/fifo"
+
+# ---- FIFO at a segment name -----------------------------------------------------------------
+run list "$STAT" list
+check "list returns despite a FIFO in the directory (status 6: badentry), no timeout" eq "$RC" 6
+check "list: the FIFO is invalid, not a regular file" \
+    grep -qE '^fifo +- +invalid +not a regular file$' "$WORK/list.out"
+run snap_fifo "$STAT" snapshot -s fifo
+check "snapshot of a FIFO: status 5 at once" eq "$RC" 5
+check "snapshot of a FIFO: says it is not a regular file" grep -q 'not a regular file' "$WORK/snap_fifo.err"
+
+# ---- terminal escapes ------------------------------------------------------------------------
+run esc_text "$STAT" snapshot -s escapes -f text
+check "text snapshot of hostile label values: status 4 (its writer exited)" eq "$RC" 4
+check "text snapshot: no control characters reach the terminal" no_control "$WORK/esc_text.out"
+check "text snapshot: they are shown as ? (ESC BEL CR and the two C1 bytes)" \
+    grep -qF 'who="red?[31m bell? cr? c1?? end"' "$WORK/esc_text.out"
+check "list: no control characters" no_control "$WORK/list.out"
+run bad_text "$STAT" snapshot -s badentry -f text
+check "error message quoting a hostile name: no control characters" no_control "$WORK/bad_text.err"
+check "error message: the name with ? for ESC and BEL" grep -qF '"evil?[2J?names_t" is not a valid metric name' "$WORK/bad_text.err"
+
+# ---- an invalid directory entry: the rest is served, status 6 ---------------------------------
+check "invalid entry: status 6 (documented: some entries skipped)" eq "$RC" 6
+check "invalid entry: the entry before it is served (good_total 42)" \
+    grep -qE '^  good_total +42$' "$WORK/bad_text.out"
+check "invalid entry: the entry after it is served (after_bad 7)" grep -qE '^  after_bad +7$' "$WORK/bad_text.out"
+check "invalid entry: stderr counts it and names entry 2" \
+    grep -qF 'badentry: 1 invalid directory entries skipped, the rest is shown; the first: directory entry 2:' "$WORK/bad_text.err"
+check "list: the skipped entry is shown under its segment" \
+    grep -qF '1 invalid entries skipped; the first: directory entry 2: "evil?[2J?names_t"' "$WORK/list.out"
+run bad_prom "$STAT" snapshot -s badentry -f prometheus
+check "invalid entry, prometheus format: status 6, good_total served" \
+    bash -c '[[ $1 == 6 ]] && grep -qx "good_total 42" "$2"' _ "$RC" "$WORK/bad_prom.out"
+
+# ---- the exporter ------------------------------------------------------------------------------
+PORT=$(free_port)
+"$STAT" export --listen "127.0.0.1:$PORT" --all >"$WORK/export.log" 2>&1 &
+EXP=$!
+PIDS+=("$EXP")
+brrt_log "$WORK/export.log"
+check "export --all with a FIFO in the directory: /healthz answers" wait_http "http://127.0.0.1:$PORT/healthz" 10
+curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/all.prom" || true
+check "export --all: /metrics answers, reporting every segment" \
+    bash -c '[[ $(grep -c "^brrtstat_segment_up{segment=\"\(escapes\|badentry\|fifo\)\"} 0$" "$1") == 3 ]]' _ "$WORK/all.prom"
+check "export: brrtstat_segment_skipped_entries counts the invalid entry" \
+    grep -qx 'brrtstat_segment_skipped_entries{segment="badentry"} 1' "$WORK/all.prom"
+check "export: the FIFO is reported down" grep -qx 'brrtstat_segment_up{segment="fifo"} 0' "$WORK/all.prom"
+check "export: no heartbeat age for the FIFO (NaN, not a fresh 0)" \
+    grep -qx 'brrtstat_segment_heartbeat_age_seconds{segment="fifo"} NaN' "$WORK/all.prom"
+kill -TERM "$EXP"
+stopped() {
+    local i
+    for ((i = 0; i < 50; i++)); do kill -0 "$EXP" 2>/dev/null || return 0; sleep 0.1; done
+    return 1
+}
+check "export stops within 5 s of SIGTERM" stopped
+
+PORT=$(free_port)
+"$STAT" export --listen "127.0.0.1:$PORT" --segment missing >"$WORK/export-missing.log" 2>&1 &
+PIDS+=("$!")
+brrt_log "$WORK/export-missing.log"
+wait_http "http://127.0.0.1:$PORT/healthz" 10 || true
+curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/missing.prom" || true
+check "export of a missing segment: up 0" grep -qx 'brrtstat_segment_up{segment="missing"} 0' "$WORK/missing.prom"
+check "export of a missing segment: heartbeat age NaN (never 0)" \
+    grep -qx 'brrtstat_segment_heartbeat_age_seconds{segment="missing"} NaN' "$WORK/missing.prom"
+
+brrt_summary
