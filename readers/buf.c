@@ -95,9 +95,20 @@ void brrt_fmt_double(char *out, size_t outlen, double v)
      * scrape's path (histogram sums, bounds, gauges). */
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(out, outlen, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
+        if (strtod(out, NULL) == v) /* same locale as snprintf: round trip holds */
+            break;
     }
+    /* The exposition's decimal point is '.' whatever LC_NUMERIC says (a comma, or several
+     * bytes): %g writes only digits, a sign, 'e' and the decimal point. */
+    char *w = out;
+    for (const char *r = out; *r; r++) {
+        bool plain = (*r >= '0' && *r <= '9') || *r == '-' || *r == '+' || *r == 'e';
+        if (plain)
+            *w++ = *r;
+        else if (w == out || w[-1] != '.')
+            *w++ = '.';
+    }
+    *w = '\0';
 }
 
 void brrt_buf_escaped(struct brrt_buf *b, const char *s, bool quote)

@@ -117,7 +117,10 @@ int cli_pick_segment(const char *name, char *out, size_t outlen)
     if (name) {
         if (!strchr(name, '/') && !brrt_shm_name_valid(name))
             return cli_fail(BRRT_EXIT_USAGE, "\"%s\" is not a valid segment name", name);
-        snprintf(out, outlen, "%s", name);
+        if (strlen(name) >= outlen || strlen(name) >= BRRT_SHM_PATH_MAX)
+            return cli_fail(BRRT_EXIT_USAGE, "--segment is %zu bytes long; at most %d", strlen(name),
+                            BRRT_SHM_PATH_MAX - 1);
+        memcpy(out, name, strlen(name) + 1);
         return BRRT_EXIT_OK;
     }
     const char *dir = brrt_shm_dir();

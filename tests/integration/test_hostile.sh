@@ -111,5 +111,37 @@ curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/missing.prom" || 
 check "export of a missing segment: up 0" grep -qx 'brrtstat_segment_up{segment="missing"} 0' "$WORK/missing.prom"
 check "export of a missing segment: heartbeat age NaN (never 0)" \
     grep -qx 'brrtstat_segment_heartbeat_age_seconds{segment="missing"} NaN' "$WORK/missing.prom"
+check "HEAD /metrics: 200, the GET's content type, no body" \
+    bash -c 'h=$(curl -s -I --max-time 10 "$1") && grep -q "^HTTP/1.1 200" <<<"$h" && grep -qi "^Content-Type: text/plain; version=0.0.4" <<<"$h" &&
+             [[ -z $(curl -s --head --max-time 10 -o /dev/stdout "$1" | sed "/^\r\?$/,\$!d" | tail -n +2) ]]' _ "http://127.0.0.1:$PORT/metrics"
+check "HEAD /healthz: 200" eq "$(curl -s -I -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/healthz")" 200
+check "PUT /metrics: 405 with Allow: GET, HEAD" \
+    grep -qi '^Allow: GET, HEAD' <<<"$(curl -s -D - -o /dev/null -X PUT --max-time 10 "http://127.0.0.1:$PORT/metrics")"
+ctype() { curl -s -o /dev/null -w '%{content_type}' --max-time 10 -H "Accept: $1" "http://127.0.0.1:$PORT/metrics"; }
+check "Accept: OpenMetrics at q=0.2 below text/plain at q=0.9: the text format" \
+    grep -q '^text/plain; version=0.0.4' <<<"$(ctype 'application/openmetrics-text;version=1.0.0;q=0.2, text/plain;version=0.0.4;q=0.9')"
+check "Accept: OpenMetrics at q=0: the text format" \
+    grep -q '^text/plain; version=0.0.4' <<<"$(ctype 'application/openmetrics-text;q=0')"
+check "Accept: Prometheus' own header: OpenMetrics" \
+    grep -q '^application/openmetrics-text' <<<"$(ctype 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1')"
+
+LONG=/$(printf 'd%.0s' {1..300})/$(printf 'x%.0s' {1..4000})
+run long_export "$STAT" export --listen 127.0.0.1:1 --segment "$LONG"
+check "export --segment longer than 4095 bytes: usage error (2), not cut short" \
+    bash -c '[[ $1 == 2 ]] && grep -q "at most 4095" "$2"' _ "$RC" "$WORK/long_export.err"
+run long_snap "$STAT" snapshot --segment "$LONG"
+check "snapshot --segment longer than 4095 bytes: usage error (2)" \
+    bash -c '[[ $1 == 2 ]] && grep -q "at most 4095" "$2"' _ "$RC" "$WORK/long_snap.err"
+LONGDIR=$WORK/$(printf 'd%.0s' {1..250})
+mkdir -m 0750 "$LONGDIR"
+"$BIN/brrt-hostile-seg" "$LONGDIR" long badentry
+PORT=$(free_port)
+"$STAT" export --listen "127.0.0.1:$PORT" --segment "$LONGDIR/long" >"$WORK/export-long.log" 2>&1 &
+PIDS+=("$!")
+brrt_log "$WORK/export-long.log"
+wait_http "http://127.0.0.1:$PORT/healthz" 10 || true
+curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$PORT/metrics" || true # a scrape attaches
+check "export --segment PATH of ${#LONGDIR} + 5 bytes: attached under its full path (not cut at 255)" \
+    grep -qxF "segment $LONGDIR/long down generation 1" <<<"$(curl -s --max-time 10 "http://127.0.0.1:$PORT/healthz")"
 
 brrt_summary

@@ -3,9 +3,11 @@
 
 #include "brrtstat/render.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int count(const char *hay, const char *needle)
 {
@@ -112,6 +114,43 @@ START_TEST(fmt_double_is_the_shortest_round_trip)
 }
 END_TEST
 
+/* A comma-decimal LC_NUMERIC: an installed one, else one generated with localedef into a
+ * private LOCPATH (Debian's `locales` package has the sources). Returns false if neither. */
+static bool comma_locale(void)
+{
+    static const char *const names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (setlocale(LC_NUMERIC, names[i]) && strcmp(localeconv()->decimal_point, ",") == 0)
+            return true;
+    char dir[512], cmd[1200];
+    snprintf(dir, sizeof dir, "%s/locales", fx_dir());
+    if (mkdir(dir, 0700) != 0)
+        return false;
+    snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 '%s/de_DE.UTF-8' >/dev/null 2>&1", dir);
+    if (system(cmd) != 0)
+        return false;
+    setenv("LOCPATH", dir, 1);
+    return setlocale(LC_NUMERIC, "de_DE.UTF-8") && strcmp(localeconv()->decimal_point, ",") == 0;
+}
+
+/* The exposition's numbers do not depend on the process's locale (an app that calls
+ * setlocale(LC_ALL, "") with a German LANG must not emit "0,1"). */
+START_TEST(fmt_double_ignores_lc_numeric)
+{
+    ck_assert_msg(comma_locale(), "no comma-decimal locale, and localedef could not make one");
+    char out[64];
+    snprintf(out, sizeof out, "%.1f", 0.5);
+    ck_assert_str_eq(out, "0,5"); /* the locale is in effect */
+    static const double v[] = {0.1, 20.723, -1.5e-7, 123456.789, 1e300 / 4};
+    static const char *const want[] = {"0.1", "20.723", "-1.5e-07", "123456.789", "2.5e+299"};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        brrt_fmt_double(out, sizeof out, v[i]);
+        ck_assert_str_eq(out, want[i]);
+    }
+    setlocale(LC_NUMERIC, "C");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("render");
@@ -119,6 +158,7 @@ int main(void)
     tcase_add_test(tc, families_merge_and_extra_label_wins_a_clash);
     tcase_add_test(tc, shortest_round_trip_doubles);
     tcase_add_test(tc, fmt_double_is_the_shortest_round_trip);
+    tcase_add_test(tc, fmt_double_ignores_lc_numeric);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

@@ -1,6 +1,6 @@
 /* brrt-stat export: the Prometheus exporter (libmicrohttpd). GET /metrics (text 0.0.4, or
  * OpenMetrics 1.0 or protobuf with native histograms as Accept prefers; gzip when
- * Accept-Encoding allows), GET /healthz; any other
+ * Accept-Encoding allows), GET /healthz, HEAD of both; any other
  * path 404, any other method 405. Reads the segments directly, never blocks their writers,
  * keeps serving when a writer dies or restarts. */
 #include "cli.h"
@@ -41,7 +41,8 @@ static void usage(FILE *out)
             "                 histograms) when the Accept header prefers them; gzip when\n"
             "                 Accept-Encoding allows it\n"
             "  GET /healthz   200 \"ok\" while the exporter runs, with each segment's state\n"
-            "  anything else  404 (unknown path) or 405 (a method other than GET)\n"
+            "  HEAD           of either: the same status and headers, no body\n"
+            "  anything else  404 (unknown path) or 405 (a method other than GET or HEAD)\n"
             "\n"
             "  --listen, -l   address to listen on, e.g. 127.0.0.1:9102 or [::1]:9102 (required)\n"
             "  --segment, -s  the segment to export (default: the only one in $BRRT_STAT_DIR)\n"
@@ -171,7 +172,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
     if (encoding)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, encoding);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
@@ -201,8 +202,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     bool metrics = strcmp(url, "/metrics") == 0, health = strcmp(url, "/healthz") == 0;
     if (!metrics && !health)
         return text(c, MHD_HTTP_NOT_FOUND, "not found: this exporter serves GET /metrics and GET /healthz\n");
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-        return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: only GET\n");
+    /* HEAD: the same status and headers as GET; libmicrohttpd leaves the body out. */
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed: only GET and HEAD\n");
     struct brrt_buf b = {0};
     const char *type = "text/plain; charset=utf-8";
     if (health) {
@@ -289,7 +291,10 @@ int main(int argc, char **argv)
                         listen ? listen : "nothing");
     if (all && segment)
         return cli_fail(BRRT_EXIT_USAGE, "--segment and --all exclude each other");
-    char name[4096];
+    if (segment && strlen(segment) >= BRRT_SHM_PATH_MAX)
+        return cli_fail(BRRT_EXIT_USAGE, "--segment is %zu bytes long; at most %d", strlen(segment),
+                        BRRT_SHM_PATH_MAX - 1);
+    char name[BRRT_SHM_PATH_MAX];
     if (!all) {
         int rc = cli_pick_segment(segment, name, sizeof name);
         if (rc == BRRT_EXIT_NO_SEGMENT && !segment)

@@ -29,9 +29,11 @@ static struct seg_entry *add(struct segset *s, const char *name)
         s->e = e;
         s->cap = cap;
     }
+    if (strlen(name) >= sizeof s->e->name)
+        return NULL; /* main refuses a longer --segment; directory names are <= 64 */
     struct seg_entry *e = &s->e[s->n++];
     memset(e, 0, sizeof *e);
-    snprintf(e->name, sizeof e->name, "%s", name);
+    memcpy(e->name, name, strlen(name) + 1);
     e->seen = true;
     e->info.heartbeat_age_s = -1; /* unknown until attached: never "fresh" */
     return e;

@@ -6,13 +6,14 @@
 
 #include "brrtstat/reader.h"
 #include "brrtstat/render.h"
+#include "brrtstat/shm_path.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct seg_entry {
-    char name[256];
+    char name[BRRT_SHM_PATH_MAX]; /* a name, or with --segment a path (never cut short) */
     brrt_reader *r;          /* NULL while not attached */
     uint64_t generation;
     uint64_t reattaches;     /* restarts followed */
