@@ -2,8 +2,9 @@
  * promql.h for the syntax. */
 #include "promql.h"
 
-#include "brrtstat/types.h"
+#include "brrtstat/buf.h"
 #include "brrtstat/catalog.h"
+#include "brrtstat/types.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -78,35 +79,6 @@ static const struct {
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS 9
 #define MAX_DEPTH 16
-
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
 
 struct expander {
     const struct pq_ctx *ctx;
@@ -185,11 +157,11 @@ static bool is_single_term(const char *s)
     return true;
 }
 
-static void expand(struct expander *x, struct sbuf *out, const char *t, const char *const *args,
+static void expand(struct expander *x, struct brrt_buf *out, const char *t, const char *const *args,
                    int nargs, int depth);
 
 /* @ID[:suffix][{matchers}] at t[*i] (just past the '@'). */
-static void metric_ref(struct expander *x, struct sbuf *out, const char *t, size_t *i)
+static void metric_ref(struct expander *x, struct brrt_buf *out, const char *t, size_t *i)
 {
     size_t s = *i;
     while (isupper((unsigned char)t[*i]) || isdigit((unsigned char)t[*i]) || t[*i] == '_')
@@ -238,16 +210,16 @@ static void metric_ref(struct expander *x, struct sbuf *out, const char *t, size
         extra_len = end - *i - 2;
         *i = end;
     }
-    sb_puts(out, e->name);
-    sb_puts(out, suffix);
+    brrt_buf_puts(out, e->name);
+    brrt_buf_puts(out, suffix);
     const char *sel = x->ctx->sel ? x->ctx->sel : "";
     if (*sel || extra_len) {
-        sb_puts(out, "{");
-        sb_puts(out, sel);
+        brrt_buf_puts(out, "{");
+        brrt_buf_puts(out, sel);
         if (*sel && extra_len)
-            sb_puts(out, ",");
+            brrt_buf_puts(out, ",");
         if (extra_len) {
-            struct sbuf m = {0};
+            struct brrt_buf m = {0};
             char *copy = strndup(extra, extra_len);
             if (!copy) {
                 fail(x, "out of memory");
@@ -255,16 +227,16 @@ static void metric_ref(struct expander *x, struct sbuf *out, const char *t, size
             }
             expand(x, &m, copy, NULL, 0, MAX_DEPTH - 1);
             free(copy);
-            if (m.p)
-                sb_puts(out, m.p);
-            free(m.p);
+            if (m.data)
+                brrt_buf_puts(out, m.data);
+            free(m.data);
         }
-        sb_puts(out, "}");
+        brrt_buf_puts(out, "}");
     }
 }
 
 /* @name or @name(args) at t[*i] (just past the '@'). */
-static void fragment_ref(struct expander *x, struct sbuf *out, const char *t, size_t *i,
+static void fragment_ref(struct expander *x, struct brrt_buf *out, const char *t, size_t *i,
                          const char *const *args, int nargs, int depth, bool whole)
 {
     size_t s = *i;
@@ -272,11 +244,11 @@ static void fragment_ref(struct expander *x, struct sbuf *out, const char *t, si
         (*i)++;
     size_t n = *i - s;
     if (n == 2 && strncmp(t + s, "by", 2) == 0) {
-        sb_puts(out, x->ctx->by);
+        brrt_buf_puts(out, x->ctx->by);
         return;
     }
     if (n == 3 && strncmp(t + s, "svc", 3) == 0) {
-        sb_puts(out, x->ctx->svc);
+        brrt_buf_puts(out, x->ctx->svc);
         return;
     }
     const char *body = NULL;
@@ -317,36 +289,36 @@ static void fragment_ref(struct expander *x, struct sbuf *out, const char *t, si
                 while (e2 > b && isspace((unsigned char)t[e2 - 1]))
                     e2--;
                 char *raw = strndup(t + b, e2 - b);
-                struct sbuf ab = {0};
+                struct brrt_buf ab = {0};
                 if (raw)
                     expand(x, &ab, raw, args, nargs, depth + 1);
                 else
                     fail(x, "out of memory");
                 free(raw);
-                fargs[nf++] = ab.p ? ab.p : strdup("");
+                fargs[nf++] = ab.data ? ab.data : strdup("");
                 a = k + 1;
             }
             k++;
         }
         *i = end;
     }
-    struct sbuf body_out = {0};
+    struct brrt_buf body_out = {0};
     if (!x->failed)
         expand(x, &body_out, body, (const char *const *)fargs, nf, depth + 1);
     for (int k = 0; k < nf; k++)
         free(fargs[k]);
-    if (body_out.p) {
-        bool wrap = !whole && !is_single_term(body_out.p);
+    if (body_out.data) {
+        bool wrap = !whole && !is_single_term(body_out.data);
         if (wrap)
-            sb_puts(out, "(");
-        sb_puts(out, body_out.p);
+            brrt_buf_puts(out, "(");
+        brrt_buf_puts(out, body_out.data);
         if (wrap)
-            sb_puts(out, ")");
+            brrt_buf_puts(out, ")");
     }
-    free(body_out.p);
+    free(body_out.data);
 }
 
-static void expand(struct expander *x, struct sbuf *out, const char *t, const char *const *args,
+static void expand(struct expander *x, struct brrt_buf *out, const char *t, const char *const *args,
                    int nargs, int depth)
 {
     for (size_t i = 0; t[i] && !x->failed;) {
@@ -354,7 +326,7 @@ static void expand(struct expander *x, struct sbuf *out, const char *t, const ch
             size_t j = i;
             while (t[j] && t[j] != '@')
                 j++;
-            sb_putn(out, t + i, j - i);
+            brrt_buf_add(out, t + i, j - i);
             i = j;
             continue;
         }
@@ -365,7 +337,7 @@ static void expand(struct expander *x, struct sbuf *out, const char *t, const ch
                 fail(x, "@%d: no such argument", k);
                 return;
             }
-            sb_puts(out, args[k - 1]);
+            brrt_buf_puts(out, args[k - 1]);
         } else if (isupper((unsigned char)t[i])) {
             metric_ref(x, out, t, &i);
         } else if (islower((unsigned char)t[i])) {
@@ -375,14 +347,14 @@ static void expand(struct expander *x, struct sbuf *out, const char *t, const ch
             return;
         }
     }
-    if (out->oom)
+    if (out->failed)
         fail(x, "out of memory");
 }
 
 char *pq_expand(const char *t, const struct pq_ctx *ctx, char *err, size_t errlen)
 {
     struct expander x = {.ctx = ctx, .err = err, .errlen = errlen};
-    struct sbuf out = {0};
+    struct brrt_buf out = {0};
     /* A template that is a single fragment call is expanded without the outer parentheses. */
     size_t len = strlen(t);
     bool whole = false;
@@ -403,11 +375,11 @@ char *pq_expand(const char *t, const struct pq_ctx *ctx, char *err, size_t errle
     } else {
         expand(&x, &out, t, NULL, 0, 0);
     }
-    if (out.oom)
+    if (out.failed)
         fail(&x, "out of memory");
     if (x.failed) {
-        free(out.p);
+        free(out.data);
         return NULL;
     }
-    return out.p ? out.p : strdup("");
+    return out.data ? out.data : strdup("");
 }

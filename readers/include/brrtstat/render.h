@@ -1,9 +1,10 @@
 /* Renderers shared by every front end: one Prometheus/OpenMetrics text renderer for
- * `brrt-stat snapshot --format prometheus` and for the exporter, and the number formatting
- * both rely on. */
+ * `brrt-stat snapshot --format prometheus` and for the exporter. The buffer and the number
+ * formatting they write with are in brrtstat/buf.h. */
 #ifndef BRRTSTAT_RENDER_H
 #define BRRTSTAT_RENDER_H
 
+#include "brrtstat/buf.h"
 #include "brrtstat/reader.h"
 
 #include <stdbool.h>
@@ -12,36 +13,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A growable text buffer. On allocation failure `failed` is set and appends are dropped. */
-struct brrt_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-    bool failed;
-};
-
-BRRT_READER_API void brrt_buf_reset(struct brrt_buf *b);
-BRRT_READER_API void brrt_buf_free(struct brrt_buf *b);
-BRRT_READER_API void brrt_buf_add(struct brrt_buf *b, const char *s, size_t n);
-BRRT_READER_API void brrt_buf_puts(struct brrt_buf *b, const char *s);
-BRRT_READER_API void brrt_buf_printf(struct brrt_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Appends `s` with \\ and newline escaped (and " when `quote`): Prometheus label values and
- * help text, and the text front ends' label values. */
-BRRT_READER_API void brrt_buf_escaped(struct brrt_buf *b, const char *s, bool quote);
-
-/* Terminal safety for text meant for people (text snapshots, list, error messages, the TUI):
- * the length in bytes of the character at `s` if it is valid UTF-8 and printable (no C0 or C1
- * control, no DEL), else 0 (show one '?' for the byte and go on with the next). */
-BRRT_READER_API size_t brrt_printable_char(const char *s);
-/* Appends `s` like brrt_buf_escaped, with every other control character or invalid byte as
- * '?': no byte of a segment's strings can move the cursor or change a terminal's state. */
-BRRT_READER_API void brrt_buf_printable(struct brrt_buf *b, const char *s, bool quote);
-
-/* Shortest decimal that reads back as the same double; "NaN", "+Inf", "-Inf". */
-BRRT_READER_API void brrt_fmt_double(char *out, size_t outlen, double v);
 
 /* Which metric families to render: NULL or returns true to include. */
 typedef bool (*brrt_family_filter)(const struct brrt_snap_family *f, void *arg);

@@ -1,4 +1,5 @@
-#include "brrtstat/render.h"
+/* The text buffer and number formatting; see brrtstat/buf.h. */
+#include "brrtstat/buf.h"
 
 #include <math.h>
 #include <stdint.h>
