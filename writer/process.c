@@ -3,7 +3,7 @@
  * /proc/self/stat + /proc/stat btime (start time), /sys/fs/cgroup (limits). */
 #include "brrtstat/process.h"
 
-#include "brrtstat/catalog.h"
+#include "brrtstat/process_metrics.h"
 #include "writer_internal.h"
 
 #include <dirent.h>
@@ -31,20 +31,26 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include <time.h>
 #include <unistd.h>
 
-enum { G_CPU, G_CPU_USER, G_CPU_SYSTEM, G_RSS, G_VSS, G_HEAP, G_PEAK_RSS, G_OPEN_FDS, G_MAX_FDS,
-       G_START, G_COUNT };
-
-static const int gauge_metric[G_COUNT] = {
-    [G_CPU] = BRRT_M_CPU_SECONDS,       [G_CPU_USER] = BRRT_M_CPU_USER_SECONDS,
-    [G_CPU_SYSTEM] = BRRT_M_CPU_SYSTEM_SECONDS, [G_RSS] = BRRT_M_MEMORY_RSS,
-    [G_VSS] = BRRT_M_MEMORY_VSS,        [G_HEAP] = BRRT_M_MEMORY_HEAP,
-    [G_PEAK_RSS] = BRRT_M_MEMORY_PEAK_RSS, [G_OPEN_FDS] = BRRT_M_OPEN_FDS,
-    [G_MAX_FDS] = BRRT_M_MAX_FDS,       [G_START] = BRRT_M_START_TIME,
+enum {
+#define PM_ENUM(id, name, type, unit, labels, section, help) PM_##id,
+    BRRT_PROCESS_METRICS(PM_ENUM)
+#undef PM_ENUM
+        PM_COUNT,
+    PM_GAUGES = PM_MEMORY_LIMIT /* sampled every interval; the two limits are published once */
 };
+
+static const struct brrt_metric_def pm_def[PM_COUNT] = {
+#define PM_DEF(id, name_, type_, unit_, labels, section, help_)                                   \
+    [PM_##id] = {.name = name_, .help = help_, .unit = unit_, .type = type_},
+    BRRT_PROCESS_METRICS(PM_DEF)
+#undef PM_DEF
+};
+_Static_assert(PM_CPU_LIMIT == PM_MEMORY_LIMIT + 1 && PM_COUNT == PM_CPU_LIMIT + 1,
+               "the limits are the table's last two rows");
 
 struct brrt_process_collector {
     brrt_seg *seg;
-    brrt_gauge g[G_COUNT];
+    brrt_gauge g[PM_GAUGES];
     brrt_family *mem_limit;
     brrt_family *cpu_limit;
     uint32_t interval_ms;
@@ -55,24 +61,9 @@ struct brrt_process_collector {
     pthread_cond_t cond;
 };
 
-int brrt_catalog_register(brrt_seg *seg, const char *name, const double *le, uint32_t n_le,
-                          brrt_family **out)
+static int pm_register(brrt_seg *seg, int id, brrt_family **out)
 {
-    const struct brrt_catalog_entry *e = brrt_catalog_find(name);
-    if (!e)
-        return BRRT_E_INVAL;
-    char labels[128];
-    snprintf(labels, sizeof labels, "%s", e->labels);
-    const char *names[16];
-    uint32_t n = 0;
-    for (char *save = NULL, *t = strtok_r(labels, ",", &save); t && n < 16;
-         t = strtok_r(NULL, ",", &save))
-        names[n++] = t;
-    struct brrt_metric_def d = {.name = e->name, .help = e->help, .unit = e->unit,
-                                .type = (enum brrt_type)e->type, .label_names = names, .nlabels = n,
-                                .le = le, .n_le = n_le,
-                                .scale = e->type == BRRT_HISTOGRAM ? 1e-9 : 0};
-    return brrt_family_register(seg, &d, out);
+    return brrt_family_register(seg, &pm_def[id], out);
 }
 
 static double start_time_seconds(void)
@@ -132,8 +123,8 @@ void brrt_process_collect(brrt_process_collector *c)
     if (f && fscanf(f, "%llu %llu", &size, &resident) == 2) {
         double ps = (double)sysconf(_SC_PAGESIZE);
         rss = (double)resident * ps;
-        brrt_gauge_set(c->g[G_VSS], (double)size * ps);
-        brrt_gauge_set(c->g[G_RSS], rss);
+        brrt_gauge_set(c->g[PM_MEMORY_VSS], (double)size * ps);
+        brrt_gauge_set(c->g[PM_MEMORY_RSS], rss);
     }
     if (f)
         fclose(f);
@@ -141,18 +132,18 @@ void brrt_process_collect(brrt_process_collector *c)
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         double user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
         double sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-        brrt_gauge_set(c->g[G_CPU_USER], user);
-        brrt_gauge_set(c->g[G_CPU_SYSTEM], sys);
-        brrt_gauge_set(c->g[G_CPU], user + sys);
+        brrt_gauge_set(c->g[PM_CPU_USER_SECONDS], user);
+        brrt_gauge_set(c->g[PM_CPU_SYSTEM_SECONDS], sys);
+        brrt_gauge_set(c->g[PM_CPU_SECONDS], user + sys);
         /* Two reads, two moments: a peak below the RSS of the same sample is not a peak. */
         double peak = (double)ru.ru_maxrss * 1024.0;
-        brrt_gauge_set(c->g[G_PEAK_RSS], peak > rss ? peak : rss);
+        brrt_gauge_set(c->g[PM_MEMORY_PEAK_RSS], peak > rss ? peak : rss);
     }
-    brrt_gauge_set(c->g[G_HEAP], heap_in_use());
-    brrt_gauge_set(c->g[G_OPEN_FDS], open_fds());
+    brrt_gauge_set(c->g[PM_MEMORY_HEAP], heap_in_use());
+    brrt_gauge_set(c->g[PM_OPEN_FDS], open_fds());
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        brrt_gauge_set(c->g[G_MAX_FDS], rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur);
+        brrt_gauge_set(c->g[PM_MAX_FDS], rl.rlim_cur == RLIM_INFINITY ? -1 : (double)rl.rlim_cur);
 }
 
 static void *collector_main(void *arg)
@@ -186,10 +177,10 @@ static int limits(brrt_process_collector *c)
     brrt__cgroup_limits(self ? self : "/proc/self/cgroup", root ? root : "/sys/fs/cgroup", &mem, &cpu);
     brrt_gauge g;
     int rc = 0;
-    if (mem > 0 && (rc = brrt_catalog_register(c->seg, brrt_catalog[BRRT_M_MEMORY_LIMIT].name, NULL, 0, &c->mem_limit)) == 0 &&
+    if (mem > 0 && (rc = pm_register(c->seg, PM_MEMORY_LIMIT, &c->mem_limit)) == 0 &&
         (rc = brrt_gauge_get(c->mem_limit, NULL, &g)) == 0)
         brrt_gauge_set(g, mem);
-    if (rc == 0 && cpu > 0 && (rc = brrt_catalog_register(c->seg, brrt_catalog[BRRT_M_CPU_LIMIT].name, NULL, 0, &c->cpu_limit)) == 0 &&
+    if (rc == 0 && cpu > 0 && (rc = pm_register(c->seg, PM_CPU_LIMIT, &c->cpu_limit)) == 0 &&
         (rc = brrt_gauge_get(c->cpu_limit, NULL, &g)) == 0)
         brrt_gauge_set(g, cpu);
     return rc;
@@ -211,16 +202,16 @@ int brrt_process_collector_start(brrt_seg *seg, uint32_t interval_ms, brrt_proce
     pthread_cond_init(&c->cond, &ca);
     pthread_condattr_destroy(&ca);
     int rc = 0;
-    for (int i = 0; rc == 0 && i < G_COUNT; i++) {
+    for (int i = 0; rc == 0 && i < PM_GAUGES; i++) {
         brrt_family *f;
-        rc = brrt_catalog_register(seg, brrt_catalog[gauge_metric[i]].name, NULL, 0, &f);
+        rc = pm_register(seg, i, &f);
         if (rc == 0)
             rc = brrt_gauge_get(f, NULL, &c->g[i]);
     }
     if (rc == 0)
         rc = limits(c);
     if (rc == 0) {
-        brrt_gauge_set(c->g[G_START], start_time_seconds());
+        brrt_gauge_set(c->g[PM_START_TIME], start_time_seconds());
         brrt_process_collect(c);
     }
     if (rc == 0 && interval_ms > 0) {

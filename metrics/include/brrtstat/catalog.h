@@ -11,47 +11,31 @@
 #ifndef BRRTSTAT_CATALOG_H
 #define BRRTSTAT_CATALOG_H
 
+#include "brrtstat/process_metrics.h" /* the process_* rows: the process collector's own */
+#include "brrtstat/types.h"
+
+#include <stdint.h>
+
 #define BRRT_CATALOG(X)                                                                            \
-    X(CPU_SECONDS, "process_cpu_seconds_total", BRRT_COUNTER_SAMPLED, "seconds", "", CPU,           \
-      "Total user and system CPU time spent by the process, in seconds")                             \
-    X(CPU_USER_SECONDS, "process_cpu_user_seconds_total", BRRT_COUNTER_SAMPLED, "seconds", "", CPU, \
-      "User-mode CPU time spent by the process, in seconds")                                        \
-    X(CPU_SYSTEM_SECONDS, "process_cpu_system_seconds_total", BRRT_COUNTER_SAMPLED, "seconds", "",  \
-      CPU, "Kernel-mode CPU time spent by the process, in seconds")                                 \
-    X(MEMORY_RSS, "process_memory_rss_bytes", BRRT_GAUGE, "bytes", "", MEMORY,                      \
-      "Resident set size, in bytes")                                                                \
-    X(MEMORY_VSS, "process_memory_vss_bytes", BRRT_GAUGE, "bytes", "", MEMORY,                      \
-      "Virtual memory size, in bytes")                                                              \
-    X(MEMORY_HEAP, "process_memory_heap_bytes", BRRT_GAUGE, "bytes", "", MEMORY,                    \
-      "Bytes in use by the allocator (glibc mallinfo2 uordblks + hblkhd)")                          \
-    X(MEMORY_PEAK_RSS, "process_memory_peak_rss_bytes", BRRT_GAUGE, "bytes", "", MEMORY,            \
-      "Peak resident set size, in bytes")                                                           \
-    X(STACK_BYTES, "brrtrouter_coroutine_stack_bytes", BRRT_GAUGE, "bytes", "", STACKS,             \
-      "Configured coroutine stack size, in bytes")                                                  \
-    X(STACK_USED_BYTES, "brrtrouter_coroutine_stack_used_bytes", BRRT_GAUGE, "bytes", "", STACKS,   \
-      "Highest measured coroutine stack use, in bytes")                                             \
+    BRRT_PROCESS_METRICS(X)                                                                        \
+    X(STACK_BYTES, "brrtrouter_coroutine_stack_bytes", BRRT_GAUGE, "bytes", "", STACKS,            \
+      "Configured coroutine stack size, in bytes")                                                 \
+    X(STACK_USED_BYTES, "brrtrouter_coroutine_stack_used_bytes", BRRT_GAUGE, "bytes", "", STACKS,  \
+      "Highest measured coroutine stack use, in bytes")                                            \
     X(STACK_OVERFLOWS, "brrtrouter_coroutine_stack_overflows_total", BRRT_COUNTER, "", "", STACKS, \
-      "Handlers stopped by the stack guard page (answered 500)")                                    \
-    X(REQUESTS_TOTAL, "brrtrouter_requests_total", BRRT_COUNTER, "", "path,status", REQUESTS,       \
-      "Responses sent, by route template and status code")                                          \
-    X(REQUEST_DURATION, "brrtrouter_request_duration_seconds", BRRT_HISTOGRAM, "seconds", "path",   \
-      REQUESTS, "Time from request parsed to response written, by route template, in seconds")      \
-    X(REQUEST_LATENCY, "brrtrouter_request_latency_seconds", BRRT_GAUGE, "seconds", "", REQUESTS,   \
+      "Handlers stopped by the stack guard page (answered 500)")                                   \
+    X(REQUESTS_TOTAL, "brrtrouter_requests_total", BRRT_COUNTER, "", "path,status", REQUESTS,      \
+      "Responses sent, by route template and status code")                                         \
+    X(REQUEST_DURATION, "brrtrouter_request_duration_seconds", BRRT_HISTOGRAM, "seconds", "path",  \
+      REQUESTS, "Time from request parsed to response written, by route template, in seconds")     \
+    X(REQUEST_LATENCY, "brrtrouter_request_latency_seconds", BRRT_GAUGE, "seconds", "", REQUESTS,  \
       "Mean request duration over the last 10 s window, in seconds")                               \
-    X(ACTIVE_REQUESTS, "brrtrouter_active_requests", BRRT_UPDOWN, "", "", HEALTH,                   \
-      "Requests accepted and not yet answered")                                                     \
-    X(CONNECTION_CLOSES, "brrtrouter_connection_closes_total", BRRT_COUNTER, "", "", HEALTH,        \
-      "Connections closed by the client")                                                           \
-    X(CONNECTION_ERRORS, "brrtrouter_connection_errors_total", BRRT_COUNTER, "", "", HEALTH,        \
-      "Connections that ended with a read or write error")                                          \
-    X(OPEN_FDS, "process_open_fds", BRRT_GAUGE, "", "", LIMITS, "Open file descriptors")           \
-    X(MAX_FDS, "process_max_fds", BRRT_GAUGE, "", "", LIMITS, "Limit on open file descriptors")    \
-    X(START_TIME, "process_start_time_seconds", BRRT_GAUGE, "seconds", "", LIMITS,                  \
-      "Start time of the process since the Unix epoch, in seconds")                                 \
-    X(MEMORY_LIMIT, "process_memory_limit_bytes", BRRT_GAUGE, "bytes", "", LIMITS,                  \
-      "cgroup v2 memory.max of the process, in bytes (absent when unlimited)")                     \
-    X(CPU_LIMIT, "process_cpu_limit_cores", BRRT_GAUGE, "", "", LIMITS,                             \
-      "cgroup v2 cpu.max quota / period, in cores (absent when unlimited)")
+    X(ACTIVE_REQUESTS, "brrtrouter_active_requests", BRRT_UPDOWN, "", "", HEALTH,                  \
+      "Requests accepted and not yet answered")                                                    \
+    X(CONNECTION_CLOSES, "brrtrouter_connection_closes_total", BRRT_COUNTER, "", "", HEALTH,       \
+      "Connections closed by the client")                                                          \
+    X(CONNECTION_ERRORS, "brrtrouter_connection_errors_total", BRRT_COUNTER, "", "", HEALTH,       \
+      "Connections that ended with a read or write error")
 
 /* Sections, in the dashboard's order. X(id, title) */
 #define BRRT_SECTIONS(X)                                                                           \
@@ -89,7 +73,9 @@ struct brrt_catalog_entry {
 #ifdef __cplusplus
 extern "C" {
 #endif
-#pragma GCC visibility push(default) /* exported by libbrrtstat, which carries the table */
+
+/* The static library brrtstat_catalog carries the table, the lookups and
+ * brrt_catalog_register (which calls libbrrtstat: link a writer library too to use it). */
 
 /* The table, indexed by enum brrt_metric_id. */
 extern const struct brrt_catalog_entry brrt_catalog[BRRT_M_COUNT];
@@ -100,7 +86,13 @@ const struct brrt_catalog_entry *brrt_catalog_find(const char *name);
 /* Its section, BRRT_SECTION_OTHER for unknown names. */
 enum brrt_section brrt_catalog_section(const char *name);
 
-#pragma GCC visibility pop
+struct brrt_seg;
+struct brrt_family;
+/* Registers the catalog metric `name` in `seg` (brrt_family_register with the row's name,
+ * help, unit, type and labels; histograms at scale 1e-9, `le`/`n_le` their buckets).
+ * Returns BRRT_E_INVAL for a name the catalog does not have. */
+int brrt_catalog_register(struct brrt_seg *seg, const char *name, const double *le, uint32_t n_le,
+                          struct brrt_family **out);
 
 #ifdef __cplusplus
 }

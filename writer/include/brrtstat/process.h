@@ -1,5 +1,5 @@
-/* The process collector: one call gives any instrumented program the process_* metrics of the
- * catalog (CPU user/system/total seconds, RSS, VSS, peak RSS, allocator heap, open and max
+/* The process collector: one call gives any instrumented program the process_* metrics
+ * (brrtstat/process_metrics.h: CPU user/system/total seconds, RSS, VSS, peak RSS, allocator heap, open and max
  * fds, start time) and its cgroup v2 limits (memory.max, cpu.max; no series when unlimited),
  * sampled on a background thread. */
 #ifndef BRRTSTAT_PROCESS_H
@@ -21,11 +21,6 @@ BRRT_API int brrt_process_collector_start(brrt_seg *seg, uint32_t interval_ms,
 BRRT_API void brrt_process_collect(brrt_process_collector *c);
 /* Stops the thread (if any) and frees the collector; the metrics keep their last values. */
 BRRT_API void brrt_process_collector_stop(brrt_process_collector *c);
-
-/* Registers the catalog metric `name` (see brrtstat/catalog.h) in `seg`; `le`/`n_le` for
- * histograms. Returns BRRT_E_INVAL for a name the catalog does not have. */
-BRRT_API int brrt_catalog_register(brrt_seg *seg, const char *name, const double *le,
-                                   uint32_t n_le, brrt_family **out);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,6 @@
-/* Coroutine stacks that measure themselves: any coroutine runtime can allocate its stacks here
+/* Coroutine stacks that measure themselves (library brrtstat_stack, independent of the metric
+ * libraries: it installs a process-wide SIGSEGV handler, which only a program that asks for it
+ * should get). Any coroutine runtime can allocate its stacks here
  * and get (1) a guard page below the stack, so an overflow faults instead of corrupting the
  * neighbour, and (2) the high-water mark of use, measured by painting the stack with a pattern
  * at creation and scanning for the deepest overwritten word.
@@ -18,7 +20,7 @@
 #ifndef BRRTSTAT_STACK_H
 #define BRRTSTAT_STACK_H
 
-#include "brrtstat/brrtstat.h"
+#include "brrtstat/errors.h"
 
 #include <setjmp.h>
 #include <stddef.h>
@@ -27,6 +29,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define BRRT_STACK_API __attribute__((visibility("default")))
 
 #define BRRT_STACK_PATTERN 0x5A17C0DE5A17C0DEull
 
@@ -46,25 +50,25 @@ struct brrt_stack {
 
 /* Rounds `size` up to whole pages, maps it plus a PROT_NONE guard page, paints it. Returns 0,
  * BRRT_E_INVAL (size 0 or above 1 GiB) or BRRT_E_NOMEM. */
-BRRT_API int brrt_stack_alloc(size_t size, struct brrt_stack *out);
-BRRT_API void brrt_stack_free(struct brrt_stack *s);
+BRRT_STACK_API int brrt_stack_alloc(size_t size, struct brrt_stack *out);
+BRRT_STACK_API void brrt_stack_free(struct brrt_stack *s);
 /* Bytes between hi and the deepest word ever written (a multiple of 8). */
-BRRT_API size_t brrt_stack_used(const struct brrt_stack *s);
+BRRT_STACK_API size_t brrt_stack_used(const struct brrt_stack *s);
 /* Paints [lo, lo + size - keep) again so a reused stack measures afresh; `keep` bytes at the
  * top (the live frames of the caller, if any) are left alone. */
-BRRT_API void brrt_stack_repaint(struct brrt_stack *s, size_t keep);
+BRRT_STACK_API void brrt_stack_repaint(struct brrt_stack *s, size_t keep);
 
 /* Overflow catching (constraint 4). */
-BRRT_API int brrt_stack_guard_install(void);
-BRRT_API int brrt_stack_guard_arm(void);
+BRRT_STACK_API int brrt_stack_guard_install(void);
+BRRT_STACK_API int brrt_stack_guard_arm(void);
 /* Undoes brrt_stack_guard_arm on this thread (frees its alternate signal stack). */
-BRRT_API void brrt_stack_guard_disarm(void);
+BRRT_STACK_API void brrt_stack_guard_disarm(void);
 /* The jump buffer of this thread's catch point; use as: if (sigsetjmp(*brrt_stack_catch(), 0)). */
-BRRT_API sigjmp_buf *brrt_stack_catch(void);
+BRRT_STACK_API sigjmp_buf *brrt_stack_catch(void);
 /* Tells the fault handler which stack this thread is running on now (NULL: none). */
-BRRT_API void brrt_stack_enter(const struct brrt_stack *s);
+BRRT_STACK_API void brrt_stack_enter(const struct brrt_stack *s);
 /* Overflows caught so far in this process. */
-BRRT_API uint64_t brrt_stack_overflows(void);
+BRRT_STACK_API uint64_t brrt_stack_overflows(void);
 
 #ifdef __cplusplus
 }
