@@ -1,11 +1,13 @@
 /* The metrics the process collector (brrtstat/process.h) publishes, declared once: the
  * collector registers them from this table and the metric catalog (brrtstat/catalog.h) lists
- * them with its own rows. No dependencies: the type column uses brrtstat/types.h.
+ * them with its own rows. The type column holds brrtstat/types.h's constants.
  *
  * X(id, name, type, unit, labels, section, help), as in BRRT_CATALOG. MEMORY_LIMIT and
  * CPU_LIMIT are registered only when the cgroup sets a limit. */
 #ifndef BRRTSTAT_PROCESS_METRICS_H
 #define BRRTSTAT_PROCESS_METRICS_H
+
+#include "brrtstat/types.h"
 
 #define BRRT_PROCESS_METRICS(X)                                                                    \
     X(CPU_SECONDS, "process_cpu_seconds_total", BRRT_COUNTER_SAMPLED, "seconds", "", CPU,          \
