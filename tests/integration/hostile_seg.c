@@ -4,6 +4,8 @@
  *   brrt-hostile-seg DIR NAME escapes   label values and help text with ESC, BEL, CR, C1
  *   brrt-hostile-seg DIR NAME badentry  one good counter (42), then a family whose name holds
  *                                       terminal escapes (invalid: skipped), then a good gauge
+ *   brrt-hostile-seg DIR NAME init      a segment whose state says INITIALIZING forever (a
+ *                                       reader retries attaching ~50 ms, then gives up)
  * Closes the segment (state EXITED) and exits 0; prints nothing. */
 #include "brrtstat/brrtstat.h"
 #include "brrtstat/shm_format.h"
@@ -87,6 +89,16 @@ int main(int argc, char **argv)
                             NULL, &g));
         brrt_gauge_set(g, 7);
         poke_name(path, 2, "evil\x1b[2J\x07names_t"); /* entry 0 good, 1 its series, 2 evil */
+    } else if (strcmp(argv[3], "init") == 0) {
+        MUST(brrt_seg_close(seg, 0));
+        uint32_t state = BRRT_SHM_INITIALIZING;
+        int fd = open(path, O_RDWR);
+        if (fd < 0 || pwrite(fd, &state, sizeof state, offsetof(struct brrt_shm_header, state)) != sizeof state) {
+            fprintf(stderr, "brrt-hostile-seg: cannot patch %s\n", path);
+            return 1;
+        }
+        close(fd);
+        return 0;
     } else {
         fprintf(stderr, "brrt-hostile-seg: unknown kind %s\n", argv[3]);
         return 2;

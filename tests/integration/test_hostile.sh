@@ -125,6 +125,36 @@ check "Accept: OpenMetrics at q=0: the text format" \
 check "Accept: Prometheus' own header: OpenMetrics" \
     grep -q '^application/openmetrics-text' <<<"$(ctype 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1')"
 
+# ---- 60 files stuck INITIALIZING: the first --all scrape pays their attach retries (~3 s);
+# /healthz answers meanwhile, and later scrapes do not try them again until they change.
+D2=$WORK/shm2
+mkdir -m 0750 "$D2"
+for i in $(seq -w 1 60); do "$BIN/brrt-hostile-seg" "$D2" "init$i" init; done
+PORT=$(free_port)
+BRRT_STAT_DIR=$D2 "$STAT" export --listen "127.0.0.1:$PORT" --all >"$WORK/export-init.log" 2>&1 &
+PIDS+=("$!")
+brrt_log "$WORK/export-init.log"
+wait_http "http://127.0.0.1:$PORT/healthz" 10 || true
+curl -s --max-time 60 "http://127.0.0.1:$PORT/metrics" >"$WORK/init1.prom" &
+SCRAPE=$!
+sleep 0.5
+health_during=$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz") || true
+scrape_running=no
+kill -0 "$SCRAPE" 2>/dev/null && scrape_running=yes
+wait "$SCRAPE" || true
+check "a slow --all scrape was still running when /healthz was asked" eq "$scrape_running" yes
+check "/healthz answered 200 within 2 s while that scrape ran" eq "$health_during" 200
+for n in 2 3; do curl -s --max-time 60 "http://127.0.0.1:$PORT/metrics" >"$WORK/init$n.prom" || true; done
+check "every INITIALIZING segment reported down" \
+    eq "$(grep -c '^brrtstat_segment_up{segment="init[0-9]*"} 0$' "$WORK/init3.prom")" 60
+check "after 3 scrapes each INITIALIZING segment was tried once (attach failures 1, cached)" \
+    eq "$(grep -c '^brrtstat_segment_attach_failures_total{segment="init[0-9]*"} 1$' "$WORK/init3.prom")" 60
+printf 'x' | dd of="$D2/init01" bs=1 seek=300 conv=notrunc status=none
+curl -s --max-time 60 "http://127.0.0.1:$PORT/metrics" >"$WORK/init4.prom" || true
+check "a changed file is tried again (init01: 2 failures, the others still 1)" \
+    bash -c 'grep -qx "brrtstat_segment_attach_failures_total{segment=\"init01\"} 2" "$1" &&
+             [[ $(grep -c "^brrtstat_segment_attach_failures_total{segment=\"init[0-9]*\"} 1$" "$1") == 59 ]]' _ "$WORK/init4.prom"
+
 LONG=/$(printf 'd%.0s' {1..300})/$(printf 'x%.0s' {1..4000})
 run long_export "$STAT" export --listen 127.0.0.1:1 --segment "$LONG"
 check "export --segment longer than 4095 bytes: usage error (2), not cut short" \

@@ -39,13 +39,33 @@ static struct seg_entry *add(struct segset *s, const char *name)
     return e;
 }
 
+/* Renders /healthz's text from the entries (call with s->lock held) and publishes it. */
+static void publish_health(struct segset *s)
+{
+    struct brrt_buf b = {0};
+    brrt_buf_puts(&b, "ok\n");
+    for (uint32_t i = 0; i < s->n; i++)
+        brrt_buf_printf(&b, "segment %s %s generation %" PRIu64 "\n", s->e[i].name,
+                        s->e[i].up ? "up" : "down", s->e[i].generation);
+    if (b.failed) {
+        brrt_buf_free(&b);
+        return; /* keep the previous text */
+    }
+    pthread_mutex_lock(&s->health_lock);
+    free(s->health);
+    s->health = b.data;
+    pthread_mutex_unlock(&s->health_lock);
+}
+
 int segset_init(struct segset *s, const char *segment, bool all)
 {
     memset(s, 0, sizeof *s);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->health_lock, NULL);
     s->all = all;
     if (!all && !add(s, segment))
         return BRRT_E_NOMEM;
+    publish_health(s);
     return 0;
 }
 
@@ -54,7 +74,9 @@ void segset_free(struct segset *s)
     for (uint32_t i = 0; i < s->n; i++)
         brrt_reader_close(s->e[i].r);
     free(s->e);
+    free(s->health);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->health_lock);
 }
 
 /* --all: pick up new segments, forget the ones whose files are gone. */
@@ -87,13 +109,34 @@ static void rescan(struct segset *s)
     }
 }
 
+/* Is the file the same, unchanged? (identity, size, contents and metadata times) */
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mode == b->st_mode && a->st_uid == b->st_uid &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 /* Brings one entry up to date: attach, follow a restart. Returns its snapshot or NULL.
  * One snapshot per scrape carries the liveness checks (lock probe, path stat) as well. */
 static struct brrt_snapshot *refresh(struct seg_entry *e)
 {
     if (!e->r) {
+        char path[BRRT_SHM_PATH_MAX];
+        struct stat st;
+        bool have_st = brrt_shm_resolve(e->name, path, sizeof path) == 0 && lstat(path, &st) == 0;
+        if (e->failed_cached && have_st && same_file_state(&st, &e->failed_st)) {
+            e->up = false; /* as it was: nothing changed since the last failure */
+            return NULL;
+        }
+        e->failed_cached = false;
         e->last_err = brrt_reader_open(e->name, &e->r, NULL, 0);
         if (e->last_err) {
+            if (e->last_err != BRRT_E_NOENT && have_st) {
+                e->failed_st = st;
+                e->failed_cached = true;
+            }
             e->attach_failures++;
             e->up = false;
             e->info.heartbeat_age_s = -1;
@@ -262,15 +305,13 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     brrt_buf_printf(out, "brrtstat_exporter_scrapes_total %" PRIu64 "\n", s->scrapes);
     if (flavor == BRRT_PROM_OPENMETRICS)
         brrt_buf_puts(out, "# EOF\n");
+    publish_health(s);
     pthread_mutex_unlock(&s->lock);
 }
 
 void segset_health(struct segset *s, struct brrt_buf *out)
 {
-    pthread_mutex_lock(&s->lock);
-    brrt_buf_puts(out, "ok\n");
-    for (uint32_t i = 0; i < s->n; i++)
-        brrt_buf_printf(out, "segment %s %s generation %" PRIu64 "\n", s->e[i].name,
-                        s->e[i].up ? "up" : "down", s->e[i].generation);
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&s->health_lock);
+    brrt_buf_puts(out, s->health ? s->health : "ok\n");
+    pthread_mutex_unlock(&s->health_lock);
 }

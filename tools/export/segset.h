@@ -9,6 +9,7 @@
 #include "brrtstat/shm_path.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,10 +23,19 @@ struct seg_entry {
     bool up;
     bool seen;               /* still in the directory at the last scan (--all) */
     struct brrt_reader_info info; /* as of the last scrape (zero when never attached) */
+    /* The file a failed attach saw (not for a missing file): until the path holds another
+     * file or this one changes, attaching again would fail again, so it is not tried (a
+     * hostile or INITIALIZING file must not cost every scrape the attach and its retries). */
+    struct stat failed_st;
+    bool failed_cached;
 };
 
 struct segset {
     pthread_mutex_t lock; /* one scrape at a time reads the readers */
+    /* /healthz never takes `lock` (it must answer while a scrape is slow): it reads `health`,
+     * the segments' states as of the last scrape, under this lock of its own. */
+    pthread_mutex_t health_lock;
+    char *health;
     bool all;
     struct seg_entry *e;
     uint32_t n, cap;
@@ -40,7 +50,7 @@ int segset_init(struct segset *s, const char *segment, bool all);
 void segset_free(struct segset *s);
 /* Renders every segment and the exporter's own metrics into `out`. */
 void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format format);
-/* One line per segment for /healthz. */
+/* "ok" and one line per segment as of the last scrape, for /healthz. Never waits for a scrape. */
 void segset_health(struct segset *s, struct brrt_buf *out);
 
 #endif
