@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Native histograms end to end. brrt-demo serves the mixed load (5 % errors, 0.5 % slow
+# requests of 70 ms, and the mix's /sleep/20 route); one `brrt-stat export` is scraped by two
+# real Prometheus 2.42 servers at once: NATIVE (--enable-feature=native-histograms: asks for the
+# protobuf exposition and ingests native histograms) and CLASSIC (no feature: text, le buckets).
+# Checks (tests/integration/native_e2e.mjs):
+#   - the native server has up == 1 and native duration histograms (no _bucket series); the
+#     classic one only _bucket series;
+#   - every panel query of the generated dashboard returns finite data on BOTH servers (the
+#     classic fallback of every latency panel);
+#   - the dashboard's own p50, p90, p99 queries (variables substituted as Grafana would) on the
+#     native server agree with the segment's windowed quantiles (brrt-stat snapshot --interval
+#     over the same seconds) within 15 %;
+#   - the "Slowest Routes (p99 by path)" panel puts /sleep/{ms} first, on both servers.
+#
+# usage: test_native_e2e.sh BIN_DIR SOURCE_DIR
+# Needs prometheus, curl, node, python3. Listens on 127.0.0.1 only; load bounded in rate and
+# time; about 60 s. On failure, prints the tail of every log.
+set -euo pipefail
+BIN=$(cd "$1" && pwd)
+SRC=$(cd "$2" && pwd)
+RATE=200     # requests per second
+LOAD_S=45    # seconds of load (bounded)
+WINDOW=15    # seconds: the snapshot's --interval and the dashboard's $__rate_interval
+SLOW_PATH='/sleep/{ms}'
+
+# shellcheck source=tests/integration/lib.sh
+source "$SRC/tests/integration/lib.sh"
+for t in prometheus curl node python3; do
+    command -v "$t" >/dev/null || { echo "FAIL: $t is not installed (scripts/setup.sh)" >&2; exit 1; }
+done
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/brrt-native-e2e.XXXXXX")
+export BRRT_STAT_DIR=$WORK/shm
+mkdir -m 0750 "$BRRT_STAT_DIR"
+PIDS=()
+logs_tail() {
+    local f
+    for f in "$WORK"/*.log; do
+        [[ -s $f ]] || continue
+        echo "---- tail of $(basename "$f")" >&2
+        tail -n 15 "$f" >&2
+    done
+}
+cleanup() {
+    local rc=$? p
+    ((rc == 0)) || logs_tail
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+die() { echo "test_native_e2e: $*" >&2; exit 1; }
+
+# A port the kernel just handed out (bound to 127.0.0.1:0, then released): no guessing, no
+# collision with a listener; the short race is only against other processes binding port 0.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_up() { # url, pid, what
+    local i
+    for ((i = 0; i < 300; i++)); do
+        curl -fs -o /dev/null "$1" && return 0
+        kill -0 "$2" 2>/dev/null || die "$3 exited"
+        sleep 0.1
+    done
+    die "$3 did not answer $1 within 30 s"
+}
+
+"$BIN/brrt-stat-dashboard" --json "$WORK/dashboard.json" >"$WORK/dashboard.log" 2>&1 ||
+    die "brrt-stat-dashboard failed"
+
+DEMO_PORT=$(free_port)
+"$BIN/brrt-demo" --listen "127.0.0.1:$DEMO_PORT" --segment native --error-rate 0.05 \
+    --slow-rate 0.005 --slow-ms 70 --duration 300 >"$WORK/demo.log" 2>&1 &
+PIDS+=($!)
+wait_up "http://127.0.0.1:$DEMO_PORT/health" "${PIDS[-1]}" brrt-demo
+
+EXP_PORT=$(free_port)
+"$BIN/brrt-stat" export --listen "127.0.0.1:$EXP_PORT" --segment native >"$WORK/export.log" 2>&1 &
+PIDS+=($!)
+wait_up "http://127.0.0.1:$EXP_PORT/metrics" "${PIDS[-1]}" "brrt-stat export"
+
+start_prometheus() { # name, extra flags... (sets PROM_URL; not in a subshell: PIDS must see it)
+    local name=$1 port
+    shift
+    port=$(free_port)
+    mkdir -p "$WORK/$name"
+    cat >"$WORK/$name/prometheus.yml" <<EOF
+global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: brrtrouter
+    static_configs: [{targets: ['127.0.0.1:$EXP_PORT']}]
+EOF
+    prometheus --config.file="$WORK/$name/prometheus.yml" --storage.tsdb.path="$WORK/$name/tsdb" \
+        --web.listen-address="127.0.0.1:$port" --log.level=warn "$@" >"$WORK/prometheus-$name.log" 2>&1 &
+    PIDS+=($!)
+    PROM_URL=http://127.0.0.1:$port
+    wait_up "$PROM_URL/-/ready" "${PIDS[-1]}" "prometheus ($name)"
+}
+start_prometheus native --enable-feature=native-histograms
+NATIVE=$PROM_URL
+start_prometheus classic
+CLASSIC=$PROM_URL
+
+"$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --duration "$LOAD_S" --rate "$RATE" \
+    --connections 4 --json >"$WORK/load.json" 2>"$WORK/load.log" &
+LOAD_PID=$!
+PIDS+=($LOAD_PID)
+sleep 20 # the servers fill a first window of steady load
+
+# The segment's own view of WINDOW seconds; the servers are asked right after, over the same
+# WINDOW (after the scrape that closes it), so both measure (almost) the same seconds.
+"$BIN/brrt-stat" snapshot -s native -f json --interval "$WINDOW" --count 1 >"$WORK/snapshot.json" 2>"$WORK/snapshot.log"
+sleep 1.5
+VARS="{\"job\":\"(brrtrouter)\",\"namespace\":\".*\",\"pod\":\".*\",\"instance\":\".*\",\"segment\":\".*\",\"__rate_interval\":\"${WINDOW}s\",\"__range\":\"30s\"}"
+node "$SRC/tests/integration/native_e2e.mjs" "$WORK/dashboard.json" "$WORK/snapshot.json" \
+    "$NATIVE" "$CLASSIC" "$VARS" "$SLOW_PATH" >"$WORK/checks.out" 2>"$WORK/checks.log" && rc=0 || rc=$?
+while IFS= read -r line; do
+    case $line in
+    ok:*) pass "${line#ok: }" ;;
+    FAIL:*) fail "${line#FAIL: }" ;;
+    *) echo "$line" ;;
+    esac
+done <"$WORK/checks.out"
+((rc == 0)) || grep -q '^FAIL' "$WORK/checks.out" || fail "native_e2e.mjs failed" "$(tail -5 "$WORK/checks.log")"
+
+kill "$LOAD_PID" 2>/dev/null || true # the checks are done: no need to wait out the load
+brrt_summary
