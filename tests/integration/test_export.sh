@@ -93,6 +93,18 @@ else
   fail "protoc decodes every length-delimited MetricFamily" "$(tail -5 "$WORK/pb.err")"
 fi
 check "protobuf carries every family of the text format" eq "$(grep -c '^name: ' "$WORK/m.pbtxt")" "$(grep -c '^# TYPE ' <<<"$(scrape)")"
+# Native histograms: every duration series has a schema, a zero threshold > 0 and spans whose
+# deltas rebuild bucket counts that, with the zero bucket, add up to sample_count (nothing here
+# is past the range, so the overflow is empty).
+native_ok=$(awk '
+  function done() { if (inh) { n++; if (!(zt > 0) || schema == "" || nd == 0 || zc + tot != sc) bad++ } }
+  /^name: / { done(); inh = 0; fam = $2 }
+  fam == "\"brrtrouter_request_duration_seconds\"" && /histogram \{/ { done(); inh = 1; sc = zc = cur = tot = nd = 0; zt = 0; schema = "" }
+  inh && /sample_count:/ { sc = $2 } inh && /zero_count:/ { zc = $2 } inh && /zero_threshold:/ { zt = $2 + 0 }
+  inh && /schema:/ { schema = $2 } inh && /positive_delta:/ { cur += $2; tot += cur; nd++ }
+  END { done(); printf "%d/%d", n - bad, n }' "$WORK/m.pbtxt")
+check "protobuf: every duration series is a native histogram whose buckets add up ($native_ok)" \
+  test "${native_ok%/*}" = "${native_ok#*/}" -a "${native_ok#*/}" -gt 0
 pb_total=$(awk '/^name: "brrtrouter_requests_total"/ { f = 1; next } /^name: / { f = 0 } f && /value: / { t += $2 } END { printf "%d", t }' "$WORK/m.pbtxt")
 check "protobuf request total equals the segment's" eq "$pb_total" "$total"
 

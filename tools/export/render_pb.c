@@ -141,6 +141,59 @@ static double scalar(const struct brrt_snap_family *f, const struct brrt_snap_se
     return s->value;
 }
 
+typedef Io__Prometheus__Client__BucketSpan PbSpan;
+
+/* Gaps of at most this many empty buckets stay inside a span as zero deltas (cheaper than a
+ * new span: 2 bytes per empty bucket against 4-6 bytes per span). */
+#define PB_SPAN_GAP 2
+
+/* The native part of `h`, exactly the segment's buckets: schema, zero bucket, then the
+ * non-empty regular buckets as spans (offset, length) and count deltas. The overflow bucket
+ * (above base^index_max) is not a native bucket: it is in sample_count only. */
+static void native(struct pb_arena *a, PbHistogram *h, const struct brrt_snap_family *f,
+                   const struct brrt_snap_series *s)
+{
+    if (!s->fine || f->n_fine < 3)
+        return;
+    h->has_schema = h->has_zero_threshold = h->has_zero_count = true;
+    h->schema = f->schema;
+    h->zero_threshold = f->zero_threshold; /* > 0: what makes Prometheus read it as native */
+    h->zero_count = s->fine[0];
+    uint32_t n = f->n_fine - 2; /* regular buckets */
+    h->positive_delta = pb_alloc(a, n * sizeof *h->positive_delta);
+    PbSpan *spans = pb_alloc(a, n * sizeof *spans);
+    h->positive_span = pb_alloc(a, n * sizeof *h->positive_span);
+    if (!h->positive_delta || !spans || !h->positive_span)
+        return;
+    int64_t prev_count = 0;
+    int32_t end = 0; /* index just past the last bucket of the current span */
+    PbSpan *cur = NULL;
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t c = s->fine[1 + k];
+        if (!c)
+            continue;
+        int32_t idx = f->index_min + (int32_t)k;
+        if (cur && idx - end <= PB_SPAN_GAP) {
+            for (; end < idx; end++) { /* the empty buckets in between */
+                h->positive_delta[h->n_positive_delta++] = -prev_count;
+                prev_count = 0;
+                cur->length++;
+            }
+        } else {
+            cur = &spans[h->n_positive_span];
+            io__prometheus__client__bucket_span__init(cur);
+            cur->has_offset = cur->has_length = true;
+            cur->offset = cur == spans ? idx : idx - end; /* the first: absolute */
+            cur->length = 0;
+            h->positive_span[h->n_positive_span++] = cur;
+        }
+        h->positive_delta[h->n_positive_delta++] = (int64_t)c - prev_count;
+        prev_count = (int64_t)c;
+        cur->length++;
+        end = idx + 1;
+    }
+}
+
 static PbHistogram *histogram(struct pb_arena *a, const struct brrt_snap_family *f,
                               const struct brrt_snap_series *s)
 {
@@ -165,6 +218,7 @@ static PbHistogram *histogram(struct pb_arena *a, const struct brrt_snap_family 
         bk[k].upper_bound = f->le[k];
         h->bucket[h->n_bucket++] = &bk[k];
     }
+    native(a, h, f, s);
     return h;
 }
 
