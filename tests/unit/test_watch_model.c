@@ -192,8 +192,9 @@ START_TEST(derive_reads_the_catalog_metrics_of_a_real_segment)
     brrt_gauge sb = gauge_of(seg, BRRT_M_STACK_BYTES), su = gauge_of(seg, BRRT_M_STACK_USED_BYTES);
     brrt_gauge lim = gauge_of(seg, BRRT_M_CPU_LIMIT);
     brrt_family *freq = reg(seg, BRRT_M_REQUESTS_TOTAL, NULL, 0);
-    brrt_histogram h;
-    ck_assert_int_eq(brrt_histogram_get(reg(seg, BRRT_M_REQUEST_DURATION, le, 4), BRRT_LABELS("/pets"), &h), 0);
+    brrt_histogram h, slow;
+    brrt_family *fdur = reg(seg, BRRT_M_REQUEST_DURATION, le, 4);
+    ck_assert_int_eq(brrt_histogram_get(fdur, BRRT_LABELS("/pets"), &h), 0);
     brrt_updown act;
     ck_assert_int_eq(brrt_updown_get(reg(seg, BRRT_M_ACTIVE_REQUESTS, NULL, 0), NULL, &act), 0);
     brrt_counter ok, e404, e503;
@@ -228,6 +229,10 @@ START_TEST(derive_reads_the_catalog_metrics_of_a_real_segment)
     brrt_counter_add(e503, 4);
     for (int i = 0; i < 100; i++)
         brrt_histogram_observe(h, i < 90 ? 0.002 : 0.05);
+    /* a second route, slower, appears in the interval; a control character in its label */
+    ck_assert_int_eq(brrt_histogram_get(fdur, BRRT_LABELS("/sleep/{ms}\x1b"), &slow), 0);
+    for (int i = 0; i < 10; i++)
+        brrt_histogram_observe(slow, 0.3);
     double t0 = now_mono();
     while (now_mono() - t0 < 0.05)
         ;
@@ -238,9 +243,17 @@ START_TEST(derive_reads_the_catalog_metrics_of_a_real_segment)
     NEAR(s.req_rate * s.dt, 100, 1e-6);
     NEAR(s.rate_4xx * s.dt, 6, 1e-6);
     NEAR(s.rate_5xx * s.dt, 4, 1e-6);
-    ck_assert_uint_eq(s.window_count, 100);
-    NEAR(s.p50, 0.002, 0.002 * 0.04);
-    NEAR(s.p99, 0.05, 0.05 * 0.04);
+    ck_assert_uint_eq(s.window_count, 110);
+    NEAR(s.p50, 0.002, 0.002 * 0.045);
+    NEAR(s.p90, 0.05, 0.05 * 0.045);
+    NEAR(s.p99, 0.3, 0.3 * 0.045);
+    /* the slowest routes, as the dashboard's p99 by path: the new route first */
+    ck_assert_int_eq(s.n_routes, 2);
+    ck_assert_str_eq(s.routes[0].path, "/sleep/{ms}?");
+    NEAR(s.routes[0].p99, 0.3, 0.3 * 0.045);
+    ck_assert_uint_eq(s.routes[0].count, 10);
+    ck_assert_str_eq(s.routes[1].path, "/pets");
+    NEAR(s.routes[1].p99, 0.05, 0.05 * 0.045);
     NEAR(s.cpu_limit_cores, 2, 0);
 
     struct watch_model m;

@@ -179,6 +179,13 @@ static int section_requests(struct watch *w, int y, int bottom, int cols)
         fmt_seconds(a, sizeof a, v);
         kv_th(&f, qs[i].label, a, "", BRRT_TH_LATENCY, i == 3 ? v : NAN);
     }
+    /* the dashboard's "Slowest Routes (p99 by path)" (paths are sanitised by the model) */
+    for (int i = 0; i < s->n_routes; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s%s", i ? "" : "slowest: ", s->routes[i].path);
+        fmt_seconds(a, sizeof a, s->routes[i].p99);
+        kv_th(&f, key, a, "", BRRT_TH_LATENCY, s->routes[i].p99);
+    }
     return flow_end(&f);
 }
 

@@ -122,6 +122,47 @@ static int latency(const struct view *v, struct watch_sample *o)
     return 0;
 }
 
+/* p99 per route (series) of the duration histogram over the interval; the WATCH_ROUTES highest
+ * into o->routes. Returns -1 when out of memory. */
+static int slowest_routes(const struct view *v, struct watch_sample *o)
+{
+    uint32_t fi;
+    const struct brrt_snap_family *f = family_of(v->cur, BRRT_M_REQUEST_DURATION, &fi);
+    o->n_routes = 0;
+    if (!f || f->type != BRRT_SHM_HISTOGRAM || !(v->dt > 0))
+        return 0;
+    int label = -1;
+    for (uint32_t i = 0; i < f->nlabels; i++)
+        if (strcmp(f->label_names[i], WATCH_ROUTE_LABEL) == 0)
+            label = (int)i;
+    for (uint32_t k = 0; k < f->n_series; k++) {
+        struct hist_window w;
+        if (view_window(v, fi, k, &w) != 0)
+            return -1;
+        struct watch_route r = {.count = w.count, .p99 = w.count ? brrt_hist_quantile(f, w.fine, 0.99) : NAN};
+        view_window_free(&w);
+        if (!r.count || isnan(r.p99))
+            continue;
+        const char *path = label >= 0 ? v->cur->series[f->first_series + k].label_values[label] : "";
+        size_t n = 0;
+        for (; path[n] && n < sizeof r.path - 1; n++)
+            r.path[n] = path[n] >= 0x20 && path[n] < 0x7f ? path[n] : '?';
+        r.path[n] = '\0';
+        /* insertion into the top list, highest p99 first */
+        int at = o->n_routes;
+        while (at > 0 && o->routes[at - 1].p99 < r.p99)
+            at--;
+        if (at >= WATCH_ROUTES)
+            continue;
+        int last = o->n_routes < WATCH_ROUTES ? o->n_routes : WATCH_ROUTES - 1;
+        memmove(&o->routes[at + 1], &o->routes[at], (size_t)(last - at) * sizeof r);
+        o->routes[at] = r;
+        if (o->n_routes < WATCH_ROUTES)
+            o->n_routes++;
+    }
+    return 0;
+}
+
 int watch_derive(const struct brrt_snapshot *prev, const struct brrt_snapshot *cur,
                  struct watch_sample *o)
 {
@@ -158,7 +199,9 @@ int watch_derive(const struct brrt_snapshot *prev, const struct brrt_snapshot *c
     o->open_fds = scalar(cur, BRRT_M_OPEN_FDS);
     o->max_fds = scalar(cur, BRRT_M_MAX_FDS);
     requests(&v, o);
-    return latency(&v, o);
+    if (latency(&v, o) != 0)
+        return -1;
+    return slowest_routes(&v, o);
 }
 
 /* ---- rings ------------------------------------------------------------------------------ */

@@ -38,6 +38,9 @@ const char *watch_band_word(int band);
 
 /* ---- one sample: the dashboard's inputs from two snapshots ------------------------------ */
 
+#define WATCH_ROUTES 5        /* slowest routes kept per sample */
+#define WATCH_ROUTE_LABEL "path" /* the duration histogram's route label (see the catalog) */
+
 struct watch_sample {
     double t;  /* monotonic seconds of the current snapshot */
     double dt; /* seconds since the previous one; 0 without it (or across a restart) */
@@ -59,6 +62,14 @@ struct watch_sample {
     uint64_t window_count; /* observations of the duration histogram in the interval */
     double p50, p90, p95, p99;
     double latency_mean; /* brrtrouter_request_latency_seconds (the writer's recent mean) */
+    /* the slowest routes over the interval: the dashboard's "Slowest Routes (p99 by path)",
+     * p99 of each series (route) of the duration histogram, highest first */
+    struct watch_route {
+        char path[48]; /* the series' path label, printable ASCII ('?' for anything else) */
+        double p99;
+        uint64_t count; /* observations in the interval */
+    } routes[WATCH_ROUTES];
+    int n_routes;
     /* health */
     double active;
     double open_fds, max_fds;
