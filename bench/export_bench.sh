@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Exporter throughput (a benchmark, not a test): wrk against GET /metrics for the demo's
-# series set, reporting scrapes/s, p99 latency, exporter CPU per scrape (from /proc) and RSS.
+# series set, reporting scrapes/s, p99 latency, exporter CPU per scrape (from /proc) and RSS,
+# for the text format, text with gzip and the protobuf exposition (native histograms).
 # Usage: bench/export_bench.sh [BIN_DIR] [SECONDS]   (default build/bin, 10)
 set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd)
@@ -38,7 +39,12 @@ run() { # label, extra wrk args...
 }
 echo "export_series $series"
 echo "export_body_bytes $bytes"
+PB='Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
+echo "export_protobuf_body_bytes $(curl -s -H "$PB" http://127.0.0.1:$EP/metrics | wc -c)"
+# same run: text, gzip and protobuf (native histograms: what a Prometheus with native
+# histograms enabled asks for) one after the other against the same exporter and segment
 run plain
 run gzip -H 'Accept-Encoding: gzip'
+run protobuf -H "$PB"
 echo "export_rss_kib $(awk '/^VmRSS/ { print $2 }' "/proc/$EXP/status")"
 echo "nproc $(nproc) (wrk and the exporter share these cores)"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Native histograms end to end. brrt-demo serves the mixed load (5 % errors, 0.5 % slow
-# requests of 70 ms, and the mix's /sleep/20 route); one `brrt-stat export` is scraped by two
+# Native histograms end to end. brrt-demo serves the mixed load (5 % errors, 0.2 % slow
+# requests of 70 ms, the mix's 1 % of /sleep/20) and a second, slow client: GET /sleep/300 once
+# a second, so the /sleep/{ms} route's p99 (300 ms) is far above anything a busy machine makes
+# of the others (at 1 rps, 0.5 %, it stays out of the global p99, which sits in the 20 ms
+# cluster, away from any edge). One `brrt-stat export` is scraped by two
 # real Prometheus 2.42 servers at once: NATIVE (--enable-feature=native-histograms: asks for the
 # protobuf exposition and ingests native histograms) and CLASSIC (no feature: text, le buckets).
 # Checks (tests/integration/native_e2e.mjs):
@@ -70,7 +73,7 @@ wait_up() { # url, pid, what
 
 DEMO_PORT=$(free_port)
 "$BIN/brrt-demo" --listen "127.0.0.1:$DEMO_PORT" --segment native --error-rate 0.05 \
-    --slow-rate 0.005 --slow-ms 70 --duration 300 >"$WORK/demo.log" 2>&1 &
+    --slow-rate 0.002 --slow-ms 70 --duration 300 >"$WORK/demo.log" 2>&1 &
 PIDS+=($!)
 wait_up "http://127.0.0.1:$DEMO_PORT/health" "${PIDS[-1]}" brrt-demo
 
@@ -105,6 +108,9 @@ CLASSIC=$PROM_URL
     --connections 4 --json >"$WORK/load.json" 2>"$WORK/load.log" &
 LOAD_PID=$!
 PIDS+=($LOAD_PID)
+"$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --duration "$LOAD_S" --rate 1 --connections 1 \
+    --path /sleep/300 >"$WORK/load-slow.log" 2>&1 &
+PIDS+=($!)
 sleep 20 # the servers fill a first window of steady load
 
 # The segment's own view of WINDOW seconds; the servers are asked right after, over the same
