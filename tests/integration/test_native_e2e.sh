@@ -14,7 +14,9 @@
 #   - the dashboard's own p50, p90, p99 queries (variables substituted as Grafana would) on the
 #     native server agree with the segment's windowed quantiles (brrt-stat snapshot --interval
 #     over the same seconds) within 15 %;
-#   - the "Slowest Routes (p99 by path)" panel puts /sleep/{ms} first, on both servers.
+#   - the "Slowest Routes (p99 by path)" panel puts /sleep/{ms} first, on both servers;
+#   - with the load stopped, histogram_quantile over each route's native series equals
+#     brrt-stat snapshot's quantile of that series (one quantile method, the same buckets).
 #
 # usage: test_native_e2e.sh BIN_DIR SOURCE_DIR
 # Needs prometheus, curl, node, python3. Listens on 127.0.0.1 only; load bounded in rate and
@@ -129,5 +131,37 @@ while IFS= read -r line; do
 done <"$WORK/checks.out"
 ((rc == 0)) || grep -q '^FAIL' "$WORK/checks.out" || fail "native_e2e.mjs failed" "$(tail -5 "$WORK/checks.log")"
 
-kill "$LOAD_PID" 2>/dev/null || true # the checks are done: no need to wait out the load
+# ---- one quantile method: with the load stopped, Prometheus' histogram_quantile over a native
+# series and brrt-stat snapshot over the same series (since start: the very same buckets) agree
+# to rounding, for every route and p50/p90/p99.
+for p in "${PIDS[@]:4}"; do kill "$p" 2>/dev/null || true; done # the two load generators
+sleep 3 # two scrapes of the quiet segment
+"$BIN/brrt-stat" snapshot -s native -f json >"$WORK/still.json" 2>>"$WORK/snapshot.log"
+sleep 1.5
+node -e '
+    const [snapPath, url] = process.argv.slice(1);
+    const snap = JSON.parse(require("fs").readFileSync(snapPath, "utf8"));
+    const fam = snap.metrics.find((m) => m.name === "brrtrouter_request_duration_seconds");
+    (async () => {
+        let n = 0, worst = 0, bad = [];
+        for (const s of fam.series)
+            for (const [label, q] of [["p50", 0.5], ["p90", 0.9], ["p99", 0.99]]) {
+                const sel = `brrtrouter_request_duration_seconds{path=${JSON.stringify(s.labels.path)}}`;
+                const r = await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(`histogram_quantile(${q}, ${sel})`)}`)).json();
+                const prom = Number(r.data?.result?.[0]?.value?.[1]);
+                const seg = s.quantiles[label];
+                const err = Math.abs(prom - seg) / seg;
+                n++;
+                worst = Math.max(worst, err);
+                if (!(err <= 1e-9)) bad.push(`${s.labels.path} ${label}: Prometheus ${prom}, snapshot ${seg}`);
+            }
+        console.log(`${n} quantiles, worst relative difference ${worst.toExponential(2)}`);
+        if (bad.length) console.log(bad.join("\n"));
+        process.exit(bad.length || n === 0 ? 1 : 0);
+    })();' "$WORK/still.json" "$NATIVE" >"$WORK/method.out" 2>&1 && mrc=0 || mrc=$?
+if ((mrc == 0)); then
+    pass "one quantile method: Prometheus on the native series = brrt-stat snapshot, every route ($(head -1 "$WORK/method.out"))"
+else
+    fail "one quantile method: Prometheus on the native series vs brrt-stat snapshot" "$(head -12 "$WORK/method.out")"
+fi
 brrt_summary
