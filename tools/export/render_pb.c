@@ -273,6 +273,8 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
                     g[k] = NULL;
                 total += g[k] ? g[k]->n_series : 0;
             }
+            if (!total) /* no series yet: a family without metrics is no use to a scraper */
+                continue;
             PbFamily mf;
             io__prometheus__client__metric_family__init(&mf);
             mf.name = (char *)f->name;

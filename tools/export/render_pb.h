@@ -1,8 +1,8 @@
 /* The Prometheus protobuf exposition (client_model io.prometheus.client.MetricFamily, each
  * message prefixed by its varint length), built with protobuf-c from proto/metrics.proto.
  * Prometheus asks for it first when native histograms are enabled: it is the only format that
- * carries them. Every family of the segments goes out; each histogram with its classic `le`
- * buckets and, when the segment's buckets are native ones, as a native histogram too. */
+ * carries them. Every family of the segments that has series goes out; each histogram with
+ * its classic `le` buckets and as a native histogram (the segment's buckets are native ones). */
 #ifndef BRRT_EXPORT_RENDER_PB_H
 #define BRRT_EXPORT_RENDER_PB_H
 
