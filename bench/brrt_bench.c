@@ -19,8 +19,10 @@
  * would only add noise, and it never touches the update path. */
 #include "brrtstat/brrtstat.h"
 #include "brrtstat/process.h"
+#include "cli_opts.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -394,7 +396,8 @@ static void print_ratio(const char *name, const char *num, const char *den, size
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: brrt-bench [--reps R] [--ops N] [--quick] [--segment-dir DIR] [--no-pin] [--help]\n"
+            "usage: brrt-bench [--reps R] [--ops N] [--quick] [--segment-dir DIR] [--no-pin]\n"
+            "       brrt-bench --help | --version\n"
             "  --reps R           repetitions per case, median reported (default %d)\n"
             "  --ops N            ops per thread per rep for the cheap cases (default %llu);\n"
             "                     the labelled_lookup cases do N/%d\n"
@@ -413,11 +416,8 @@ static unsigned long long parse_count(const char *opt, const char *s)
     char *end;
     errno = 0;
     unsigned long long v = s ? strtoull(s, &end, 10) : 0;
-    if (!s || errno || *end || v == 0 || s[0] == '-') {
-        fprintf(stderr, "brrt-bench: %s needs a positive integer\n", opt);
-        usage(stderr);
-        exit(2);
-    }
+    if (!s || errno || *end || v == 0 || s[0] == '-')
+        exit(cli_fail(BRRT_EXIT_USAGE, "%s wants a positive integer, not \"%s\"", opt, s ? s : ""));
     return v;
 }
 
@@ -450,29 +450,28 @@ int main(int argc, char **argv)
     unsigned long long reps = DEFAULT_REPS, ops = DEFAULT_OPS;
     const char *dir = NULL;
     int quick = 0, have_reps = 0, have_ops = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--quick") == 0) {
-            quick = 1;
-        } else if (strcmp(a, "--reps") == 0) {
-            reps = parse_count(a, i + 1 < argc ? argv[++i] : NULL);
-            have_reps = 1;
-        } else if (strcmp(a, "--ops") == 0) {
-            ops = parse_count(a, i + 1 < argc ? argv[++i] : NULL);
-            have_ops = 1;
-        } else if (strcmp(a, "--no-pin") == 0) {
-            g_pin = 0;
-        } else if (strcmp(a, "--segment-dir") == 0 && i + 1 < argc) {
-            dir = argv[++i];
-        } else {
-            fprintf(stderr, "brrt-bench: unknown or incomplete argument '%s'\n", a);
-            usage(stderr);
-            return 2;
+    static const struct option lo[] = {
+        {"reps", required_argument, NULL, 'r'},        {"ops", required_argument, NULL, 'o'},
+        {"quick", no_argument, NULL, 'q'},             {"segment-dir", required_argument, NULL, 'd'},
+        {"no-pin", no_argument, NULL, 'p'},            {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},           {NULL, 0, NULL, 0}};
+    int opt;
+    cli_prog = "brrt-bench";
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        switch (opt) {
+        case 'h': usage(stdout); return 0;
+        case 'V': return cli_version("brrt-bench");
+        case 'q': quick = 1; break;
+        case 'r': reps = parse_count("--reps", optarg); have_reps = 1; break;
+        case 'o': ops = parse_count("--ops", optarg); have_ops = 1; break;
+        case 'p': g_pin = 0; break;
+        case 'd': dir = optarg; break;
+        default: return cli_option_error(opt, argv);
         }
     }
+    if (cli_no_more_args(argc, argv))
+        return BRRT_EXIT_USAGE;
     if (quick) {
         if (!have_reps)
             reps = QUICK_REPS;

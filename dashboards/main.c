@@ -226,7 +226,8 @@ int main(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},    {"rules", required_argument, NULL, 'r'},
         {"prometheus-rule", required_argument, NULL, 'p'}, {"json", required_argument, NULL, 'j'},
         {"markdown", required_argument, NULL, 'm'},  {"dir", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     struct dash_opts o = {.ns = "monitoring", .folder = "BRRTRouter"};
     const char *out = NULL, *rules = NULL, *promrule = NULL, *json = NULL, *md = NULL, *dir = NULL;
     int c;
@@ -242,21 +243,12 @@ int main(int argc, char **argv)
         case 'm': md = optarg; break;
         case 'd': dir = optarg; break;
         case 'h': usage(stdout); return BRRT_EXIT_OK;
-        case ':':
-            fprintf(stderr, "brrt-stat: dashboard: %s needs an argument\n\n", argv[optind - 1]);
-            usage(stderr);
-            return BRRT_EXIT_USAGE;
-        default:
-            fprintf(stderr, "brrt-stat: dashboard: unknown option %s\n\n", argv[optind - 1]);
-            usage(stderr);
-            return BRRT_EXIT_USAGE;
+        case 'V': return cli_version("brrt-stat-dashboard");
+        default: return cli_option_error(c, argv);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "brrt-stat: dashboard: unexpected argument \"%s\"\n\n", argv[optind]);
-        usage(stderr);
+    if (cli_no_more_args(argc, argv))
         return BRRT_EXIT_USAGE;
-    }
     if (!valid_namespace(o.ns))
         return cli_fail(BRRT_EXIT_USAGE, "dashboard: \"%s\" is not a Kubernetes namespace name "
                         "(lower-case letters, digits and '-', at most 63)", o.ns);

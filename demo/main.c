@@ -2,6 +2,7 @@
  * bounded load generator.
  *   brrt-demo [serve] --listen 127.0.0.1:8080 --segment demo [options]
  *   brrt-demo load --target 127.0.0.1:8080 --duration 10 [--rate R] [--connections C] ... */
+#include "cli_opts.h"
 #include "config.h"
 #include "load.h"
 #include "routes.h"
@@ -62,7 +63,8 @@ static void serve_usage(FILE *out)
             "                 [--error-rate F] [--slow-rate F] [--slow-ms MS] [--timeout-ms MS]\n"
             "                 [--max-inflight N] [--rate-limit RPS] [--duration S] [--no-metrics]\n"
             "       brrt-demo load --target HOST:PORT [--duration S] [--rate RPS] [--connections N]\n"
-            "                 [--requests N] [--path PATH] [--json] [--seed N]\n\n"
+            "                 [--requests N] [--path PATH] [--json] [--seed N]\n"
+            "       brrt-demo --help | --version\n\n"
             "Stack sizes: BRRTR_STACK_SIZE (bytes, decimal or 0x hex, default 65536),\n"
             "BRRTR_STACK_SIZE__<HANDLER> per handler, clamped to BRRTR_STACK_MIN_BYTES and\n"
             "BRRTR_STACK_MAX_BYTES. Handlers: ");
@@ -80,7 +82,7 @@ static int cmd_serve(int argc, char **argv)
         {"timeout-ms", required_argument, NULL, 't'}, {"max-inflight", required_argument, NULL, 'i'},
         {"rate-limit", required_argument, NULL, 'q'}, {"duration", required_argument, NULL, 'd'},
         {"no-metrics", no_argument, NULL, 'n'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
     struct server_opts o = {.host = "127.0.0.1", .port = 8080, .workers = 2, .slow_ms = 50,
                             .timeout_ms = 2000, .max_inflight = 512};
     const char *segment = "demo";
@@ -89,7 +91,8 @@ static int cmd_serve(int argc, char **argv)
     char hostbuf[64];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (parse_hostport(optarg, &o.host, &o.port, hostbuf, sizeof hostbuf)) {
@@ -108,13 +111,12 @@ static int cmd_serve(int argc, char **argv)
         case 'd': duration = parse_num("--duration", optarg, 0, 86400); break;
         case 'n': metrics = false; break;
         case 'h': serve_usage(stdout); return 0;
-        default: serve_usage(stderr); return 2;
+        case 'V': return cli_version("brrt-demo");
+        default: return cli_option_error(c, argv);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "brrt-demo: unexpected argument \"%s\"\n", argv[optind]);
-        return 2;
-    }
+    if (cli_no_more_args(argc, argv))
+        return BRRT_EXIT_USAGE;
     size_t max_stack = 0;
     for (int i = 0; i < n_routes; i++) {
         char why[256];
@@ -150,12 +152,14 @@ static int cmd_load(int argc, char **argv)
         {"rate", required_argument, NULL, 'r'},        {"connections", required_argument, NULL, 'c'},
         {"requests", required_argument, NULL, 'n'},    {"path", required_argument, NULL, 'p'},
         {"json", no_argument, NULL, 'j'},              {"seed", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     struct load_opts o = {.host = "127.0.0.1", .port = 8080, .duration = 10, .connections = 8, .seed = 1};
     char hostbuf[64];
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
         switch (c) {
         case 't':
             if (parse_hostport(optarg, &o.host, &o.port, hostbuf, sizeof hostbuf)) {
@@ -171,7 +175,8 @@ static int cmd_load(int argc, char **argv)
         case 'j': o.json = true; break;
         case 's': o.seed = (unsigned)parse_num("--seed", optarg, 0, 4e9); break;
         case 'h': serve_usage(stdout); return 0;
-        default: serve_usage(stderr); return 2;
+        case 'V': return cli_version("brrt-demo");
+        default: return cli_option_error(c, argv);
         }
     }
     return load_run(&o);
@@ -179,6 +184,7 @@ static int cmd_load(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    cli_prog = "brrt-demo";
     if (argc > 1 && strcmp(argv[1], "load") == 0)
         return cmd_load(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "serve") == 0)

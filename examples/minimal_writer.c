@@ -2,9 +2,12 @@
  * (a bounded busy loop of random cost) and publish brrtrouter-style metrics; once a second the
  * main thread reads the segment back through the reader library, as another process would,
  * and prints a line. Stand-in for brrt-demo until that lands.
- * Usage: brrt-example [--segment NAME] [--duration SECONDS] [--threads N] */
+ * Usage: brrt-example [--segment NAME] [--duration SECONDS] [--threads N] | --help | --version */
 #include "brrtstat/brrtstat.h"
 #include "brrtstat/reader.h"
+#include "cli_opts.h"
+
+#include <getopt.h>
 
 #include <math.h>
 #include <pthread.h>
@@ -91,18 +94,28 @@ int main(int argc, char **argv)
 {
     const char *name = "example";
     int duration = 10, threads = 2;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--segment") == 0 && i + 1 < argc)
-            name = argv[++i];
-        else if (strcmp(argv[i], "--duration") == 0 && i + 1 < argc)
-            duration = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
-            threads = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: %s [--segment NAME] [--duration S] [--threads N]\n", argv[0]);
-            return 2;
+    static const struct option lo[] = {
+        {"segment", required_argument, NULL, 's'}, {"duration", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
+    int c;
+    cli_prog = "brrt-example";
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        switch (c) {
+        case 's': name = optarg; break;
+        case 'd': duration = atoi(optarg); break;
+        case 't': threads = atoi(optarg); break;
+        case 'h':
+            printf("usage: brrt-example [--segment NAME] [--duration S] [--threads N]\n"
+                   "       brrt-example --help | --version\n");
+            return 0;
+        case 'V': return cli_version("brrt-example");
+        default: return cli_option_error(c, argv);
         }
     }
+    if (cli_no_more_args(argc, argv))
+        return BRRT_EXIT_USAGE;
     if (threads < 1 || threads > 64 || duration < 1) {
         fprintf(stderr, "brrt-example: --threads must be 1..64 and --duration >= 1\n");
         return 2;

@@ -22,15 +22,21 @@ check "headers and both libraries installed" test -f "$prefix/include/brrtstat/b
   -a -f "$libdir/libbrrtstat.so.0" -a -f "$libdir/libbrrtstat.a" -a -f "$libdir/libbrrtstat-reader.a"
 
 # Programs run from the prefix as installed, and from wherever it is moved.
-runs() { # bindir: every program answers --help with status 0, no LD_LIBRARY_PATH
+version=$(sed -n 's/^#define BRRT_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \
+  "$prefix/include/brrtstat/version.h" | paste -sd.)
+runs() { # bindir: every program answers --version with "NAME VERSION", no LD_LIBRARY_PATH
   local p out
   for p in "$1"/*; do
-    out=$(env -u LD_LIBRARY_PATH "$p" --help 2>&1 >/dev/null) || { echo "  $p: $out" >&2; return 1; }
+    out=$(env -u LD_LIBRARY_PATH "$p" --version 2>&1) || { echo "  $p: $out" >&2; return 1; }
+    [[ $out == "${p##*/} $version" ]] || { echo "  $p --version: $out" >&2; return 1; }
   done
 }
 check "installed programs: RUNPATH is \$ORIGIN/../lib" \
   eq "$(readelf -d "$prefix/bin/brrt-stat" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')" "\$ORIGIN/../${libdir##*/}"
-check "every installed program runs without LD_LIBRARY_PATH" runs "$prefix/bin"
+check "every installed program answers --version ($version) without LD_LIBRARY_PATH" runs "$prefix/bin"
+check "pkg-config and CMake package versions are $version" eq \
+  "$(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --modversion brrtstat brrtstat-reader | paste -sd' ')" "$version $version"
+check "... CMake package version file" grep -q "PACKAGE_VERSION \"$version\"" "$libdir/cmake/brrtstat/brrtstatConfigVersion.cmake"
 mv "$prefix" "$tmp/moved"
 check "... and after the prefix is moved" runs "$tmp/moved/bin"
 mv "$tmp/moved" "$prefix"
@@ -60,18 +66,19 @@ for cxx in g++ clang++; do
   check "$cxx consumer counts to 42" env LD_LIBRARY_PATH="$libdir" "$work/cxx-consumer" "$work/seg"
 done
 
-# Every public header on its own. C needs POSIX for sigjmp_buf (stack.h).
+# Every public header on its own (brrtstat/static/ holds brrtstat.h's inline internals, which
+# refuse to be included except through it). C needs POSIX for sigjmp_buf (stack.h).
 headers() { # compiler, language, flags...
   local cc=$1 lang=$2 h bad=0
   shift 2
-  for h in "$prefix"/include/brrtstat/*.h; do
-    printf '#include <brrtstat/%s>\n' "${h##*/}" |
-      $cc -x "$lang" "$@" -fsyntax-only -Wall -Wextra -pedantic -Werror -I"$prefix/include" - ||
-      { echo "  ${h##*/} fails with $cc" >&2; bad=1; }
+  for h in $(cd "$prefix/include" && find brrtstat -maxdepth 1 -name '*.h' | sort); do
+    printf '#include <%s>\n' "$h" |
+      $cc -x "$lang" "$@" -fsyntax-only -Wall -Wextra -pedantic -Werror -I"$prefix/include" - \
+        2>"$work/cc.err" || { head -5 "$work/cc.err" >&2; echo "  $h fails with $cc" >&2; bad=1; }
   done
   return $bad
 }
-n=$(ls "$prefix"/include/brrtstat/*.h | wc -l)
+n=$(find "$prefix/include/brrtstat" -maxdepth 1 -name '*.h' | wc -l)
 for cxx in g++ clang++; do
   check "$cxx -std=c++11 compiles each of the $n public headers" headers $cxx c++ -std=c++11
 done

@@ -19,7 +19,8 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: brrt-stat COMMAND [OPTIONS]   (brrt-stat COMMAND --help for its options)\n\n");
+    fprintf(out, "usage: brrt-stat COMMAND [OPTIONS]   (brrt-stat COMMAND --help for its options)\n"
+                 "       brrt-stat --version\n\n");
 #define CMD_LINE(name, fn, text) fprintf(out, "  %-10s %s\n", name, text);
 #define EXT_LINE(name, text) fprintf(out, "  %-10s %s\n", name, text);
     BRRT_COMMANDS(CMD_LINE)
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
         return usage(stdout), BRRT_EXIT_OK;
+    if (strcmp(cmd, "--version") == 0)
+        return cli_version("brrt-stat");
 #define CMD_DISPATCH(name, fn, text)                                                           \
     if (strcmp(cmd, name) == 0)                                                                \
         return fn(argc - 1, argv + 1);
@@ -62,7 +65,7 @@ int main(int argc, char **argv)
         return run_external(name, argv + 1);
     BRRT_EXTERNAL_COMMANDS(EXT_DISPATCH)
 #undef EXT_DISPATCH
-    fprintf(stderr, "brrt-stat: unknown command \"%s\"\n\n", cmd);
-    usage(stderr);
-    return BRRT_EXIT_USAGE;
+    if (cmd[0] == '-')
+        return cli_unknown_option(cmd);
+    return cli_fail(BRRT_EXIT_USAGE, "unknown command \"%s\" (see --help)", cmd);
 }

@@ -5,8 +5,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,34 +36,6 @@ void cli_print_exit_codes(FILE *out)
 #undef BRRT_EXIT_LINE
 }
 
-int cli_fail(int code, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    cli_warn("%s", msg);
-    return code;
-}
-
-void cli_warn(const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* Messages quote names and reasons from segment files: no terminal escapes get through. */
-    struct brrt_buf b = {0};
-    brrt_buf_puts(&b, "brrt-stat: ");
-    brrt_buf_printable(&b, msg, false);
-    brrt_buf_puts(&b, "\n");
-    if (!b.failed)
-        fputs(b.data, stderr);
-    brrt_buf_free(&b);
-}
-
 int cli_report_skipped(const char *segment, brrt_reader *r, const struct brrt_snapshot *s, int rc)
 {
     if (!s || !s->info.skipped_entries)
@@ -74,20 +44,6 @@ int cli_report_skipped(const char *segment, brrt_reader *r, const struct brrt_sn
     cli_warn("%s: %u invalid directory entries skipped, the rest is shown; the first: %s", segment,
              s->info.skipped_entries, why ? why : "?");
     return rc == BRRT_EXIT_OK || rc == BRRT_EXIT_WRITER_DOWN ? BRRT_EXIT_PARTIAL : rc;
-}
-
-int cli_option_error(int c, char **argv)
-{
-    if (c == ':')
-        return cli_fail(BRRT_EXIT_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
-    return cli_fail(BRRT_EXIT_USAGE, "unknown option \"%s\" (see --help)", argv[optind - 1]);
-}
-
-int cli_no_more_args(int argc, char **argv)
-{
-    if (optind < argc)
-        return cli_fail(BRRT_EXIT_USAGE, "unexpected argument \"%s\" (see --help)", argv[optind]);
-    return BRRT_EXIT_OK;
 }
 
 int cli_parse_seconds(const char *s, double *out)

@@ -28,7 +28,11 @@ int cmd_list(int argc, char **argv)
             cli_print_exit_codes(stdout);
             return BRRT_EXIT_OK;
         }
-        return cli_fail(BRRT_EXIT_USAGE, "list takes no arguments, not \"%s\"", argv[1]);
+        if (strcmp(argv[1], "--version") == 0)
+            return cli_version("brrt-stat");
+        if (argv[1][0] == '-')
+            return cli_unknown_option(argv[1]);
+        return cli_unexpected_argument(argv[1]);
     }
     const char *dir = brrt_shm_dir();
     DIR *d = opendir(dir);

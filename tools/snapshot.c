@@ -44,7 +44,8 @@ static int parse(int argc, char **argv, struct opts *o)
     static const struct option longopts[] = {
         {"segment", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
         {"interval", required_argument, NULL, 'i'}, {"count", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
@@ -79,6 +80,9 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'h':
             usage(stdout);
+            return -1;
+        case 'V':
+            cli_version("brrt-stat");
             return -1;
         default:
             return cli_option_error(c, argv);

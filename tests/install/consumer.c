@@ -3,6 +3,7 @@
 #include <brrtstat/reader.h>
 
 #include <stdio.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
     brrt_snapshot_free(s);
     brrt_reader_close(r);
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
-    printf("consumer_total %llu\n", v);
-    return v == 42 ? 0 : 1;
+    /* The library loaded is the one the headers describe. */
+    printf("consumer_total %llu (brrtstat %s, headers %s)\n", v, brrt_version(), BRRT_VERSION);
+    return v == 42 && strcmp(brrt_version(), BRRT_VERSION) == 0 ? 0 : 1;
 }

@@ -1,9 +1,12 @@
-/* shm/: layout planning, header validation, names, UTF-8, the error table. */
+/* shm/: layout planning, header validation, names, UTF-8, the error table, the version. */
 #include "fixture.h"
 
 #include "brrtstat/shm_layout.h"
 #include "brrtstat/shm_names.h"
 #include "brrtstat/shm_path.h"
+#include "brrtstat/version.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +216,18 @@ START_TEST(dir_env_overrides_default)
 }
 END_TEST
 
+/* The loaded library, the header and CMake's project() agree (CMake reads version.h). */
+START_TEST(version_agrees_everywhere)
+{
+    ck_assert_str_eq(brrt_version(), BRRT_VERSION);
+    ck_assert_str_eq(BRRT_VERSION, BRRT_PROJECT_VERSION);
+    char v[32];
+    snprintf(v, sizeof v, "%d.%d.%d", BRRT_VERSION_NUMBER / 10000, BRRT_VERSION_NUMBER / 100 % 100,
+             BRRT_VERSION_NUMBER % 100);
+    ck_assert_str_eq(v, BRRT_VERSION);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("format");
@@ -227,6 +242,7 @@ int main(void)
     tcase_add_test(tc, utf8_validation);
     tcase_add_test(tc, error_table_round_trips);
     tcase_add_test(tc, dir_env_overrides_default);
+    tcase_add_test(tc, version_agrees_everywhere);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

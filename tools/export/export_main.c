@@ -264,7 +264,8 @@ int main(int argc, char **argv)
     static const struct option lo[] = {
         {"listen", required_argument, NULL, 'l'}, {"segment", required_argument, NULL, 's'},
         {"all", no_argument, NULL, 'a'},          {"threads", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     const char *listen = NULL, *segment = NULL;
     bool all = false;
     long threads = 2;
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
                 return cli_fail(BRRT_EXIT_USAGE, "--threads wants 1..64, not \"%s\"", optarg);
             break;
         case 'h': usage(stdout); return BRRT_EXIT_OK;
+        case 'V': return cli_version("brrt-stat-export");
         default: return cli_option_error(c, argv);
         }
     }

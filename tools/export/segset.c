@@ -214,6 +214,9 @@ static void self_value(struct brrt_buf *b, const char *name, const struct seg_en
     brrt_buf_printf(b, "\"} %s\n", num);
 }
 
+/* brrtstat_exporter_build_info{version="0.1.0"} 1 */
+#define BUILD_INFO_HELP "Always 1; the exporter's version is the label"
+
 /* The exporter's own metrics in protobuf: one family per row, a series per segment. */
 static void self_pb(struct segset *s, struct brrt_buf *out)
 {
@@ -293,6 +296,9 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
         pb_render_scalars(out, "brrtstat_exporter_scrape_duration_seconds", false,
                           "Seconds this scrape spent reading and rendering the segments", NULL, NULL, &d, 1);
         pb_render_scalars(out, "brrtstat_exporter_scrapes_total", true, "Scrapes served", NULL, NULL, &n, 1);
+        const char *version = BRRT_VERSION;
+        double one = 1;
+        pb_render_scalars(out, "brrtstat_exporter_build_info", false, BUILD_INFO_HELP, "version", &version, &one, 1);
         pthread_mutex_unlock(&s->lock);
         return;
     }
@@ -303,6 +309,8 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     brrt_buf_printf(out, "brrtstat_exporter_scrape_duration_seconds %s\n", num);
     self_header(out, "brrtstat_exporter_scrapes_total", "counter", "Scrapes served", flavor);
     brrt_buf_printf(out, "brrtstat_exporter_scrapes_total %" PRIu64 "\n", s->scrapes);
+    self_header(out, "brrtstat_exporter_build_info", "gauge", BUILD_INFO_HELP, flavor);
+    brrt_buf_puts(out, "brrtstat_exporter_build_info{version=\"" BRRT_VERSION "\"} 1\n");
     if (flavor == BRRT_PROM_OPENMETRICS)
         brrt_buf_puts(out, "# EOF\n");
     publish_health(s);

@@ -56,6 +56,7 @@ static int parse(int argc, char **argv, struct watch *w, const char **segment)
     static const struct option longopts[] = {{"segment", required_argument, NULL, 's'},
                                              {"interval", required_argument, NULL, 'i'},
                                              {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
     optind = 1;
     opterr = 0;
@@ -73,6 +74,9 @@ static int parse(int argc, char **argv, struct watch *w, const char **segment)
             break;
         case 'h':
             usage(stdout);
+            return -1;
+        case 'V':
+            cli_version("brrt-stat-watch");
             return -1;
         default:
             return cli_option_error(c, argv);

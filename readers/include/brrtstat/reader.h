@@ -19,6 +19,7 @@
 
 #include "brrtstat/errors.h"
 #include "brrtstat/shm_format.h"
+#include "brrtstat/version.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -22,6 +22,7 @@
 #include "brrtstat/errors.h"
 #include "brrtstat/hist_math.h"
 #include "brrtstat/types.h"
+#include "brrtstat/version.h"
 
 #include <stdint.h>
 
