@@ -110,11 +110,22 @@ static int full(brrt_seg *seg)
     return BRRT_E_FULL;
 }
 
+/* A reservation's result (reserve.c): a failure is a full segment, counted alike. */
+static int reserved(brrt_seg *seg, int rc)
+{
+    if (rc)
+        __atomic_fetch_add(&seg->hdr->full_errors, 1, __ATOMIC_RELAXED);
+    return rc;
+}
+
 static int arena_alloc(brrt_seg *seg, size_t len, size_t align, brrt_shm_ref *ref, void **p)
 {
     uint64_t off = brrt_shm_align(seg->arena_used, align);
     if (off + len > seg->layout.arena_capacity)
         return full(seg);
+    int rc = reserved(seg, brrt__reserve_arena(seg, off + len));
+    if (rc)
+        return rc;
     seg->arena_used = off + len;
     *ref = (brrt_shm_ref)off;
     *p = seg->map + seg->layout.arena_offset + off;
@@ -156,6 +167,9 @@ static int entry_alloc(brrt_seg *seg, struct brrt_shm_entry **e, uint32_t *index
 {
     if (seg->dir_count >= seg->layout.dir_capacity)
         return full(seg);
+    int rc = reserved(seg, brrt__reserve_dir(seg, seg->dir_count + 1));
+    if (rc)
+        return rc;
     *index = seg->dir_count;
     *e = (struct brrt_shm_entry *)(seg->map + seg->layout.dir_offset) + *index;
     return 0;
@@ -532,6 +546,8 @@ static int write_series(brrt_seg *seg, struct brrt_family *f, const char *const 
     int rc = entry_alloc(seg, &e, &index);
     if (!rc && voff + f->value_size > seg->layout.shard_stride)
         rc = full(seg);
+    if (!rc)
+        rc = reserved(seg, brrt__reserve_values(seg, voff + f->value_size));
     if (!rc)
         rc = arena_strings(seg, values, f->nlabels, &labels);
     if (rc) {

@@ -1,6 +1,7 @@
 /* Segment lifecycle: create (new generation, atomic publish), heartbeat, close. */
 #include "writer_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -106,10 +107,11 @@ void brrt_seg_opts_init(struct brrt_seg_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->mode = 0640;
-    o->max_shards = 32;
-    o->shard_bytes = 128 * 1024;
-    o->max_entries = 4096;
-    o->arena_bytes = 256 * 1024;
+    /* Ceilings, not a bill: the file is sparse and costs what it holds (reserve.c). */
+    o->max_shards = 128;
+    o->shard_bytes = 4u << 20;
+    o->max_entries = 65536;
+    o->arena_bytes = 8u << 20;
     o->heartbeat_ms = 1000;
 }
 
@@ -168,21 +170,56 @@ static void init_header(brrt_seg *seg, uint64_t generation)
     __atomic_store_n(&h->state, BRRT_SHM_READY, __ATOMIC_RELEASE);
 }
 
+/* Removes DIR/.NAME.PID.tmp files left by creators that died before their rename (issue 12
+ * item 11): on a tight tmpfs they would hold pages forever. Runs under the directory's creation
+ * lock, which every creator holds from its temporary's open to its rename, so a temporary
+ * present now is stale; the LOCK_EX probe (a creator takes it right after open) double-checks.
+ * Only regular files we own are removed. */
+static void remove_stale_temporaries(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t n = strlen(name);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *p = e->d_name;
+        if (p[0] != '.' || strncmp(p + 1, name, n) != 0 || p[1 + n] != '.')
+            continue;
+        p += 2 + n;
+        size_t digits = strspn(p, "0123456789");
+        if (digits == 0 || strcmp(p + digits, ".tmp") != 0)
+            continue;
+        int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+            continue;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+            flock(fd, LOCK_EX | LOCK_NB) == 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+        close(fd);
+    }
+    closedir(d);
+}
+
 /* Creates the file under a private name, sizes, locks, maps and initialises it. */
 static int build_file(brrt_seg *seg, const char *dir, const char *name, unsigned mode,
                       uint64_t generation, char *tmp, size_t tmplen)
 {
+    remove_stale_temporaries(dir, name); /* this pid's own leftover too */
     snprintf(tmp, tmplen, "%s/.%s.%ld.tmp", dir, name, (long)getpid());
-    unlink(tmp); /* a leftover of an earlier crash of this very pid */
+    unlink(tmp);
     seg->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (seg->fd < 0)
         return BRRT_E_SYSTEM;
     if (fchmod(seg->fd, mode) != 0 || flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
         return BRRT_E_SYSTEM;
-    /* Reserve every page now: a full tmpfs fails here, not with SIGBUS on the hot path. */
-    int err = posix_fallocate(seg->fd, 0, (off_t)seg->layout.segment_size);
-    if (err)
-        return err == ENOSPC ? BRRT_E_FULL : BRRT_E_SYSTEM;
+    /* A sparse file: pages are reserved as they are published (reserve.c), the header's now. */
+    if (ftruncate(seg->fd, (off_t)seg->layout.segment_size) != 0)
+        return errno == EFBIG ? BRRT_E_FULL : BRRT_E_SYSTEM;
+    int rc = brrt__reserve_header(seg);
+    if (rc)
+        return rc;
     void *map = mmap(NULL, seg->layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);
     if (map == MAP_FAILED)
         return BRRT_E_SYSTEM;

@@ -110,8 +110,13 @@ static uint32_t shard_acquire(brrt_seg *seg)
     if (seg->n_free > 0) {
         shard = seg->free_shards[--seg->n_free];
     } else if (seg->shards_used < seg->layout.shard_capacity) {
-        shard = seg->shards_used++;
-        __atomic_store_n(&seg->hdr->shards_used, seg->shards_used, __ATOMIC_RELEASE);
+        /* Its value pages first: readers sum [0, shard_bytes_used) of every used shard. */
+        if (brrt__reserve_shard(seg, seg->shards_used) == 0) {
+            shard = seg->shards_used++;
+            __atomic_store_n(&seg->hdr->shards_used, seg->shards_used, __ATOMIC_RELEASE);
+        } else {
+            __atomic_fetch_add(&seg->hdr->full_errors, 1, __ATOMIC_RELAXED); /* tmpfs full */
+        }
     }
     pthread_mutex_unlock(&seg->lock);
     return shard;

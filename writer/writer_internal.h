@@ -55,6 +55,9 @@ struct brrt_seg {
     uint64_t arena_used;
     uint64_t shard_bytes_used;
     uint32_t shards_used;
+    uint64_t dir_reserved;    /* bytes of the directory, arena, and of each used shard's */
+    uint64_t arena_reserved;  /* values whose tmpfs pages are reserved (reserve.c) */
+    uint64_t values_reserved;
     uint32_t *free_shards; /* released shards, reused before new ones */
     uint32_t n_free;
 
@@ -95,6 +98,14 @@ void brrt__shards_init_once(void);
 
 /* cgroup.c: container limits (< 0 when unlimited) from a /proc/<pid>/cgroup file */
 void brrt__cgroup_limits(const char *proc_cgroup, const char *root, double *mem, double *cpu);
+
+/* reserve.c: tmpfs pages for what is about to be published, under seg->lock. Each returns 0,
+ * BRRT_E_FULL (tmpfs full) or BRRT_E_SYSTEM. */
+int brrt__reserve_header(brrt_seg *seg);
+int brrt__reserve_dir(brrt_seg *seg, uint32_t entries);
+int brrt__reserve_arena(brrt_seg *seg, uint64_t bytes);
+int brrt__reserve_values(brrt_seg *seg, uint64_t bytes);          /* in shards [0, shards_used) */
+int brrt__reserve_shard(brrt_seg *seg, uint32_t shard);           /* a shard about to be used */
 
 /* registry.c */
 int brrt__registry_init(brrt_seg *seg);

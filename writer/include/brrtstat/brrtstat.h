@@ -42,10 +42,13 @@ typedef struct brrt_family brrt_family;
 struct brrt_seg_opts {
     const char *dir;       /* NULL: $BRRT_STAT_DIR or /dev/shm/brrtstat */
     unsigned mode;         /* 0640 (default) or 0600; anything world-accessible is refused */
-    uint32_t max_shards;   /* shards incl. the shared one; default 32 */
-    uint64_t shard_bytes;  /* value bytes per shard; default 128 KiB */
-    uint32_t max_entries;  /* directory entries (metrics + series); default 4096 */
-    uint64_t arena_bytes;  /* strings and schemas; default 256 KiB */
+    /* Ceilings: the file is sparse, tmpfs pages are reserved only for what is registered and
+     * for the shards threads use (a one-counter segment is ~70 KiB; 300 labelled histogram
+     * series on 8 threads ~10 MiB). Reaching one: BRRT_E_FULL and header full_errors + 1. */
+    uint32_t max_shards;   /* shards incl. the shared one; default 128 */
+    uint64_t shard_bytes;  /* value bytes per shard; default 4 MiB (~1100 histogram series) */
+    uint32_t max_entries;  /* directory entries (metrics + series); default 65536 */
+    uint64_t arena_bytes;  /* strings and schemas; default 8 MiB */
     uint32_t heartbeat_ms; /* heartbeat thread period; default 1000; 0 = no thread */
 };
 
