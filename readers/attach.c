@@ -57,6 +57,18 @@ __attribute__((format(printf, 3, 4))) static int fail(struct brrt_reader *r, int
     return code;
 }
 
+struct validate_args {
+    uint64_t size;
+    char *detail;
+    size_t len;
+};
+
+static int validate(struct brrt_reader *r, void *arg)
+{
+    const struct validate_args *a = arg;
+    return brrt_shm_validate_header(r->map, a->size, &r->layout, a->detail, a->len);
+}
+
 /* One attachment: a validated mapping of the file at r->path, in the `fresh` struct. */
 static int attach(struct brrt_reader *fresh)
 {
@@ -81,15 +93,25 @@ static int attach(struct brrt_reader *fresh)
         return fail(fresh, BRRT_E_SYSTEM, "mmap: %s", strerror(errno));
     }
     fresh->map = map;
-    fresh->layout.segment_size = size; /* for munmap until validated */
+    fresh->layout.segment_size = size; /* for munmap (and the SIGBUS guard) until validated */
+    if ((rc = rd_check_header_data(fresh)) != 0) {
+        memcpy(detail, fresh->why, sizeof detail - 1);
+        detail[sizeof detail - 1] = '\0';
+        return fail(fresh, rc, "%s", detail);
+    }
+    struct validate_args va = {size, detail, sizeof detail};
+    detail[0] = '\0';
     for (;;) {
-        rc = brrt_shm_validate_header(map, size, &fresh->layout, detail, sizeof detail);
+        rc = rd_guarded(fresh, validate, &va);
+        fresh->layout.segment_size = size;
         if (rc != BRRT_E_NOT_READY || fresh->attach_retries >= NOT_READY_RETRIES)
             break;
         fresh->attach_retries++;
         nanosleep(&(struct timespec){0, NOT_READY_SLEEP_NS}, NULL);
     }
     fresh->layout.segment_size = size;
+    if (rc && !detail[0]) /* a SIGBUS caught by the guard: its reason is in why */
+        snprintf(detail, sizeof detail, "%.199s", fresh->why);
     if (rc)
         return fail(fresh, rc, "%s", detail);
     fresh->dir = calloc(1, sizeof *fresh->dir);
@@ -97,10 +119,7 @@ static int attach(struct brrt_reader *fresh)
         return BRRT_E_NOMEM;
     fresh->dir->refs = 1;
     struct brrt_shm_published pub;
-    rc = brrt_shm_load_published(map, &fresh->layout, &pub, detail, sizeof detail);
-    if (rc)
-        return fail(fresh, rc, "%s", detail);
-    rc = rd_dir_update(fresh, &pub);
+    rc = rd_refresh(fresh, &pub);
     if (rc && rc != BRRT_E_NOMEM) {
         memcpy(detail, fresh->why, sizeof detail - 1);
         detail[sizeof detail - 1] = '\0';
@@ -204,10 +223,10 @@ void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *o
     out->heartbeat_interval_s = (double)interval / 1e9;
 }
 
-int brrt_reader_info(brrt_reader *r, struct brrt_reader_info *out)
+/* The header part of info and the writer state (reads the mapping: run under rd_guarded). */
+static int info_guarded(struct brrt_reader *r, void *arg)
 {
-    if (!r || !out || !r->map)
-        return BRRT_E_INVAL;
+    struct brrt_reader_info *out = arg;
     rd_info_from_header(r, out);
     const struct brrt_shm_header *h = (const void *)r->map;
     uint32_t state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
@@ -223,6 +242,16 @@ int brrt_reader_info(brrt_reader *r, struct brrt_reader_info *out)
         bool stale = out->heartbeat_interval_s > 0 && out->heartbeat_age_s > (limit > 2 ? limit : 2);
         out->state = stale ? BRRT_WRITER_STALE : BRRT_WRITER_RUNNING;
     }
+    return 0;
+}
+
+int brrt_reader_info(brrt_reader *r, struct brrt_reader_info *out)
+{
+    if (!r || !out || !r->map)
+        return BRRT_E_INVAL;
+    int rc = rd_guarded(r, info_guarded, out); /* SIGBUS-safe header reads */
+    if (rc)
+        return rc;
     struct stat st;
     out->replaced = stat(r->path, &st) == 0 && (st.st_ino != r->ino || st.st_dev != r->dev);
     return 0;

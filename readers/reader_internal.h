@@ -61,6 +61,7 @@ struct brrt_reader {
     struct brrt_shm_layout layout;
     struct rd_dir *dir;
     uint32_t attach_retries;
+    struct brrt_shm_published checked; /* ranges verified to hold data (guard.c) */
     char why[512];
 };
 
@@ -70,6 +71,16 @@ void rd_dir_put(struct rd_dir *d);
  * once; an invalid one is skipped and counted in d->skipped (with a series of a skipped
  * family). Returns an error only for out of memory or a bad dir_count. */
 int rd_dir_update(struct brrt_reader *r, const struct brrt_shm_published *pub);
+/* guard.c: runs fn(r, arg) with SIGBUS faults inside r's mapping turned into
+ * BRRT_E_TRUNCATED (r->why says so). Every read of the mapping goes through it. */
+int rd_guarded(struct brrt_reader *r, int (*fn)(struct brrt_reader *r, void *arg), void *arg);
+/* guard.c: refuse (CORRUPT, r->why) a file with holes in its header, or in the ranges `pub`
+ * publishes that were not checked yet. */
+int rd_check_header_data(struct brrt_reader *r);
+int rd_check_published(struct brrt_reader *r, const struct brrt_shm_published *pub);
+/* Guarded: loads the publication counters into *pub, checks their ranges hold data, parses
+ * the new directory entries. 0 or an error with r->why (without the path). */
+int rd_refresh(struct brrt_reader *r, struct brrt_shm_published *pub);
 /* Fills the header-derived part of info (no lock or path check). */
 void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out);
 

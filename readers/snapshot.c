@@ -78,6 +78,30 @@ static void read_value(const struct brrt_reader *r, uint32_t shards, const struc
     }
 }
 
+struct read_args {
+    struct snapshot_impl *si;
+    uint32_t shards;
+};
+
+/* The values of every series (under rd_guarded: a truncated file faults here). */
+static int read_values(struct brrt_reader *r, void *arg)
+{
+    struct read_args *a = arg;
+    struct snapshot_impl *si = a->si;
+    const struct rd_dir *d = si->dir;
+    uint64_t *words = si->words;
+    for (uint32_t i = 0; i < d->n_series; i++) {
+        const struct rd_series_meta *m = &d->series[i];
+        struct brrt_snap_family *f = &si->fams[m->family];
+        struct brrt_snap_series *s = &si->series[f->first_series + f->n_series++];
+        s->family = m->family;
+        s->label_values = m->label_values;
+        s->overflow = m->overflow;
+        read_value(r, a->shards, m, f, s, &words);
+    }
+    return 0;
+}
+
 int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out)
 {
     if (!r || !out || !r->map)
@@ -91,9 +115,7 @@ int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out)
         return BRRT_E_TRUNCATED;
     }
     struct brrt_shm_published pub;
-    int rc = brrt_shm_load_published(r->map, &r->layout, &pub, r->why, sizeof r->why);
-    if (rc == 0)
-        rc = rd_dir_update(r, &pub);
+    int rc = rd_refresh(r, &pub); /* guarded against SIGBUS, holes refused */
     if (rc)
         return rc;
     struct rd_dir *d = r->dir;
@@ -135,16 +157,11 @@ int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out)
         next += si->fams[i].n_series;
         si->fams[i].n_series = 0;
     }
-    uint64_t *words = si->words;
-    uint32_t shards = pub.shards_used;
-    for (uint32_t i = 0; i < d->n_series; i++) {
-        const struct rd_series_meta *m = &d->series[i];
-        struct brrt_snap_family *f = &si->fams[m->family];
-        struct brrt_snap_series *s = &si->series[f->first_series + f->n_series++];
-        s->family = m->family;
-        s->label_values = m->label_values;
-        s->overflow = m->overflow;
-        read_value(r, shards, m, f, s, &words);
+    struct read_args ra = {si, pub.shards_used};
+    rc = rd_guarded(r, read_values, &ra); /* only reads into memory allocated above */
+    if (rc) {
+        brrt_snapshot_free(&si->pub);
+        return rc;
     }
     si->pub.n_families = d->n_fams;
     si->pub.families = si->fams;

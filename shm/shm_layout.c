@@ -17,7 +17,7 @@ int brrt_shm_layout_plan(uint32_t dir_entries, uint64_t arena_bytes, uint32_t sh
 {
     if (!out || dir_entries == 0 || arena_bytes == 0 || shards < 2 || shard_stride == 0 ||
         arena_bytes > UINT32_MAX || shard_stride > BRRT_SHM_MAX_SEGMENT_BYTES ||
-        shards > 4096)
+        shards > BRRT_SHM_MAX_SHARDS)
         return BRRT_E_INVAL;
     memset(out, 0, sizeof *out);
     out->abi_minor = BRRT_SHM_ABI_MINOR;
@@ -85,6 +85,7 @@ int brrt_shm_validate_header(const void *map, uint64_t file_size, struct brrt_sh
         FAIL(BRRT_E_CORRUPT, "arena [offset %llu, %llu bytes] overlaps or lies outside the file",
              (unsigned long long)h.arena_offset, (unsigned long long)h.arena_capacity);
     if (h.shard_stride == 0 || h.shard_stride % line || h.shard_capacity < 2 ||
+        h.shard_capacity > BRRT_SHM_MAX_SHARDS ||
         h.shard_offset < h.arena_offset + h.arena_capacity || h.shard_offset % line ||
         h.shard_capacity > size / h.shard_stride ||
         !range_ok(h.shard_offset, (uint64_t)h.shard_capacity * h.shard_stride, size))

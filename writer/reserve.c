@@ -11,10 +11,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #define RESERVE_CHUNK (16u * 1024u)
 
-/* Reserves file bytes [off, off + len). 0, BRRT_E_FULL (no room) or BRRT_E_SYSTEM. */
+/* Reserves file bytes [off, off + len), which nobody uses yet, and makes them data.
+ * 0, BRRT_E_FULL (no room) or BRRT_E_SYSTEM. */
 static int reserve_range(const brrt_seg *seg, uint64_t off, uint64_t len)
 {
     if (len == 0 || seg->fd < 0) /* fd < 0: a forked child's private copy, memory not tmpfs */
@@ -23,9 +25,23 @@ static int reserve_range(const brrt_seg *seg, uint64_t off, uint64_t len)
     do
         rc = fallocate(seg->fd, 0, (off_t)off, (off_t)len);
     while (rc != 0 && errno == EINTR);
-    if (rc == 0 || errno == EOPNOTSUPP) /* not tmpfs: nothing to reserve ahead */
-        return 0;
-    return (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) ? BRRT_E_FULL : BRRT_E_SYSTEM;
+    if (rc != 0 && errno != EOPNOTSUPP) /* EOPNOTSUPP: not tmpfs, nothing to reserve ahead */
+        return (errno == ENOSPC || errno == EDQUOT || errno == EFBIG) ? BRRT_E_FULL : BRRT_E_SYSTEM;
+    /* fallocate'd pages still read as holes (SEEK_HOLE) until written, and readers refuse
+     * holes in published ranges: write the zeros. No byte here is in use yet (only bytes above
+     * the reserved marks are), and the pages are allocated, so this cannot run out of room. */
+    static const char zeros[16384];
+    while (len > 0) {
+        size_t n = len < sizeof zeros ? (size_t)len : sizeof zeros;
+        ssize_t w = pwrite(seg->fd, zeros, n, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return errno == ENOSPC ? BRRT_E_FULL : BRRT_E_SYSTEM;
+        off += (uint64_t)w;
+        len -= (uint64_t)w;
+    }
+    return 0;
 }
 
 /* The new high-water mark for `need` bytes of a region of `cap` bytes, in chunks. */

@@ -218,6 +218,8 @@ static int build_file(brrt_seg *seg, const char *dir, const char *name, unsigned
     if (ftruncate(seg->fd, (off_t)seg->layout.segment_size) != 0)
         return errno == EFBIG ? BRRT_E_FULL : BRRT_E_SYSTEM;
     int rc = brrt__reserve_header(seg);
+    if (rc == 0)
+        rc = brrt__reserve_arena(seg, 8); /* arena_used starts at 8 (offset 0 = no ref) */
     if (rc)
         return rc;
     void *map = mmap(NULL, seg->layout.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd, 0);

@@ -1,15 +1,19 @@
-/* Memory that follows use (issue 10) and a tight tmpfs (issue 12 item 11): each test mounts
- * its own small tmpfs (CI runs as root), so "du" and ENOSPC are tmpfs's own. Without root the
- * tests print why and pass without checking (the same code runs in CI as root). */
+/* Memory that follows use (issue 10), a tight tmpfs (issue 12 item 11), hostile sparse files
+ * and truncation under a reader (issue 12 items 1, 2). Tests that need a tmpfs mount their own
+ * small one (CI runs as root), so "du" and ENOSPC are tmpfs's own; without root they print
+ * SKIP and why, and pass without checking (the same code runs in CI as root). */
 #include "fixture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -252,6 +256,166 @@ START_TEST(restart_on_tight_tmpfs_removes_stale_temporaries)
 }
 END_TEST
 
+/* tmpfs bytes in use (what a reader could have made the tmpfs allocate) */
+static uint64_t tmpfs_used(const char *dir)
+{
+    struct statvfs v;
+    ck_assert_int_eq(statvfs(dir, &v), 0);
+    return (uint64_t)(v.f_blocks - v.f_bfree) * v.f_frsize;
+}
+
+/* Issue 12 item 1: a file whose header publishes 4096 shards, of which the writer reserved
+ * one: a reader must refuse it (holes where published values should be) without faulting
+ * the holes in, which on this 4 MiB tmpfs would be SIGBUS and on a big one 16 MiB kept. */
+START_TEST(hostile_sparse_file_is_refused_without_faulting)
+{
+    const char *dir = tmpfs("4m");
+    if (!dir)
+        return;
+    struct brrt_seg_opts o = defaults_in(dir);
+    o.max_shards = 4096;
+    o.shard_bytes = 64 * 1024; /* 256 MiB of file, sparse */
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("hostile", &o, &seg), 0);
+    brrt_family *f;
+    struct brrt_metric_def d = {.name = "reqs_total", .type = BRRT_COUNTER};
+    brrt_counter c;
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    ck_assert_int_eq(brrt_counter_get(f, NULL, &c), 0);
+    brrt_counter_add(c, 3);
+    brrt_seg_close(seg, 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/hostile", dir);
+    uint32_t shards = 4096;
+    ck_assert_int_eq(fx_pwrite(path, &shards, 4, offsetof(struct brrt_shm_header, shards_used)), 0);
+    uint64_t before = tmpfs_used(dir);
+    brrt_reader *r;
+    char why[512] = "";
+    int rc = brrt_reader_open(path, &r, why, sizeof why);
+    ck_assert_msg(rc == BRRT_E_CORRUPT, "open: %s (%s)", brrt_err_name(rc), why);
+    ck_assert_msg(strstr(why, "hole") != NULL, "%s", why);
+    uint64_t after = tmpfs_used(dir);
+    printf("hostile sparse file: %s; tmpfs used %llu -> %llu KiB\n", why,
+           (unsigned long long)before / 1024, (unsigned long long)after / 1024);
+    ck_assert_uint_le(after, before + 64 * 1024);
+    /* 1.5 M shards of 64 bytes: refused by the header rule (at most 4096 shards) */
+    uint32_t cap = 1500000;
+    uint64_t stride = 64;
+    ck_assert_int_eq(fx_pwrite(path, &cap, 4, offsetof(struct brrt_shm_header, shard_capacity)), 0);
+    ck_assert_int_eq(fx_pwrite(path, &stride, 8, offsetof(struct brrt_shm_header, shard_stride)), 0);
+    ck_assert_int_eq(brrt_reader_open(path, &r, why, sizeof why), BRRT_E_CORRUPT);
+    unlink(path);
+    tmpfs_done();
+}
+END_TEST
+
+struct race {
+    const char *path;
+    uint64_t size;
+    volatile int stop;
+};
+
+static void *truncator(void *arg)
+{
+    struct race *x = arg;
+    int fd = open(x->path, O_RDWR);
+    for (int i = 0; i < 20000 && !x->stop; i++) {
+        if (ftruncate(fd, 0) != 0 || ftruncate(fd, (off_t)x->size) != 0)
+            break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Issue 12 item 2: a file truncated (and re-extended) under a reader gives errors, never a
+ * SIGBUS that kills the reader. Deterministic part first, then a race bounded in count and
+ * time. */
+START_TEST(truncation_never_kills_a_reader)
+{
+    struct brrt_seg_opts o = fx_opts();
+    o.heartbeat_ms = 0; /* the writer's own mapping is truncated too: it must not write */
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("trunc", &o, &seg), 0);
+    brrt_family *f;
+    static const char *const names[] = {"k"};
+    struct brrt_metric_def d = {.name = "reqs_total", .type = BRRT_COUNTER, .label_names = names,
+                                .nlabels = 1};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    for (int i = 0; i < 200; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "v%d", i);
+        brrt_counter c;
+        ck_assert_int_eq(brrt_counter_get(f, BRRT_LABELS(v), &c), 0);
+        brrt_counter_add(c, (uint64_t)i);
+    }
+    const char *path = fx_path("trunc");
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open(path, &r, NULL, 0), 0);
+    ck_assert_int_eq(truncate(path, 0), 0);
+    struct brrt_reader_info info;
+    ck_assert_int_eq(brrt_reader_info(r, &info), BRRT_E_TRUNCATED); /* a caught SIGBUS */
+    ck_assert_msg(strstr(brrt_reader_why(r), "SIGBUS") != NULL, "%s", brrt_reader_why(r));
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), BRRT_E_TRUNCATED);
+    ck_assert_int_eq(truncate(path, st.st_size), 0);
+    brrt_reader_close(r);
+
+    char why[512];
+    ck_assert_int_eq(brrt_reader_open(path, &r, why, sizeof why), BRRT_E_CORRUPT); /* all holes now */
+    ck_assert_msg(strstr(why, "hole") != NULL, "%s", why);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+
+    /* The race: a fresh segment, a reader snapshotting while another thread truncates and
+     * re-extends the file as fast as it can. */
+    ck_assert_int_eq(brrt_seg_create("trunc", &o, &seg), 0);
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    for (int i = 0; i < 200; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "v%d", i);
+        brrt_counter c;
+        ck_assert_int_eq(brrt_counter_get(f, BRRT_LABELS(v), &c), 0);
+        brrt_counter_add(c, (uint64_t)i);
+    }
+    ck_assert_int_eq(brrt_reader_open(path, &r, NULL, 0), 0);
+    struct race x = {path, (uint64_t)st.st_size, 0};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, truncator, &x), 0);
+    int ok = 0, errs = 0, sigbus = 0;
+    double t0 = now_s();
+    for (int i = 0; i < 3000 && now_s() - t0 < 3.0; i++) {
+        int rc = brrt_reader_snapshot(r, &s);
+        if (rc == 0) {
+            ok++;
+            brrt_snapshot_free(s);
+            continue;
+        }
+        ck_assert_msg(rc == BRRT_E_TRUNCATED || rc == BRRT_E_CORRUPT, "%s: %s", brrt_err_name(rc),
+                      brrt_reader_why(r));
+        errs++;
+        sigbus += strstr(brrt_reader_why(r), "SIGBUS") != NULL;
+        if (rc == BRRT_E_CORRUPT) /* zeros read back: attach afresh */
+            brrt_reader_reopen(r);
+    }
+    x.stop = 1;
+    pthread_join(th, NULL);
+    printf("truncation race: %d snapshots ok, %d refused (%d by a caught SIGBUS) in %.2f s\n", ok,
+           errs, sigbus, now_s() - t0);
+    ck_assert_int_gt(ok + errs, 0);
+    brrt_reader_close(r);
+    ck_assert_int_eq(truncate(path, st.st_size), 0);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sparse");
@@ -261,6 +425,8 @@ int main(void)
     tcase_add_test(tc, histograms_300_series_8_threads_fit_16_mib);
     tcase_add_test(tc, tmpfs_full_is_an_error_counted_values_intact);
     tcase_add_test(tc, restart_on_tight_tmpfs_removes_stale_temporaries);
+    tcase_add_test(tc, hostile_sparse_file_is_refused_without_faulting);
+    tcase_add_test(tc, truncation_never_kills_a_reader);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

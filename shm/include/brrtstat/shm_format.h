@@ -39,6 +39,7 @@
 #define BRRT_SHM_MAX_LABELS 16u
 #define BRRT_SHM_MAX_STRING 4096u
 #define BRRT_SHM_MAX_LE 64u /* Prometheus buckets per histogram, +Inf excluded */
+#define BRRT_SHM_MAX_SHARDS 4096u /* shard_capacity, shard 0 included (readers enforce it) */
 
 /* Segment states (header.state). */
 enum brrt_shm_state {
