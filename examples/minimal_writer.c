@@ -18,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static const double LE[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+/* Classic bounds for a Prometheus without native histograms: from microseconds, where a fast
+ * service lives (docs/dashboard.md, "Native histograms and the classic fallback"). */
+static const double LE[] = {5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
+                            0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 static const char *const ROUTES[] = {"/pets", "/pets/{id}", "/users/{id}/orders", "/health"};
 static volatile sig_atomic_t stop;
 
@@ -133,7 +136,8 @@ int main(int argc, char **argv)
                                  .label_names = (const char *const[]){"path", "status"}, .nlabels = 2};
     struct brrt_metric_def dd = {.name = "brrtrouter_request_duration_seconds",
                                  .help = "Request duration", .unit = "seconds",
-                                 .type = BRRT_HISTOGRAM, .scale = 1e-9, .le = LE, .n_le = 9};
+                                 .type = BRRT_HISTOGRAM, .scale = 1e-9, .le = LE,
+                                 .n_le = sizeof LE / sizeof LE[0]};
     struct brrt_metric_def da = {.name = "brrtrouter_active_requests", .help = "In-flight requests",
                                  .type = BRRT_UPDOWN};
     if (brrt_family_register(seg, &dr, &app.requests) || brrt_family_register(seg, &dd, &fd) ||
