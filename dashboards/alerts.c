@@ -1,9 +1,18 @@
-/* The alert rules: the description's "Alert Recommendations" as one table (ALERTS), written as
- * Prometheus rule groups (a rules file, and the spec of a PrometheusRule). Expressions use the
- * same PromQL templates as the panels that show the signal (promql.c), without the dashboard's
- * variables: a rule sees every target. process_* names are also exported by other programs
- * (process_cpu_seconds_total by every Prometheus client library), so rules on them keep only
- * targets that also export brrtrouter_active_requests. */
+/* The alert rules: one table of alerts (ALERTS) and one of recording rules (RECORDS), written
+ * as Prometheus rule groups (a rules file, and the spec of a PrometheusRule).
+ *
+ * Severities are kept for what users feel: critical = the service is down or failing its
+ * users, warning = it will fail soon (or we are blind), info = worth a look. Every alert has a
+ * `for:`, a summary, a description with the value, the dashboard panel that shows it and a
+ * runbook_url into docs/runbook.md (one section per alert, anchor = the alert name in lower
+ * case). Thresholds come from the thresholds table (brrtstat/thresholds.h) through the config
+ * (%{ROW.BAND}, inclusive: "red from 90" fires at >= 90), as do the selector, the traffic guard
+ * and the leak window (%{key}, config.c), so none is edited in a generated file.
+ *
+ * Expressions use the same PromQL templates as the panels (promql.c), without the dashboard's
+ * variables: a rule sees every target its selector lets through. process_* names are also
+ * exported by other programs, so rules on them keep only processes that also export
+ * brrtrouter_active_requests (ONLY_BRRTROUTER). */
 #include "dash.h"
 #include "promql.h"
 
@@ -31,181 +40,260 @@ static const struct {
 #undef SEV_ROW
 };
 
-/* The runbooks: the description's usage patterns. */
-#define RUNBOOK_MEMORY_LEAK                                                                        \
-    "Identifying memory leaks (dashboard " DASH_TITLE "):\n"                                       \
-    "1. Memory Allocation Rate: a leak is an RSS growth rate that stays above zero, not a spike.\n" \
-    "2. Look for a consistent positive slope in RSS (Memory Breakdown) across hours.\n"           \
-    "3. Correlate with the request rate (Health Indicators): growth that follows traffic is a\n"   \
-    "   per-request leak; growth at idle is a background task.\n"                                 \
-    "4. Compare heap and RSS growth: both growing points at allocations never freed; RSS\n"        \
-    "   growing with a flat heap points at fragmentation, stacks or mmap'd memory.\n"             \
-    "5. Mitigate by restarting the pod (it buys time, it is not a fix); capture a heap profile\n" \
-    "   before that."
-#define RUNBOOK_CPU                                                                                \
-    "CPU bottleneck detection (dashboard " DASH_TITLE "):\n"                                       \
-    "1. CPU Usage gauge approaching the red zone (100 % = the container's CPU limit, or one core\n" \
-    "   without a limit).\n"                                                                       \
-    "2. CPU Efficiency dropping: each request costs more CPU than before (a new code path, a\n"    \
-    "   regression, or more expensive requests).\n"                                                \
-    "3. Latency percentiles rising together with CPU: the service is CPU-bound.\n"               \
-    "4. CPU vs Latency: confirm the correlation; Resource Usage vs Limits shows how close the\n"   \
-    "   limit is (throttling starts at 100 %).\n"                                                 \
-    "5. Mitigate: scale out or raise the CPU limit; then profile the expensive handler."
-#define RUNBOOK_STACK                                                                              \
-    "Stack optimisation (dashboard " DASH_TITLE "):\n"                                             \
-    "1. Stack Utilization: the high-water mark of coroutine stack use in % of BRRTR_STACK_SIZE.\n" \
-    "2. Consistently below 50 %: reduce BRRTR_STACK_SIZE (memory per in-flight request).\n"       \
-    "3. Above 90 %: increase BRRTR_STACK_SIZE, or BRRTR_STACK_SIZE__<HANDLER> for the handler\n"  \
-    "   with the deep call chain, before a request overflows.\n"                                 \
-    "4. Coroutine Stack Usage: each stack overflow (guard page) is a 500 for that request."
-#define RUNBOOK_DEGRADATION                                                                        \
-    "Performance degradation (dashboard " DASH_TITLE "):\n"                                        \
-    "1. Request Latency Percentiles: the p99 (and p95) trend; when did it start?\n"                \
-    "2. Health Indicators: error rate increases; brrtrouter_requests_total by path and status\n"  \
-    "   shows which route and which status.\n"                                                     \
-    "3. Active requests building up: requests queue (slow dependency, too few workers, or\n"      \
-    "   clients faster than the service).\n"                                                      \
-    "4. Correlate with resource usage: CPU vs Latency, Resource Usage vs Limits, memory."
+#define RECORD_GROUP "brrtrouter.rules"
+
+/* Recording rules: what an alert would otherwise compute in a subquery. */
+static const struct {
+    const char *record;
+    const char *expr;
+} RECORDS[] = {
+    {"brrtrouter:cpu_efficiency:rate10m", "@cpu_eff(10m)"},
+    {"brrtrouter:memory_heap_growth:deriv5m", "@heap_growth(5m)"},
+};
+#define N_RECORDS (sizeof RECORDS / sizeof RECORDS[0])
 
 struct alert {
     const char *name;
     enum severity sev;
-    const char *expr; /* PromQL template (promql.h) */
+    const char *expr; /* PromQL template (promql.h) with %{settings} (config.c) */
     const char *for_;
     const char *summary;
     const char *description;
-    const char *runbook;
     const char *panel; /* the dashboard panel that shows the signal */
 };
 
-#define ONLY_BRRTROUTER "and on (job, instance) @ACTIVE_REQUESTS"
+#define ONLY_BRRTROUTER " and on (@by) @ACTIVE_REQUESTS"
+/* error-rate and latency alerts: only with enough traffic to mean something */
+#define TRAFFIC_GUARD " and on (@svc) @svc_req_rate(5m) >= %{min_rps}"
+/* one process: its pod (the instance outside Kubernetes) and, behind --all, its segment */
+#define PROC "{{ with $labels.pod }}{{ . }}{{ else }}{{ $labels.instance }}{{ end }}"             \
+             "{{ with $labels.segment }} segment {{ . }}{{ end }}"
+#define WHO "{{ $labels.job }} " PROC
+#define SVC "{{ $labels.job }}{{ with $labels.namespace }} in {{ . }}{{ end }}"
 
 static const struct alert ALERTS[] = {
-    /* ---- critical ---- */
-    {"BrrtrouterCpuSaturated", SEV_critical, "@cpu_pct(2m) > 90 " ONLY_BRRTROUTER, "5m",
-     "CPU above 90 % for 5 minutes on {{ $labels.instance }}",
-     "{{ $labels.job }} {{ $labels.instance }} uses {{ $value | humanize }} % of its CPU limit "
-     "(of one core when it has none).",
-     RUNBOOK_CPU, "CPU Usage"},
-    {"BrrtrouterMemoryGrowth", SEV_critical,
-     "@rss_growth(30m) * 3600 > 100 * 1048576 and on (job, instance) (time() - @START_TIME) > 1800 "
-     ONLY_BRRTROUTER,
-     "30m", "Memory grows faster than 100 MiB/hour on {{ $labels.instance }}",
-     "RSS of {{ $labels.job }} {{ $labels.instance }} grows by {{ $value | humanize1024 }}B per "
-     "hour (linear fit over 30 minutes, after the first 30 minutes of the process).",
-     RUNBOOK_MEMORY_LEAK, "Memory Allocation Rate"},
-    {"BrrtrouterLatencyP99High", SEV_critical, "@quantile(0.99, 5m) > 1", "5m",
-     "p99 latency above 1 s for {{ $labels.job }}",
-     "The 99th percentile of request duration of {{ $labels.job }} is {{ $value | humanizeDuration }}.",
-     RUNBOOK_DEGRADATION, "Request Latency Percentiles"},
-    {"BrrtrouterErrorRateHigh", SEV_critical, "@err_ratio(5m) > 0.05", "5m",
-     "More than 5 % of responses are 5xx for {{ $labels.job }}",
-     "{{ $value | humanizePercentage }} of the responses of {{ $labels.job }} are server errors "
-     "(status 5xx).",
-     RUNBOOK_DEGRADATION, "Health Indicators"},
-    /* ---- warning ---- */
-    {"BrrtrouterCpuHigh", SEV_warning, "@cpu_pct(2m) > 70 " ONLY_BRRTROUTER, "10m",
-     "CPU above 70 % for 10 minutes on {{ $labels.instance }}",
-     "{{ $labels.job }} {{ $labels.instance }} uses {{ $value | humanize }} % of its CPU limit "
-     "(of one core when it has none).",
-     RUNBOOK_CPU, "CPU Usage Over Time"},
-    {"BrrtrouterStackUtilizationHigh", SEV_warning, "@stack_pct > 85", "5m",
-     "Coroutine stacks more than 85 % used on {{ $labels.instance }}",
-     "The deepest handler of {{ $labels.job }} {{ $labels.instance }} used {{ $value | humanize }} % "
-     "of the configured coroutine stack (BRRTR_STACK_SIZE).",
-     RUNBOOK_STACK, "Stack Utilization"},
-    {"BrrtrouterActiveRequestsHigh", SEV_warning, "sum by (@by) (@ACTIVE_REQUESTS) > 500", "5m",
-     "More than 500 requests in flight on {{ $labels.instance }}",
-     "{{ $labels.job }} {{ $labels.instance }} has {{ $value | humanize }} requests accepted and not "
-     "yet answered.",
-     RUNBOOK_DEGRADATION, "Health Indicators"},
-    {"BrrtrouterMemoryEfficiencyLow", SEV_warning,
-     "@mem_eff(5m) < 100 and on (job, instance) @cpu_pct(5m) > 50", "15m",
-     "Under load, less than 100 req/s per MiB of memory on {{ $labels.instance }}",
-     "{{ $labels.job }} {{ $labels.instance }} serves {{ $value | humanize }} requests per second per "
-     "MiB of RSS while its CPU is above 50 %: it is busy and memory-heavy per request. (An idle or "
-     "lightly loaded service is not checked: low traffic is not inefficiency.)",
-     RUNBOOK_MEMORY_LEAK, "Memory Efficiency"},
-    /* ---- info ---- */
+    /* ---- critical: down, or failing its users ---- */
+    {"BrrtrouterSegmentDown", SEV_critical, "@SEGMENT_UP == 0", "1m",
+     "The process behind segment {{ $labels.segment }} is not running",
+     "The exporter of {{ $labels.job }} ({{ $labels.instance }}) reports brrtstat_segment_up "
+     "{{ $value }} for " PROC ": its writer is dead, exited or never started, so that process "
+     "serves no requests.",
+     "Segment Health"},
+    {"BrrtrouterErrorRateHigh", SEV_critical, "@err_pct(5m) >= %{errors.crit}" TRAFFIC_GUARD, "5m",
+     "%{errors.crit} % or more of the responses of " SVC " are 5xx",
+     "{{ $value | humanize }} % of the responses of " SVC " over 5 minutes were server errors "
+     "(status 5xx), with at least %{min_rps} responses per second.",
+     "5xx Ratio"},
+    {"BrrtrouterLatencyP99High", SEV_critical, "@quantile(0.99, 5m) >= %{latency.crit}" TRAFFIC_GUARD,
+     "5m", "p99 latency at %{latency.crit} s or more for " SVC,
+     "The 99th percentile of request duration of " SVC " is {{ $value | humanizeDuration }} "
+     "(5 minutes, at least %{min_rps} responses per second).",
+     "Request Latency Percentiles"},
+    /* ---- warning: will fail soon, or we are blind ---- */
+    {"BrrtrouterTargetDown", SEV_warning,
+     "up{%{selector}} == 0 and on (job, instance) present_over_time(@EXPORTER_SCRAPES[1d])", "5m",
+     "Prometheus cannot scrape the brrt-stat exporter {{ $labels.instance }}",
+     "up is {{ $value }} for {{ $labels.job }} {{ $labels.instance }}: the exporter sidecar served "
+     "metrics within the last day and does not answer now. Its processes are unobserved.",
+     "Segment Health"},
+    {"BrrtrouterCpuSaturated", SEV_warning, "@cpu_of_limit(5m) >= %{cpu.crit}" ONLY_BRRTROUTER, "15m",
+     "CPU at %{cpu.crit} % of the limit or more for 15 minutes on " PROC,
+     WHO " uses {{ $value | humanize }} % of its CPU limit (cgroup cpu.max): it is being "
+     "throttled or about to be. A process without a CPU limit is not checked.",
+     "CPU Usage"},
+    {"BrrtrouterMemoryNearLimit", SEV_warning, "@mem_of_limit >= %{limit.crit}" ONLY_BRRTROUTER, "5m",
+     "RSS at %{limit.crit} % of the memory limit or more on " PROC,
+     "RSS of " WHO " is {{ $value | humanize }} % of its cgroup memory limit (memory.max): the "
+     "OOM killer is next.",
+     "Resource Usage vs Limits"},
+    {"BrrtrouterFdsNearLimit", SEV_warning, "@fds_of_limit >= %{limit.crit}" ONLY_BRRTROUTER, "5m",
+     "Open files at %{limit.crit} % of the limit or more on " PROC,
+     WHO " has {{ $value | humanize }} % of its file descriptors (RLIMIT_NOFILE) open: new "
+     "connections will fail with EMFILE.",
+     "Resource Usage vs Limits"},
+    {"BrrtrouterMemoryGrowth", SEV_warning,
+     "@rss_growth(%{leak_window}) * 3600 >= %{memory_growth}"
+     " and on (@by) (time() - @START_TIME) >= %{leak_window:s}" ONLY_BRRTROUTER,
+     "30m", "RSS grows steadily on " PROC,
+     "RSS of " WHO " grows by {{ $value | humanize1024 }}B per hour (linear fit over "
+     "%{leak_window}, once the process is older than that), for 30 minutes.",
+     "Memory Growth"},
+    {"BrrtrouterStackUtilizationHigh", SEV_warning, "@stack_pct >= %{stack.high}", "5m",
+     "Coroutine stacks %{stack.high} % used or more on " PROC,
+     "The deepest handler of " WHO " used {{ $value | humanize }} % of the configured coroutine "
+     "stack (BRRTR_STACK_SIZE): the next deeper call overflows it (a 500).",
+     "Stack Utilization"},
+    {"BrrtrouterStackOverflows", SEV_warning,
+     "sum by (@by) (increase(@STACK_OVERFLOWS[10m])) > 0", "0m",
+     "Coroutine stack overflows on " PROC,
+     WHO " stopped {{ $value | humanize }} handlers at the stack guard page in 10 minutes; each "
+     "one answered 500.",
+     "Coroutine Stack Usage"},
+    {"BrrtrouterActiveRequestsHigh", SEV_warning,
+     "sum by (@by) (@ACTIVE_REQUESTS) >= %{active.crit}", "5m",
+     "%{active.crit} or more requests in flight on " PROC,
+     WHO " has {{ $value | humanize }} requests accepted and not yet answered: requests queue.",
+     "Health Indicators"},
+    {"BrrtrouterSegmentFull", SEV_warning, "increase(@SEGMENT_FULL_ERRORS[10m]) > 0", "0m",
+     "Segment {{ $labels.segment }} is full: metrics are missing",
+     "The writer of " PROC " could not register "
+     "{{ $value | humanize }} metrics in 10 minutes: they are not exported at all.",
+     "Segment Errors"},
+    /* ---- info: worth a look ---- */
+    {"BrrtrouterCpuHigh", SEV_info, "@cpu_of_limit(5m) >= %{cpu.high}" ONLY_BRRTROUTER, "30m",
+     "CPU at %{cpu.high} % of the limit or more for 30 minutes on " PROC,
+     WHO " uses {{ $value | humanize }} % of its CPU limit: little headroom for a peak.",
+     "CPU Usage Over Time"},
+    {"BrrtrouterWriterRestarted", SEV_info, "changes(@SEGMENT_GENERATION[15m]) > 0", "0m",
+     "The process behind segment {{ $labels.segment }} restarted",
+     PROC " changed generation {{ $value }} times in "
+     "15 minutes: its writer restarted (a crash, an OOM kill or a deployment).",
+     "Segment Errors"},
+    {"BrrtrouterSeriesOverflow", SEV_info, "increase(@SEGMENT_OVERFLOWS[10m]) > 0", "0m",
+     "Series folded into __other in segment {{ $labels.segment }}",
+     "{{ $value | humanize }} series lookups of " PROC " "
+     "went to the __other series in 10 minutes: a label has more values than the segment allows.",
+     "Segment Errors"},
     {"BrrtrouterCpuEfficiencyDropping", SEV_info,
-     "@cpu_eff(10m) < 0.75 * avg_over_time(@cpu_eff(10m)[15m:1m] offset 1h)"
-     " and on (job, instance) @req_rate(10m) > 1",
-     "30m", "CPU efficiency 25 % lower than an hour ago on {{ $labels.instance }}",
-     "{{ $labels.job }} {{ $labels.instance }} now serves {{ $value | humanize }} req/s per CPU %, "
-     "less than 75 % of what it served an hour earlier.",
-     RUNBOOK_CPU, "CPU Efficiency"},
+     "brrtrouter:cpu_efficiency:rate10m{%{selector}}"
+     " < 0.75 * avg_over_time(brrtrouter:cpu_efficiency:rate10m{%{selector}}[15m] offset 1h)"
+     " and on (@by) @req_rate(10m) >= %{min_rps}",
+     "30m", "CPU efficiency 25 % lower than an hour ago on " PROC,
+     WHO " now serves {{ $value | humanize }} req/s per CPU % (of one core), less than 75 % of what "
+     "it served an hour earlier: each request costs more CPU.",
+     "CPU Efficiency"},
     {"BrrtrouterMemoryAllocationSpike", SEV_info,
-     "@heap_growth(5m) > 1048576 / 60"
-     " and @heap_growth(5m) > 3 * avg_over_time(clamp_min(@heap_growth(5m), 0)[1h:1m] offset 5m)",
-     "5m", "Heap allocation spike on {{ $labels.instance }}",
-     "The heap of {{ $labels.job }} {{ $labels.instance }} grows by {{ $value | humanize1024 }}B/s: "
-     "more than 1 MiB per minute and more than 3 times its average growth over the hour before.",
-     RUNBOOK_MEMORY_LEAK, "Memory Allocation Rate"},
-    {"BrrtrouterLatencyP95High", SEV_info, "@quantile(0.95, 5m) > 0.5", "10m",
-     "p95 latency above 500 ms for {{ $labels.job }}",
-     "The 95th percentile of request duration of {{ $labels.job }} is {{ $value | humanizeDuration }}.",
-     RUNBOOK_DEGRADATION, "Request Latency Percentiles"},
+     "brrtrouter:memory_heap_growth:deriv5m{%{selector}} > 1048576 / 60"
+     " and brrtrouter:memory_heap_growth:deriv5m{%{selector}}"
+     " > 3 * clamp_min(avg_over_time(brrtrouter:memory_heap_growth:deriv5m{%{selector}}[1h] offset 5m), 0)",
+     "5m", "Heap allocation spike on " PROC,
+     "The heap of " WHO " grows by {{ $value | humanize1024 }}B/s: more than 1 MiB per minute and "
+     "more than 3 times its average growth (if positive) over the hour before.",
+     "Memory Allocation Rate"},
+    {"BrrtrouterLatencyP95High", SEV_info, "@quantile(0.95, 5m) >= %{latency.high}" TRAFFIC_GUARD,
+     "10m", "p95 latency at %{latency.high} s or more for " SVC,
+     "The 95th percentile of request duration of " SVC " is {{ $value | humanizeDuration }}.",
+     "Request Latency Percentiles"},
 };
 #define N_ALERTS (sizeof ALERTS / sizeof ALERTS[0])
 
-static const struct pq_ctx RULE_CTX = {.sel = "", .by = PQ_BY_PROCESS, .svc = PQ_BY_SERVICE};
+/* The runbook section of an alert: its name in lower case (GitHub's anchor of "## Name"). */
+static void anchor_of(const char *name, char *out, size_t n)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < n; i++)
+        out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+    out[i] = '\0';
+}
 
-int rules_groups(FILE *f, int in, char *err, size_t errlen)
+/* `t` with the settings substituted, then expanded (malloc'd; NULL + err). */
+static char *rule_expr(const struct dash_config *c, const char *what, const char *t, char *err, size_t errlen)
+{
+    char why[200];
+    char *s = dash_config_subst(c, t, why, sizeof why);
+    if (!s) {
+        snprintf(err, errlen, "%s: %s", what, why);
+        return NULL;
+    }
+    /* an empty selector leaves `up{}`: drop the braces */
+    for (char *b; (b = strstr(s, "{}")) != NULL;)
+        memmove(b, b + 2, strlen(b + 2) + 1);
+    struct pq_ctx ctx = {.sel = dash_param(c, DP_SELECTOR), .by = PQ_BY_PROCESS, .svc = PQ_BY_SERVICE};
+    char *e = pq_expand(s, &ctx, why, sizeof why);
+    free(s);
+    if (!e)
+        snprintf(err, errlen, "%s: %s", what, why);
+    return e;
+}
+
+/* A text annotation with the settings substituted, quoted. */
+static int annotation(FILE *f, int in, const char *key, const struct dash_config *c, const char *t,
+                      char *err, size_t errlen)
+{
+    char *s = dash_config_subst(c, t, err, errlen);
+    if (!s)
+        return -1;
+    fprintf(f, "%*s%s: ", in, "", key);
+    yaml_quoted(f, s);
+    fputc('\n', f);
+    free(s);
+    return 0;
+}
+
+int rules_groups(FILE *f, int in, const struct dash_config *c, char *err, size_t errlen)
 {
     fprintf(f, "%*sgroups:\n", in, "");
+    fprintf(f, "%*s  - name: " RECORD_GROUP "\n%*s    rules:\n", in, "", in, "");
+    for (size_t i = 0; i < N_RECORDS; i++) {
+        char *e = rule_expr(c, RECORDS[i].record, RECORDS[i].expr, err, errlen);
+        if (!e)
+            return -1;
+        fprintf(f, "%*s  - record: %s\n%*sexpr: ", in + 4, "", RECORDS[i].record, in + 8, "");
+        yaml_quoted(f, e);
+        fputc('\n', f);
+        free(e);
+    }
     for (int s = 0; s < SEV_COUNT; s++) {
         fprintf(f, "%*s  - name: %s\n%*s    rules:\n", in, "", severities[s].group, in, "");
         for (size_t i = 0; i < N_ALERTS; i++) {
             const struct alert *a = &ALERTS[i];
             if ((int)a->sev != s)
                 continue;
-            char why[200];
-            char *e = pq_expand(a->expr, &RULE_CTX, why, sizeof why);
-            if (!e) {
-                snprintf(err, errlen, "alert %s: %s", a->name, why);
+            char *e = rule_expr(c, a->name, a->expr, err, errlen);
+            if (!e)
                 return -1;
-            }
             int r = in + 8; /* a rule's keys */
             fprintf(f, "%*s  - alert: %s\n", in + 4, "", a->name);
             fprintf(f, "%*sexpr: ", r, "");
             yaml_quoted(f, e);
+            free(e);
             fprintf(f, "\n%*sfor: %s\n", r, "", a->for_);
             fprintf(f, "%*slabels:\n%*sseverity: %s\n", r, "", r + 2, "", severities[s].name);
             fprintf(f, "%*sannotations:\n", r, "");
-            fprintf(f, "%*ssummary: ", r + 2, "");
-            yaml_quoted(f, a->summary);
-            fprintf(f, "\n%*sdescription: ", r + 2, "");
-            yaml_quoted(f, a->description);
-            fprintf(f, "\n%*sdashboard: ", r + 2, "");
-            char where[200];
+            if (annotation(f, r + 2, "summary", c, a->summary, err, errlen) ||
+                annotation(f, r + 2, "description", c, a->description, err, errlen))
+                return -1;
+            char where[200], anchor[64];
             snprintf(where, sizeof where, "%s / %s", DASH_TITLE, a->panel);
+            fprintf(f, "%*sdashboard: ", r + 2, "");
             yaml_quoted(f, where);
-            fprintf(f, "\n%*srunbook: ", r + 2, "");
-            yaml_block(f, r + 4, a->runbook);
-            free(e);
+            anchor_of(a->name, anchor, sizeof anchor);
+            fprintf(f, "\n%*srunbook_url: ", r + 2, "");
+            snprintf(where, sizeof where, "%s#%s", dash_param(c, DP_RUNBOOK_URL), anchor);
+            yaml_quoted(f, where);
+            fputc('\n', f);
         }
     }
     return 0;
 }
 
-int rules_markdown(FILE *f, char *err, size_t errlen)
+int rules_markdown(FILE *f, const struct dash_config *c, char *err, size_t errlen)
 {
+    fprintf(f, "### Recording rules (group `" RECORD_GROUP "`)\n\n");
+    for (size_t i = 0; i < N_RECORDS; i++) {
+        char *e = rule_expr(c, RECORDS[i].record, RECORDS[i].expr, err, errlen);
+        if (!e)
+            return -1;
+        fprintf(f, "- `%s`:\n\n  ```promql\n  %s\n  ```\n\n", RECORDS[i].record, e);
+        free(e);
+    }
     for (int s = 0; s < SEV_COUNT; s++) {
         fprintf(f, "### %s\n\n", severities[s].name);
         for (size_t i = 0; i < N_ALERTS; i++) {
             const struct alert *a = &ALERTS[i];
             if ((int)a->sev != s)
                 continue;
-            char why[200];
-            char *e = pq_expand(a->expr, &RULE_CTX, why, sizeof why);
-            if (!e) {
-                snprintf(err, errlen, "alert %s: %s", a->name, why);
-                return -1;
-            }
-            fprintf(f, "- **%s** (for %s; panel *%s*): %s\n\n  ```promql\n  %s\n  ```\n\n", a->name,
-                    a->for_, a->panel, a->summary, e);
+            char *e = rule_expr(c, a->name, a->expr, err, errlen);
+            char *sum = e ? dash_config_subst(c, a->summary, err, errlen) : NULL;
+            char anchor[64];
+            anchor_of(a->name, anchor, sizeof anchor);
+            if (sum)
+                fprintf(f, "- **%s** (for %s; panel *%s*; [runbook](runbook.md#%s)): %s\n\n"
+                           "  ```promql\n  %s\n  ```\n\n", a->name, a->for_, a->panel, anchor, sum, e);
+            free(sum);
             free(e);
+            if (!sum)
+                return -1;
         }
     }
     return 0;

@@ -1,8 +1,9 @@
-/* The dashboard: one table of panels (PANELS), one of sections, one of variables, turned into
+/* The dashboard: one table of panels (panel_table.c), one of sections, one of variables, turned into
  * Grafana dashboard JSON (schemaVersion of @grafana/schema, see tests/dashboard). Every query
  * is a PromQL template (promql.h) expanded with the variables' selector, so every metric
  * reference is filtered by $job, $namespace, $pod and $instance by construction. */
 #include "dash.h"
+#include "panels.h"
 #include "promql.h"
 
 #include <stdbool.h>
@@ -15,211 +16,6 @@
 /* The selector of every panel query: the dashboard's variables. "All" is ".*" for namespace,
  * pod and instance, which also matches series without the label (outside Kubernetes). */
 #define VAR_SELECTOR "job=~\"$job\",namespace=~\"$namespace\",pod=~\"$pod\",instance=~\"$instance\""
-
-/* Sections, in order. X(id, title) */
-#define DASH_SECTIONS(X)                                                                           \
-    X(CPU, "CPU")                                                                                  \
-    X(MEMORY, "Memory")                                                                            \
-    X(COROUTINES, "Coroutine performance")                                                         \
-    X(CORRELATION, "Request performance correlation")                                              \
-    X(LIMITS, "Resource limits & health")
-
-enum section {
-#define SEC_ENUM(id, title) SEC_##id,
-    DASH_SECTIONS(SEC_ENUM)
-#undef SEC_ENUM
-        SEC_COUNT
-};
-
-static const char *const section_titles[SEC_COUNT] = {
-#define SEC_TITLE(id, title) [SEC_##id] = title,
-    DASH_SECTIONS(SEC_TITLE)
-#undef SEC_TITLE
-};
-
-struct step {
-    const char *color;
-    double value;
-    bool base; /* the first step: from -infinity */
-};
-#define BASE(c) {c, 0, true}
-#define AT(v, c) {c, v, false}
-#define STEPS(...) ((const struct step[]){__VA_ARGS__, {NULL, 0, false}})
-
-struct query {
-    const char *ref;    /* refId */
-    const char *expr;   /* PromQL template */
-    const char *legend; /* legendFormat */
-    bool instant;
-};
-
-/* Field overrides, matched by query (refId). */
-struct override {
-    const char *ref;
-    const char *unit;
-    const char *axis;  /* axisPlacement: left | right */
-    const char *color; /* fixed colour */
-    const char *draw;  /* drawStyle: line | points | bars */
-    int fill;          /* fillOpacity + 1 (0: leave the panel's) */
-    bool dashed;
-    const struct step *steps;
-};
-
-struct panel {
-    enum section section;
-    const char *type; /* gauge | timeseries | piechart | stat | bargauge */
-    const char *title;
-    const char *desc;
-    const char *unit;
-    int w, h;
-    bool range; /* min/max set */
-    double min, max;
-    const struct step *steps;
-    const char *calcs;     /* legend calculations, comma-separated (timeseries) */
-    const char *no_limit;  /* text shown for the value -1 (bar gauge of limits) */
-    bool threshold_lines;  /* draw the thresholds as dashed lines (timeseries) */
-    struct query q[5];
-    struct override ov[5];
-};
-
-/* The 13 panels of the description, in its sections, types, units, thresholds, legends, and
- * two by route (issue 11: slowest routes, rate by route). */
-static const struct panel PANELS[] = {
-    /* ---- 1. CPU ---------------------------------------------------------------------------- */
-    {.section = SEC_CPU, .type = "gauge", .title = "CPU Usage",
-     .desc = "CPU used by each process, in % of its CPU limit (cgroup cpu.max) when the container "
-             "has one, else in % of one core (100 % = one core busy).",
-     .unit = "percent", .w = 6, .h = 8, .range = true, .min = 0, .max = 100,
-     .steps = STEPS(BASE("green"), AT(60, "yellow"), AT(80, "orange"), AT(90, "red")),
-     .q = {{"A", "@cpu_pct($__rate_interval)", "{{instance}}"}}},
-    {.section = SEC_CPU, .type = "timeseries", .title = "CPU Usage Over Time",
-     .desc = "CPU in % (of the limit, else of one core) averaged over 1, 5 and 15 minutes: spikes, "
-             "trends and the baseline.",
-     .unit = "percent", .w = 10, .h = 8, .calcs = "mean,max,min",
-     .steps = STEPS(BASE("green"), AT(70, "orange"), AT(90, "red")), .threshold_lines = true,
-     .q = {{"A", "@cpu_pct(1m)", "1m {{instance}}"},
-           {"B", "@cpu_pct(5m)", "5m {{instance}}"},
-           {"C", "@cpu_pct(15m)", "15m {{instance}}"}}},
-    {.section = SEC_CPU, .type = "piechart", .title = "CPU Time Distribution",
-     .desc = "CPU time spent in user mode (the service's code) and in the kernel (system calls, "
-             "network I/O) over the dashboard's time range, as time and as shares.",
-     .unit = "s", .w = 4, .h = 8,
-     .q = {{"A", "sum(increase(@CPU_USER_SECONDS[$__range]))", "user", true},
-           {"B", "sum(increase(@CPU_SYSTEM_SECONDS[$__range]))", "system", true}},
-     .ov = {{.ref = "A", .color = "blue"}, {.ref = "B", .color = "orange"}}},
-    {.section = SEC_CPU, .type = "stat", .title = "CPU Efficiency",
-     .desc = "Requests per second per CPU percentage point (of one core). Falling efficiency at "
-             "the same load means each request got more expensive.",
-     .unit = "suffix: req/s per CPU%", .w = 4, .h = 8,
-     .steps = STEPS(BASE("blue")),
-     .q = {{"A", "@cpu_eff($__rate_interval)", "{{instance}}"}}},
-    /* ---- 2. Memory ------------------------------------------------------------------------- */
-    {.section = SEC_MEMORY, .type = "timeseries", .title = "Memory Breakdown",
-     .desc = "Resident memory (RSS) with what it contains: the allocator's heap and the coroutine "
-             "stacks of in-flight requests (active requests x configured stack size). Not "
-             "stacked: heap and stacks are parts of RSS, and VSS (right axis) is address space, "
-             "not memory.",
-     .unit = "bytes", .w = 12, .h = 8, .calcs = "lastNotNull,mean,max",
-     .q = {{"A", "sum by (@by) (@MEMORY_RSS)", "RSS {{instance}}"},
-           {"B", "sum by (@by) (@MEMORY_HEAP)", "heap {{instance}}"},
-           {"C", "sum by (@by) (@ACTIVE_REQUESTS) * sum by (@by) (@STACK_BYTES)",
-            "in-flight stacks {{instance}}"},
-           {"D", "sum by (@by) (@MEMORY_VSS)", "VSS {{instance}}"}},
-     .ov = {{.ref = "A", .color = "blue", .fill = 1 + 25},
-            {.ref = "B", .color = "green"},
-            {.ref = "C", .color = "yellow"},
-            {.ref = "D", .axis = "right", .dashed = true}}},
-    {.section = SEC_MEMORY, .type = "timeseries", .title = "Memory Allocation Rate",
-     .desc = "Net growth of the heap (allocations minus frees) and of RSS, in bytes per second "
-             "(deriv of the gauges). A leak is a growth rate that stays above zero.",
-     .unit = "Bps", .w = 8, .h = 8, .calcs = "mean,max,min",
-     .q = {{"A", "@heap_growth($__rate_interval)", "heap {{instance}}"},
-           {"B", "@rss_growth($__rate_interval)", "RSS {{instance}}"}},
-     .ov = {{.ref = "A", .color = "green"}, {.ref = "B", .color = "blue"}}},
-    {.section = SEC_MEMORY, .type = "stat", .title = "Memory Efficiency",
-     .desc = "Requests per second per MiB of RSS. Only meaningful under load: an idle service is "
-             "inefficient by definition (the alert checks load first).",
-     .unit = "suffix: req/s per MiB", .w = 4, .h = 8,
-     .steps = STEPS(BASE("red"), AT(50, "orange"), AT(100, "green")),
-     .q = {{"A", "@mem_eff($__rate_interval)", "{{instance}}"}}},
-    /* ---- 3. Coroutine performance -------------------------------------------------------- */
-    {.section = SEC_COROUTINES, .type = "timeseries", .title = "Coroutine Stack Usage",
-     .desc = "Configured coroutine stack size (BRRTR_STACK_SIZE) and the measured high-water mark "
-             "of stack use, in bytes; stack overflows caught by the guard page on the right axis.",
-     .unit = "bytes", .w = 16, .h = 8, .calcs = "lastNotNull,max",
-     .q = {{"A", "max by (@by) (@STACK_BYTES)", "configured {{instance}}"},
-           {"B", "max by (@by) (@STACK_USED_BYTES)", "used (high-water) {{instance}}"},
-           {"C", "sum by (@by) (increase(@STACK_OVERFLOWS[$__rate_interval]))",
-            "overflows {{instance}}"}},
-     .ov = {{.ref = "A", .color = "blue", .dashed = true},
-            {.ref = "B", .color = "green", .fill = 1 + 20},
-            {.ref = "C", .color = "red", .axis = "right", .unit = "short", .draw = "bars"}}},
-    {.section = SEC_COROUTINES, .type = "gauge", .title = "Stack Utilization",
-     .desc = "Stack high-water mark in % of the configured stack size. Consistently below 50 %: "
-             "BRRTR_STACK_SIZE can shrink; above 90 %: raise it before a handler overflows.",
-     .unit = "percent", .w = 8, .h = 8, .range = true, .min = 0, .max = 100,
-     .steps = STEPS(BASE("green"), AT(50, "yellow"), AT(75, "orange"), AT(90, "red")),
-     .q = {{"A", "@stack_pct", "{{instance}}"}}},
-    /* ---- 4. Request performance correlation ---------------------------------------------- */
-    {.section = SEC_CORRELATION, .type = "timeseries", .title = "CPU vs Latency",
-     .desc = "CPU in % (left axis) against the mean request latency, rate(_sum) / rate(_count) of "
-             "the duration histogram (right axis, points): latency that rises with CPU means the "
-             "service is CPU-bound.",
-     .unit = "percent", .w = 12, .h = 9, .calcs = "mean,max",
-     .q = {{"A", "@cpu_pct($__rate_interval)", "CPU {{instance}}"},
-           {"B", "@mean_latency($__rate_interval)", "mean latency {{instance}}"}},
-     .ov = {{.ref = "A", .axis = "left", .color = "orange"},
-            {.ref = "B", .axis = "right", .unit = "s", .draw = "points", .color = "purple"}}},
-    {.section = SEC_CORRELATION, .type = "timeseries", .title = "Request Latency Percentiles",
-     .desc = "p50, p90, p95 and p99 request latency per service: histogram_quantile over the "
-             "native histogram (exponential buckets, within a few % everywhere) when Prometheus "
-             "ingests native histograms, else over the classic le buckets (5 us .. 10 s: accurate "
-             "to the bucket that holds the quantile). Dashed lines: 500 ms (p95 info alert) and "
-             "1 s (p99 critical alert).",
-     .unit = "s", .w = 12, .h = 9, .calcs = "mean,max",
-     .steps = STEPS(BASE("green"), AT(0.5, "orange"), AT(1, "red")), .threshold_lines = true,
-     .q = {{"A", "@quantile(0.5, $__rate_interval)", "p50 {{job}}"},
-           {"B", "@quantile(0.9, $__rate_interval)", "p90 {{job}}"},
-           {"C", "@quantile(0.95, $__rate_interval)", "p95 {{job}}"},
-           {"D", "@quantile(0.99, $__rate_interval)", "p99 {{job}}"}}},
-    {.section = SEC_CORRELATION, .type = "bargauge", .title = "Slowest Routes (p99 by path)",
-     .desc = "The ten routes (path = route template) with the highest p99 latency over the "
-             "window, per service, from the duration histogram (native, else classic buckets).",
-     .unit = "s", .w = 12, .h = 8,
-     .steps = STEPS(BASE("green"), AT(0.5, "orange"), AT(1, "red")),
-     .q = {{"A", "topk(10, @route_quantile(0.99, $__rate_interval))", "{{path}} {{job}}", true}}},
-    {.section = SEC_CORRELATION, .type = "timeseries", .title = "Request Rate by Route",
-     .desc = "Responses per second per route template, counted by the duration histogram "
-             "(histogram_count of the native histogram, else its _count).",
-     .unit = "reqps", .w = 12, .h = 8, .calcs = "mean,max",
-     .q = {{"A", "@route_rate($__rate_interval)", "{{path}} {{job}}"}}},
-    /* ---- 5. Resource limits & health ----------------------------------------------------- */
-    {.section = SEC_LIMITS, .type = "bargauge", .title = "Resource Usage vs Limits",
-     .desc = "RSS in % of the cgroup memory limit (memory.max), CPU in % of the cgroup CPU limit "
-             "(cpu.max) and open files in % of RLIMIT_NOFILE, as the process reads them. "
-             "\"no limit\": the container has none.",
-     .unit = "percent", .w = 12, .h = 8, .range = true, .min = 0, .max = 100,
-     .steps = STEPS(BASE("green"), AT(70, "yellow"), AT(90, "red")), .no_limit = "no limit",
-     .q = {{"A", "@mem_of_limit or sum by (@by) (@MEMORY_RSS) * 0 - 1", "memory {{instance}}"},
-           {"B", "@cpu_of_limit($__rate_interval) or @cores($__rate_interval) * 0 - 1",
-            "CPU {{instance}}"},
-           {"C", "@fds_of_limit or sum by (@by) (@OPEN_FDS) * 0 - 1",
-            "open files {{instance}}"}}},
-    {.section = SEC_LIMITS, .type = "stat", .title = "Health Indicators",
-     .desc = "In-flight requests of the busiest process, share of 5xx responses (0 when there "
-             "are none), p99 latency and request rate, per service.",
-     .w = 12, .h = 8,
-     .q = {{"A", "max by (@svc) (sum by (@by) (@ACTIVE_REQUESTS))", "active requests {{job}}"},
-           {"B", "@err_ratio($__rate_interval)", "error rate {{job}}"},
-           {"C", "@quantile(0.99, $__rate_interval)", "p99 latency {{job}}"},
-           {"D", "@svc_req_rate($__rate_interval)", "requests/s {{job}}"}},
-     .ov = {{.ref = "A", .unit = "short", .steps = STEPS(BASE("green"), AT(250, "yellow"), AT(500, "red"))},
-            {.ref = "B", .unit = "percentunit",
-             .steps = STEPS(BASE("green"), AT(0.01, "yellow"), AT(0.05, "red"))},
-            {.ref = "C", .unit = "s", .steps = STEPS(BASE("green"), AT(0.5, "yellow"), AT(1, "red"))},
-            {.ref = "D", .unit = "reqps", .steps = STEPS(BASE("blue"))}}},
-};
-#define N_PANELS (sizeof PANELS / sizeof PANELS[0])
 
 /* Template variables. X(name, label, depends-on selector, all value) */
 #define DASH_VARIABLES(X)                                                                          \
@@ -245,6 +41,25 @@ static cJSON *datasource(void)
     cJSON_AddStringToObject(d, "type", "prometheus");
     cJSON_AddStringToObject(d, "uid", DS_UID);
     return d;
+}
+
+/* The steps of row `th` (TH(row)) of the thresholds table, as adapted by the config. */
+static cJSON *table_thresholds(const struct dash_config *c, int th)
+{
+    const struct brrt_threshold_def *d = &brrt_thresholds[th - 1];
+    cJSON *t = cJSON_CreateObject(), *steps = cJSON_CreateArray();
+    cJSON_AddStringToObject(t, "mode", "absolute");
+    for (int b = 0; b < BRRT_N_BANDS; b++) {
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddStringToObject(st, "color", brrt_colour_names[d->colour[b]]);
+        if (b == 0)
+            cJSON_AddNullToObject(st, "value");
+        else
+            cJSON_AddNumberToObject(st, "value", dash_threshold(c, (enum brrt_threshold)(th - 1), b));
+        cJSON_AddItemToArray(steps, st);
+    }
+    cJSON_AddItemToObject(t, "steps", steps);
+    return t;
 }
 
 static cJSON *thresholds(const struct step *s)
@@ -312,7 +127,7 @@ static cJSON *dash_style(void)
     return o;
 }
 
-static cJSON *overrides(const struct panel *p)
+static cJSON *overrides(const struct panel *p, const struct dash_config *c)
 {
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; i < sizeof p->ov / sizeof p->ov[0] && p->ov[i].ref; i++) {
@@ -323,7 +138,9 @@ static cJSON *overrides(const struct panel *p)
         cJSON_AddItemToObject(ov, "matcher", m);
         if (o->unit)
             cJSON_AddItemToArray(props, property("unit", cJSON_CreateString(o->unit)));
-        if (o->steps)
+        if (o->th)
+            cJSON_AddItemToArray(props, property("thresholds", table_thresholds(c, o->th)));
+        else if (o->steps)
             cJSON_AddItemToArray(props, property("thresholds", thresholds(o->steps)));
         if (o->color)
             cJSON_AddItemToArray(props, property("color", fixed_color(o->color)));
@@ -365,7 +182,7 @@ static cJSON *timeseries_custom(const struct panel *p)
     return c;
 }
 
-static cJSON *field_defaults(const struct panel *p)
+static cJSON *field_defaults(const struct panel *p, const struct dash_config *c)
 {
     cJSON *d = cJSON_CreateObject();
     cJSON *color = cJSON_CreateObject();
@@ -390,7 +207,8 @@ static cJSON *field_defaults(const struct panel *p)
         cJSON_AddNumberToObject(d, "max", p->max);
         cJSON_AddNumberToObject(d, "min", p->min);
     }
-    cJSON_AddItemToObject(d, "thresholds", thresholds(p->steps ? p->steps : STEPS(BASE("green"))));
+    cJSON_AddItemToObject(d, "thresholds", p->th ? table_thresholds(c, p->th)
+                                                 : thresholds(p->steps ? p->steps : STEPS(BASE("green"))));
     if (p->unit)
         cJSON_AddStringToObject(d, "unit", p->unit);
     return d;
@@ -429,7 +247,7 @@ static cJSON *panel_options(const struct panel *p)
         cJSON_AddTrueToObject(o, "showThresholdMarkers");
         cJSON_AddStringToObject(o, "sizing", "auto");
     } else if (is_type(p, "stat")) {
-        cJSON_AddStringToObject(o, "colorMode", p->ov[0].steps ? "background" : "value");
+        cJSON_AddStringToObject(o, "colorMode", p->ov[0].steps || p->ov[0].th ? "background" : "value");
         cJSON_AddStringToObject(o, "graphMode", "area");
         cJSON_AddStringToObject(o, "justifyMode", "auto");
         cJSON_AddStringToObject(o, "orientation", "auto");
@@ -463,13 +281,22 @@ static cJSON *panel_options(const struct panel *p)
     return o;
 }
 
-static cJSON *targets(const struct panel *p, char *err, size_t errlen)
+/* A panel query: settings substituted, then the template expanded (malloc'd; NULL + why). */
+static char *panel_expr(const struct dash_config *c, const char *t, char *why, size_t whylen)
+{
+    char *s = dash_config_subst(c, t, why, whylen);
+    char *e = s ? pq_expand(s, &PANEL_CTX, why, whylen) : NULL;
+    free(s);
+    return e;
+}
+
+static cJSON *targets(const struct panel *p, const struct dash_config *c, char *err, size_t errlen)
 {
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; i < sizeof p->q / sizeof p->q[0] && p->q[i].ref; i++) {
         const struct query *q = &p->q[i];
         char why[200];
-        char *expr = pq_expand(q->expr, &PANEL_CTX, why, sizeof why);
+        char *expr = panel_expr(c, q->expr, why, sizeof why);
         if (!expr) {
             snprintf(err, errlen, "panel \"%s\", query %s: %s", p->title, q->ref, why);
             cJSON_Delete(list);
@@ -511,15 +338,15 @@ static cJSON *row_panel(int id, const char *title, int y)
     return r;
 }
 
-static cJSON *panels(char *err, size_t errlen)
+static cJSON *panels(const struct dash_config *c, char *err, size_t errlen)
 {
     cJSON *list = cJSON_CreateArray();
     int id = 1, y = 0;
     for (int s = 0; s < SEC_COUNT; s++) {
-        cJSON_AddItemToArray(list, row_panel(id++, section_titles[s], y++));
+        cJSON_AddItemToArray(list, row_panel(id++, dash_section_titles[s], y++));
         int x = 0, line_h = 0;
-        for (size_t i = 0; i < N_PANELS; i++) {
-            const struct panel *p = &PANELS[i];
+        for (size_t i = 0; i < dash_n_panels; i++) {
+            const struct panel *p = &dash_panels[i];
             if ((int)p->section != s)
                 continue;
             if (x + p->w > 24) {
@@ -527,17 +354,23 @@ static cJSON *panels(char *err, size_t errlen)
                 y += line_h;
                 line_h = 0;
             }
-            cJSON *t = targets(p, err, errlen);
+            cJSON *t = targets(p, c, err, errlen);
+            char *desc = t ? dash_config_subst(c, p->desc, err, errlen) : NULL;
+            if (t && !desc) {
+                cJSON_Delete(t);
+                t = NULL;
+            }
             if (!t) {
                 cJSON_Delete(list);
                 return NULL;
             }
             cJSON *o = cJSON_CreateObject();
             cJSON_AddItemToObject(o, "datasource", datasource());
-            cJSON_AddStringToObject(o, "description", p->desc);
+            cJSON_AddStringToObject(o, "description", desc);
+            free(desc);
             cJSON *fc = cJSON_CreateObject();
-            cJSON_AddItemToObject(fc, "defaults", field_defaults(p));
-            cJSON_AddItemToObject(fc, "overrides", overrides(p));
+            cJSON_AddItemToObject(fc, "defaults", field_defaults(p, c));
+            cJSON_AddItemToObject(fc, "overrides", overrides(p, c));
             cJSON_AddItemToObject(o, "fieldConfig", fc);
             cJSON_AddItemToObject(o, "gridPos", grid(x, y, p->w, p->h));
             cJSON_AddNumberToObject(o, "id", id++);
@@ -679,9 +512,9 @@ static cJSON *timepicker(void)
     return t;
 }
 
-cJSON *dash_build(char *err, size_t errlen)
+cJSON *dash_build(const struct dash_config *c, char *err, size_t errlen)
 {
-    cJSON *p = panels(err, errlen);
+    cJSON *p = panels(c, err, errlen);
     cJSON *tm = p ? templating(err, errlen) : NULL;
     if (!tm) {
         cJSON_Delete(p);
@@ -717,20 +550,27 @@ cJSON *dash_build(char *err, size_t errlen)
 
 /* ---- Markdown reference ------------------------------------------------------------------- */
 
-int dash_markdown(FILE *f, char *err, size_t errlen)
+int dash_markdown(FILE *f, const struct dash_config *c, char *err, size_t errlen)
 {
     int n = 0;
     for (int s = 0; s < SEC_COUNT; s++) {
-        fprintf(f, "### %s\n\n", section_titles[s]);
-        for (size_t i = 0; i < N_PANELS; i++) {
-            const struct panel *p = &PANELS[i];
+        fprintf(f, "### %s\n\n", dash_section_titles[s]);
+        for (size_t i = 0; i < dash_n_panels; i++) {
+            const struct panel *p = &dash_panels[i];
             if ((int)p->section != s)
                 continue;
-            fprintf(f, "#### %d. %s (%s%s%s)\n\n%s\n\n", ++n, p->title, p->type,
-                    p->unit ? ", " : "", p->unit ? p->unit : "", p->desc);
+            char *desc = dash_config_subst(c, p->desc, err, errlen);
+            if (!desc)
+                return -1;
+            fprintf(f, "#### %d. %s (%s%s%s)\n\n%s", ++n, p->title, p->type, p->unit ? ", " : "",
+                    p->unit ? p->unit : "", desc);
+            free(desc);
+            if (p->th)
+                fprintf(f, " Colours: row `%s` of the thresholds table.", brrt_thresholds[p->th - 1].key);
+            fprintf(f, "\n\n");
             for (size_t k = 0; k < sizeof p->q / sizeof p->q[0] && p->q[k].ref; k++) {
                 char why[200];
-                char *e = pq_expand(p->q[k].expr, &PANEL_CTX, why, sizeof why);
+                char *e = panel_expr(c, p->q[k].expr, why, sizeof why);
                 if (!e) {
                     snprintf(err, errlen, "panel \"%s\": %s", p->title, why);
                     return -1;

@@ -39,6 +39,11 @@
     /* share of 5xx responses per service; 0 (not "no data") when there are none or no traffic */  \
     X(err_ratio, "sum by (@svc) (rate(@REQUESTS_TOTAL{status=~\"5..\"}[@1]))"                       \
                  " / (@svc_req_rate(@1) > 0) or @svc_req_rate(@1) * 0")                             \
+    /* THE error rate: 5xx in % of all responses, per service (TUI, panels and alerts alike) */   \
+    X(err_pct, "100 * @err_ratio(@1)")                                                              \
+    /* client errors (4xx) in % of all responses per service, shown apart from the error rate */  \
+    X(client_err_pct, "100 * (sum by (@svc) (rate(@REQUESTS_TOTAL{status=~\"4..\"}[@1]))"          \
+                      " / (@svc_req_rate(@1) > 0) or @svc_req_rate(@1) * 0)")                        \
     /* Latency from the duration histogram: native first (exact buckets, a few % error), then  \
      * the classic le buckets for a server that ingests only those (docs/dashboard.md). Each    \
      * `or` keeps the native result of a label set and adds the classic ones it lacks.          \
@@ -67,13 +72,20 @@ static const struct {
 #undef PQ_FRAG_ROW
 };
 
+/* Catalog metrics by id (their names read from the table at expansion), then the exporter's
+ * own metrics (m = BRRT_M_COUNT, name and type here). */
 static const struct {
     const char *id;
     enum brrt_metric_id m;
+    const char *name;
+    int type;
 } metric_ids[] = {
-#define PQ_ID_ROW(id, name, type, unit, labels, section, help) {#id, BRRT_M_##id},
+#define PQ_ID_ROW(id, name, type, unit, labels, section, help) {#id, BRRT_M_##id, NULL, 0},
     BRRT_CATALOG(PQ_ID_ROW)
 #undef PQ_ID_ROW
+#define PQ_EXP_ROW(id, name, type, help) {#id, BRRT_M_COUNT, name, type},
+    BRRT_EXPORTER_CATALOG(PQ_EXP_ROW)
+#undef PQ_EXP_ROW
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -168,9 +180,17 @@ static void metric_ref(struct expander *x, struct brrt_buf *out, const char *t, 
         (*i)++;
     size_t n = *i - s;
     const struct brrt_catalog_entry *e = NULL;
-    for (size_t k = 0; k < N_OF(metric_ids); k++)
-        if (strlen(metric_ids[k].id) == n && strncmp(metric_ids[k].id, t + s, n) == 0)
+    struct brrt_catalog_entry exporter_metric;
+    for (size_t k = 0; k < N_OF(metric_ids); k++) {
+        if (strlen(metric_ids[k].id) != n || strncmp(metric_ids[k].id, t + s, n) != 0)
+            continue;
+        if (metric_ids[k].m < BRRT_M_COUNT) {
             e = &brrt_catalog[metric_ids[k].m];
+        } else {
+            exporter_metric = (struct brrt_catalog_entry){.name = metric_ids[k].name, .type = metric_ids[k].type};
+            e = &exporter_metric;
+        }
+    }
     if (!e) {
         fail(x, "unknown metric @%.*s (not in the catalog)", (int)n, t + s);
         return;

@@ -1,15 +1,25 @@
-// What the types cannot check: the dashboard is the one issue 7 asks for. The 13 panels of the
-// description in its 5 sections with their types, units, thresholds and legends; variables
-// (datasource, job, namespace, pod, instance) and every metric reference filtered by them; no
-// hard-coded data source; the refresh presets; uid, tags, refresh, time range, a current
-// schemaVersion; a layout without overlaps.
+// What the types cannot check: the dashboard is the one issues 7 and 14 ask for. The 13 panels
+// of the description and the ones an SRE needs beside them, in 7 sections, with their types,
+// units, legends, and thresholds that are the thresholds table's (read from
+// metrics/include/brrtstat/thresholds.h, not copied here); every per-process query grouped by
+// segment with a legend by pod and segment; one error definition (5xx); variables (datasource,
+// job, namespace, pod, instance) and every metric reference filtered by them; no hard-coded
+// data source; the refresh presets; uid, tags, refresh, time range, a current schemaVersion; a
+// layout without overlaps.
 //
-// usage: node check_dashboard.mjs DASHBOARD.json NODE_DIR   (NODE_DIR: where npm ci ran)
+// usage: node check_dashboard.mjs DASHBOARD.json NODE_DIR THRESHOLDS.h   (NODE_DIR: where npm ci ran)
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
-const [dashPath, nodeDir] = process.argv.slice(2);
+const [dashPath, nodeDir, thPath] = process.argv.slice(2);
+// The thresholds table: { CPU: [60, 80, 90], ... } and the colours of each row.
+const TH = {}, TH_COLOURS = {};
+for (const m of readFileSync(thPath, 'utf8').replace(/\\\n/g, ' ').replace(/\s+/g, ' ')
+    .matchAll(/X\((\w+), "[^"]*", "[^"]*", "[^"]*", (\w+), ([\d.]+), (\w+), ([\d.]+), (\w+), ([\d.]+), (\w+)\)/g)) {
+    TH[m[1]] = [Number(m[3]), Number(m[5]), Number(m[7])];
+    TH_COLOURS[m[1]] = [m[2], m[4], m[6], m[8]].map((c) => c.toLowerCase());
+}
 const d = JSON.parse(readFileSync(dashPath, 'utf8'));
 const schema = createRequire(join(resolve(nodeDir), 'package.json'))('@grafana/schema');
 
@@ -73,25 +83,34 @@ for (const [path, uid] of uids)
 
 // ---- sections and panels -------------------------------------------------------------------
 const rows = d.panels.filter((p) => p.type === 'row').map((p) => p.title);
-check(eq(rows, ['CPU', 'Memory', 'Coroutine performance', 'Request performance correlation',
-    'Resource limits & health']), `5 sections in order, got ${JSON.stringify(rows)}`);
-// title: [section, type, unit, thresholds (steps after the base), legend calcs, queries]
+check(eq(rows, ['CPU', 'Memory', 'Coroutine performance', 'Requests and errors', 'Request performance correlation',
+    'Resource limits & health', 'Exporter and segments']), `7 sections in order, got ${JSON.stringify(rows)}`);
+check(Object.keys(TH).length >= 6, `the thresholds table read from ${thPath} (${Object.keys(TH).join()})`);
+// title: [section, type, unit, thresholds (steps after the base: a row of the table, or []
+// for a neutral colour), legend calcs, queries]
+const R = 'Requests and errors', C = 'Request performance correlation', L = 'Resource limits & health';
 const spec = {
-    'CPU Usage': ['CPU', 'gauge', 'percent', [60, 80, 90], null, 1],
-    'CPU Usage Over Time': ['CPU', 'timeseries', 'percent', null, ['mean', 'max', 'min'], 3],
+    'CPU Usage': ['CPU', 'gauge', 'percent', TH.CPU, null, 1],
+    'CPU Usage Over Time': ['CPU', 'timeseries', 'percent', TH.CPU, ['mean', 'max', 'min'], 3],
     'CPU Time Distribution': ['CPU', 'piechart', 's', null, null, 2],
-    'CPU Efficiency': ['CPU', 'stat', 'suffix: req/s per CPU%', null, null, 1],
+    'CPU Efficiency': ['CPU', 'stat', 'suffix: req/s per CPU%', [], null, 1],
     'Memory Breakdown': ['Memory', 'timeseries', 'bytes', null, ['lastNotNull', 'mean', 'max'], 4],
     'Memory Allocation Rate': ['Memory', 'timeseries', 'Bps', null, null, 2],
-    'Memory Efficiency': ['Memory', 'stat', 'suffix: req/s per MiB', [50, 100], null, 1],
+    'Memory Growth': ['Memory', 'timeseries', 'bytes', null, null, 2],
+    'Memory Efficiency': ['Memory', 'stat', 'suffix: req/s per MiB', [], null, 1],
     'Coroutine Stack Usage': ['Coroutine performance', 'timeseries', 'bytes', null, null, 3],
-    'Stack Utilization': ['Coroutine performance', 'gauge', 'percent', [50, 75, 90], null, 1],
-    'CPU vs Latency': ['Request performance correlation', 'timeseries', 'percent', null, null, 2],
-    'Request Latency Percentiles': ['Request performance correlation', 'timeseries', 's', null, null, 4],
-    'Slowest Routes (p99 by path)': ['Request performance correlation', 'bargauge', 's', [0.5, 1], null, 1],
-    'Request Rate by Route': ['Request performance correlation', 'timeseries', 'reqps', null, ['mean', 'max'], 1],
-    'Resource Usage vs Limits': ['Resource limits & health', 'bargauge', 'percent', [70, 90], null, 3],
-    'Health Indicators': ['Resource limits & health', 'stat', undefined, null, null, 4],
+    'Stack Utilization': ['Coroutine performance', 'gauge', 'percent', TH.STACK, null, 1],
+    'Requests by Route and Status': [R, 'timeseries', 'reqps', null, null, 1],
+    '5xx Ratio': [R, 'timeseries', 'percent', TH.ERRORS_5XX, null, 2],
+    'CPU vs Latency': [C, 'timeseries', 'percent', null, null, 2],
+    'Request Latency Percentiles': [C, 'timeseries', 's', TH.LATENCY, null, 4],
+    'Slowest Routes (p99 by path)': [C, 'bargauge', 's', TH.LATENCY, null, 1],
+    'Request Rate by Route': [C, 'timeseries', 'reqps', null, ['mean', 'max'], 1],
+    'Resource Usage vs Limits': [L, 'bargauge', 'percent', TH.LIMIT, null, 3],
+    'Health Indicators': [L, 'stat', undefined, null, null, 4],
+    'Connections': [L, 'timeseries', 'cps', null, null, 2],
+    'Segment Health': ['Exporter and segments', 'stat', undefined, null, null, 3],
+    'Segment Errors': ['Exporter and segments', 'timeseries', 'short', null, null, 4],
 };
 let section = null;
 const seen = [];
@@ -122,18 +141,56 @@ for (const p of d.panels) {
     check(p.datasource?.uid === '${datasource}', `${p.title}: panel data source \${datasource}`);
     check(typeof p.description === 'string' && p.description.length > 20, `${p.title}: described`);
 }
-check(seen.length === 15, `15 panels: the description's 13 and the two by route (has ${seen.length})`);
-check(eq(seen, Object.keys(spec)), `panels in the description's order: ${JSON.stringify(seen)}`);
+check(seen.length === Object.keys(spec).length, `${Object.keys(spec).length} panels (has ${seen.length})`);
+check(eq(seen, Object.keys(spec)), `panels in order: ${JSON.stringify(seen)}`);
 
 const byTitle = Object.fromEntries(d.panels.map((p) => [p.title, p]));
 const exprs = (t) => byTitle[t]?.targets.map((q) => q.expr) ?? [];
-check(byTitle['CPU Usage'].fieldConfig.defaults.thresholds.steps.map((s) => s.color).join() === 'green,yellow,orange,red',
-    'CPU gauge: green, yellow, orange, red');
+check(byTitle['CPU Usage'].fieldConfig.defaults.thresholds.steps.map((s) => s.color).join() === TH_COLOURS.CPU.join(),
+    `CPU gauge: ${TH_COLOURS.CPU} (the table's colours)`);
+// overrides coloured by a row of the table: its values
+const ovSteps = (t, ref) => byTitle[t].fieldConfig.overrides.find((o) => o.matcher.options === ref)
+    ?.properties.find((p) => p.id === 'thresholds')?.value.steps.slice(1).map((x) => x.value);
+check(eq(ovSteps('Health Indicators', 'A'), TH.ACTIVE), 'health: active requests coloured by the ACTIVE row');
+check(eq(ovSteps('Health Indicators', 'B'), TH.ERRORS_5XX), 'health: error rate coloured by the ERRORS_5XX row (in %)');
+check(eq(ovSteps('Health Indicators', 'C'), TH.LATENCY), 'health: p99 coloured by the LATENCY row');
+check(eq(ovSteps('Resource Usage vs Limits', 'B'), TH.CPU), 'limits: CPU of the limit coloured by the CPU row, as the gauge');
+// one error definition: 5xx; 4xx only apart
+for (const p of d.panels.filter((x) => x.type !== 'row'))
+    for (const q of p.targets)
+        if (/error/i.test(q.legendFormat) && !/connection/.test(q.legendFormat)) // HTTP errors, not socket ones
+            check(q.expr.includes('status=~"5.."') && !q.expr.includes('status=~"4'), `${p.title}/${q.refId}: an error is a 5xx`);
+check(exprs('5xx Ratio').some((e) => e.includes('status=~"4.."')), '5xx ratio: 4xx shown apart');
+check(exprs('Requests by Route and Status').every((e) => /sum by \(job, namespace, path, status\)/.test(e)), 'requests by route and status');
+// per process: one series per process (segment kept), legend by pod and segment, never an IP
+const PROC = 'job, namespace, pod, instance, segment';
+let perProcess = 0;
+for (const p of d.panels.filter((x) => x.type !== 'row'))
+    for (const q of p.targets) {
+        check(!q.legendFormat.includes('{{instance}}') || q.legendFormat.includes('{{pod}}'),
+            `${p.title}/${q.refId}: legend by pod, not by instance (an IP:port) alone`);
+        if (!q.legendFormat.includes('{{segment}}'))
+            continue;
+        perProcess++;
+        check(q.expr.includes(`by (${PROC})`), `${p.title}/${q.refId}: per-process query grouped by ${PROC}`);
+        check(!/by \(job, namespace, pod, instance\)/.test(q.expr), `${p.title}/${q.refId}: no grouping that drops segment`);
+    }
+check(perProcess >= 25, `per-process queries with a {{pod}} {{segment}} legend (${perProcess})`);
+check(!exprs('CPU Usage Over Time').some((e) => e.includes('[1m]')) && exprs('CPU Usage Over Time')[0].includes('[$__rate_interval]'),
+    'CPU over time: $__rate_interval, no fixed [1m]');
+check(exprs('Memory Growth').every((e) => /deriv\([a-z_]+\{[^}]*\}\[1h\]\)/.test(e)), 'memory growth: deriv over 1h (a leak window)');
 check(byTitle['CPU Time Distribution'].options.pieType === 'donut', 'CPU time distribution is a donut');
 check(exprs('CPU Time Distribution').some((e) => e.includes('process_cpu_user_seconds_total')) &&
     exprs('CPU Time Distribution').some((e) => e.includes('process_cpu_system_seconds_total')), 'donut: user vs system CPU');
 check(eq(byTitle['CPU Time Distribution'].options.legend.values, ['value', 'percent']), 'donut: absolute time and percentages');
-check(exprs('CPU Usage Over Time').map((e) => e.match(/\[(\w+)\]/)[1]).join() === '1m,5m,15m', 'CPU over time: 1m, 5m, 15m');
+check(exprs('CPU Usage Over Time').map((e) => e.match(/\[([$\w]+)\]/)[1]).join() === '$__rate_interval,5m,15m',
+    'CPU over time: $__rate_interval, 5m, 15m');
+check(exprs('Segment Health').some((e) => e.includes('brrtstat_segment_up')) && exprs('Segment Health').some((e) => /\bup\{/.test(e)),
+    'segment health: segment up and scrape up');
+check(['full_errors', 'cardinality_overflows', 'generation'].every((m) => exprs('Segment Errors').some((e) => e.includes(m))),
+    'segment errors: restarts, full segment, __other');
+check(exprs('Connections').some((e) => e.includes('connection_closes')) && exprs('Connections').some((e) => e.includes('connection_errors')),
+    'connections: closes and errors');
 check(byTitle['Resource Usage vs Limits'].options.displayMode === 'lcd', 'limits: LCD bar gauge');
 check(exprs('Resource Usage vs Limits').some((e) => e.includes('process_memory_limit_bytes')) &&
     exprs('Resource Usage vs Limits').some((e) => e.includes('process_cpu_limit_cores')), 'limits: the real cgroup limits');
@@ -167,7 +224,7 @@ const known = new Set(['$job', '$namespace', '$pod', '$instance', '$__rate_inter
 for (const p of d.panels.filter((x) => x.type !== 'row'))
     for (const q of p.targets) {
         check(q.datasource?.uid === '${datasource}', `${p.title}/${q.refId}: data source \${datasource}`);
-        const refs = [...q.expr.matchAll(/\b((?:brrtrouter|process)_[a-z_]+)(\{[^}]*\})?/g)];
+        const refs = [...q.expr.matchAll(/\b((?:brrtrouter|brrtstat|process)_[a-z_]+|up(?=\{))(\{[^}]*\})?/g)];
         check(refs.length > 0, `${p.title}/${q.refId}: queries a catalog metric`);
         for (const [, name, sel] of refs)
             check(sel && sel.startsWith(`{${SEL}`), `${p.title}/${q.refId}: ${name} filtered by the variables`);

@@ -147,7 +147,8 @@ schema)
         fail "broken copies: expected errors on lines [$want], tsc reported [$got]"
     fi
     grep -o 'error TS[0-9]*: .\{0,90\}' "$WORK/tsc2.out" | sed 's/^/    rejected: /' | head -20
-    node "$TESTS/check_dashboard.mjs" "$WORK/dashboard.json" "$NODE_DIR" && pass "dashboard structure" ||
+    node "$TESTS/check_dashboard.mjs" "$WORK/dashboard.json" "$NODE_DIR" "$SRC/metrics/include/brrtstat/thresholds.h" &&
+        pass "dashboard structure, thresholds from the table, per-process grouping" ||
         fail "dashboard structure (check_dashboard.mjs)"
     ;;
 
@@ -216,7 +217,7 @@ rules)
         pass "the PrometheusRule's groups pass promtool check rules too" ||
         { cat "$WORK/promtool2.out" >&2; fail "promtool check rules on the PrometheusRule's groups"; }
     if node "$TESTS/check_rules.mjs" "$NODE_DIR" "$WORK/${FILES[1]}" "$WORK/${FILES[2]}" \
-        "$TESTS/alerts.test.yml" "$WORK/alerts.test.yml"; then
+        "$TESTS/alerts.test.yml" "$WORK/alerts.test.yml" "$SRC/docs/runbook.md"; then
         pass "rules complete; PrometheusRule groups equal the rules file's; every alert has a firing and a silent test"
     else
         fail "check_rules.mjs"
@@ -253,7 +254,7 @@ cli)
         fi
     }
     expect "--help" 0 "$GEN" --help
-    for opt in --namespace --folder --output --rules --prometheus-rule --json --markdown --dir; do
+    for opt in --namespace --folder --output --rules --prometheus-rule --json --markdown --dir --config --set; do
         grep -q -- "$opt" "$WORK/out" || fail "--help does not mention $opt"
         grep -qF -- "${opt//-/\\-}" "$SRC/docs/brrt-stat-dashboard.1" || fail "the man page does not document $opt"
     done
@@ -273,6 +274,38 @@ cli)
     grep -q '^  namespace: team-a$' "$WORK/cm.yaml" && grep -q '^  namespace: team-a$' "$WORK/pr.yaml" &&
         grep -q '^    grafana_folder: "Team A"$' "$WORK/cm.yaml" && pass "namespace and folder reach both manifests" ||
         fail "namespace/folder not in the manifests"
+    # Adapting without editing generated files: --set and --config reach the rules and the panels.
+    expect "--set cpu.crit=95 latency.crit=2" 0 "$GEN" --set cpu.crit=95 --set latency.crit=2 \
+        --rules "$WORK/set.rules.yml" --json "$WORK/set.json"
+    grep -q '^      - alert: BrrtrouterCpuSaturated$' "$WORK/set.rules.yml" &&
+        grep -A1 'alert: BrrtrouterCpuSaturated' "$WORK/set.rules.yml" | grep -q ') >= 95 and on' &&
+        grep -A1 'alert: BrrtrouterLatencyP99High' "$WORK/set.rules.yml" | grep -q '))) >= 2 and on' &&
+        node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1]));
+            const p = d.panels.find((x) => x.title === "CPU Usage");
+            process.exit(p.fieldConfig.defaults.thresholds.steps.map((s) => s.value).join() === ",60,80,95" ? 0 : 1)' \
+            "$WORK/set.json" && pass "--set: the alert threshold and the panel step both follow" ||
+        fail "--set cpu.crit / latency.crit not in the rules and the panel"
+    printf '# a team overlay\nselector = namespace="shop"\n\nrunbook_url = https://git.example/rb.md\nerrors.crit=3\n' >"$WORK/dash.conf"
+    expect "--config FILE" 0 "$GEN" --config "$WORK/dash.conf" --rules "$WORK/conf.rules.yml"
+    refs=$(grep -o '\(brrtrouter\|process\|brrtstat\)_[a-z_]*{[^}]*}' "$WORK/conf.rules.yml" | grep -vc '{namespace=\\"shop\\"' || true) # quotes escaped in YAML
+    grep -q 'runbook_url: "https://git.example/rb.md#brrtroutersegmentdown"' "$WORK/conf.rules.yml" &&
+        grep -q '^        expr: "up{namespace=\\"shop\\"} == 0' "$WORK/conf.rules.yml" &&
+        grep -A1 'alert: BrrtrouterErrorRateHigh' "$WORK/conf.rules.yml" | grep -q ')) >= 3 and on' && [[ $refs == 0 ]] &&
+        pass "--config: selector on every metric of every rule, runbook_url, errors.crit" ||
+        fail "--config settings not applied ($refs metric references without the selector)"
+    if command -v promtool >/dev/null; then
+        promtool check rules --lint=all --lint-fatal "$WORK/conf.rules.yml" >"$WORK/conf.promtool" 2>&1 &&
+            pass "the adapted rules pass promtool check rules" || { cat "$WORK/conf.promtool" >&2; fail "adapted rules"; }
+    fi
+    expect "--set of an unknown key" 2 "$GEN" --set nosuch=1
+    expect "--set of thresholds that would not ascend" 2 "$GEN" --set cpu.warn=95
+    expect "--set of a bad number" 2 "$GEN" --set min_rps=lots
+    expect "--set of a bad duration" 2 "$GEN" --set leak_window=1x
+    expect "--set without =" 2 "$GEN" --set cpu.crit
+    expect "--config of a missing file" 2 "$GEN" --config "$WORK/none.conf"
+    printf 'cpu.crit = 95\nbogus line\n' >"$WORK/bad.conf"
+    expect "--config with a bad line" 2 "$GEN" --config "$WORK/bad.conf"
+    grep -q 'bad.conf:2' "$WORK/err" && pass "the bad line is named (file:line)" || fail "no file:line in: $(cat "$WORK/err")"
     mkdir -p "$WORK/ro"
     echo old >"$WORK/ro/cm.yaml"
     chmod 0555 "$WORK/ro"
