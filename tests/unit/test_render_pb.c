@@ -1,0 +1,169 @@
+/* tools/export/render_pb.c: the protobuf exposition, unpacked again by protobuf-c and compared
+ * with the segment: native spans and deltas (a gap inside a span, a gap that opens a new one),
+ * the zero bucket, the overflow counted in sample_count only, classic buckets, labels. */
+#include "fixture.h"
+
+#include "metrics.pb-c.h"
+#include "render_pb.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The middle (in log scale) of native bucket `i` at schema 4: 2^((i - 0.5) / 16) seconds. */
+static double mid(int i)
+{
+    return exp2((i - 0.5) / 16.0);
+}
+
+/* Splits the delimited body into messages; returns how many (at most `max`). */
+static int unpack_all(const struct brrt_buf *b, Io__Prometheus__Client__MetricFamily **out, int max)
+{
+    size_t at = 0;
+    int n = 0;
+    while (at < b->len && n < max) {
+        uint64_t len = 0;
+        int shift = 0;
+        uint8_t c;
+        do {
+            ck_assert_uint_lt(at, b->len);
+            c = (uint8_t)b->data[at++];
+            len |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+        } while (c & 0x80);
+        ck_assert_uint_le(at + len, b->len);
+        out[n] = io__prometheus__client__metric_family__unpack(NULL, len, (const uint8_t *)b->data + at);
+        ck_assert_ptr_nonnull(out[n]);
+        n++;
+        at += len;
+    }
+    ck_assert_uint_eq(at, b->len); /* nothing left over */
+    return n;
+}
+
+START_TEST(native_spans_deltas_zero_and_overflow)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("pb", &o, &seg), 0);
+    static const double le[] = {1e-3};
+    struct brrt_metric_def d = {.name = "req_duration_seconds", .help = "Duration", .unit = "seconds",
+                                .type = BRRT_HISTOGRAM, .scale = 1e-9, .le = le, .n_le = 1,
+                                .label_names = (const char *const[]){"route"}, .nlabels = 1};
+    brrt_family *f;
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    brrt_histogram h;
+    ck_assert_int_eq(brrt_histogram_get(f, BRRT_LABELS("/a"), &h), 0);
+    const int i0 = -159; /* (2^-10, 2^(-159/16)] s: holds 1 ms */
+    struct { int index, n; } obs[] = {{i0, 5}, {i0 + 1, 2}, {i0 + 3, 1}, {i0 + 10, 4}};
+    for (size_t k = 0; k < sizeof obs / sizeof obs[0]; k++)
+        for (int j = 0; j < obs[k].n; j++)
+            brrt_histogram_observe(h, mid(obs[k].index));
+    for (int j = 0; j < 3; j++)
+        brrt_histogram_observe(h, 0); /* zero bucket */
+    brrt_histogram_observe(h, 1e7);   /* past the range: overflow, twice */
+    brrt_histogram_observe(h, 1e7);
+
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("pb", &r, NULL, 0), 0);
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    const struct brrt_snap_family *sf = brrt_snapshot_family(s, "req_duration_seconds");
+    ck_assert_ptr_nonnull(sf);
+    ck_assert_int_eq(sf->schema, 4);
+    const struct brrt_snap_series *ss = &s->series[sf->first_series];
+    for (size_t k = 0; k < sizeof obs / sizeof obs[0]; k++) /* the test's own premise */
+        ck_assert_uint_eq(brrt_hist_native_count(sf, ss->fine, obs[k].index), (uint64_t)obs[k].n);
+
+    struct brrt_buf b = {0};
+    const struct brrt_snapshot *snaps[] = {s};
+    const char *names[] = {"seg1"};
+    pb_render_snapshots(&b, snaps, names, 1, "segment");
+    ck_assert(!b.failed);
+    Io__Prometheus__Client__MetricFamily *mf[64];
+    int n = unpack_all(&b, mf, 64);
+    Io__Prometheus__Client__MetricFamily *m = NULL;
+    for (int k = 0; k < n; k++)
+        if (strcmp(mf[k]->name, "req_duration_seconds") == 0)
+            m = mf[k];
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM);
+    ck_assert_uint_eq(m->n_metric, 1);
+    Io__Prometheus__Client__Metric *met = m->metric[0];
+    ck_assert_uint_eq(met->n_label, 2);
+    ck_assert_str_eq(met->label[0]->name, "segment");
+    ck_assert_str_eq(met->label[0]->value, "seg1");
+    ck_assert_str_eq(met->label[1]->name, "route");
+    ck_assert_str_eq(met->label[1]->value, "/a");
+    Io__Prometheus__Client__Histogram *hp = met->histogram;
+    ck_assert_ptr_nonnull(hp);
+    ck_assert_uint_eq(hp->sample_count, 5 + 2 + 1 + 4 + 3 + 2); /* overflow included */
+    ck_assert_int_eq(hp->schema, 4);
+    ck_assert(hp->zero_threshold > 0 && hp->zero_threshold == sf->zero_threshold);
+    ck_assert_uint_eq(hp->zero_count, 3);
+    /* classic: le 1 ms holds the zero bucket and bucket i0 */
+    ck_assert_uint_eq(hp->n_bucket, 1);
+    ck_assert(hp->bucket[0]->upper_bound == 1e-3);
+    ck_assert_uint_eq(hp->bucket[0]->cumulative_count, 8);
+    /* spans: i0..i0+3 (the empty i0+2 inside as a zero delta), then i0+10 after a gap of 6 */
+    ck_assert_uint_eq(hp->n_positive_span, 2);
+    ck_assert_int_eq(hp->positive_span[0]->offset, i0);
+    ck_assert_uint_eq(hp->positive_span[0]->length, 4);
+    ck_assert_int_eq(hp->positive_span[1]->offset, 6);
+    ck_assert_uint_eq(hp->positive_span[1]->length, 1);
+    static const int64_t want[] = {5, -3, -2, 1, 3};
+    ck_assert_uint_eq(hp->n_positive_delta, 5);
+    for (int k = 0; k < 5; k++)
+        ck_assert_int_eq(hp->positive_delta[k], want[k]);
+    /* and generally: the buckets rebuilt from spans and deltas are the segment's, exactly */
+    int64_t count = 0, idx = 0, total = 0;
+    size_t di = 0;
+    for (size_t sp = 0; sp < hp->n_positive_span; sp++) {
+        idx += hp->positive_span[sp]->offset;
+        for (uint32_t l = 0; l < hp->positive_span[sp]->length; l++, idx++) {
+            count += hp->positive_delta[di++];
+            ck_assert_uint_eq((uint64_t)count, brrt_hist_native_count(sf, ss->fine, (int32_t)idx));
+            total += count;
+        }
+    }
+    ck_assert_int_eq(total + (int64_t)hp->zero_count + 2, (int64_t)hp->sample_count);
+    for (int k = 0; k < n; k++)
+        io__prometheus__client__metric_family__free_unpacked(mf[k], NULL);
+    brrt_buf_free(&b);
+    brrt_snapshot_free(s);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+START_TEST(counters_gauges_and_self_metrics)
+{
+    struct brrt_buf b = {0};
+    const char *segs[] = {"a", "b"};
+    const double v[] = {1, 0};
+    pb_render_scalars(&b, "up_like", false, "Help", "segment", segs, v, 2);
+    const double c = 42;
+    pb_render_scalars(&b, "scrapes_total", true, "Scrapes", NULL, NULL, &c, 1);
+    Io__Prometheus__Client__MetricFamily *mf[4];
+    ck_assert_int_eq(unpack_all(&b, mf, 4), 2);
+    ck_assert_int_eq(mf[0]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE);
+    ck_assert_uint_eq(mf[0]->n_metric, 2);
+    ck_assert_str_eq(mf[0]->metric[1]->label[0]->value, "b");
+    ck_assert(mf[0]->metric[0]->gauge->value == 1);
+    ck_assert_int_eq(mf[1]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER);
+    ck_assert_uint_eq(mf[1]->metric[0]->n_label, 0);
+    ck_assert(mf[1]->metric[0]->counter->value == 42);
+    for (int k = 0; k < 2; k++)
+        io__prometheus__client__metric_family__free_unpacked(mf[k], NULL);
+    brrt_buf_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("render_pb");
+    TCase *tc = tcase_create("pb");
+    tcase_add_test(tc, native_spans_deltas_zero_and_overflow);
+    tcase_add_test(tc, counters_gauges_and_self_metrics);
+    suite_add_tcase(s, tc);
+    return fx_run(s);
+}
