@@ -9,8 +9,11 @@
  *   threads released together by a spin barrier) divided by the ops each thread did.
  *   <x baseline> is the median divided by the median of baseline_tls_inc with the same number
  *   of threads. Then summary lines `<name> <ratio of medians> <median of per-rep ratios>`:
- *   ratio_counter_vs_tls, ratio_observe_vs_tls (and _2t) and the 2-thread vs 1-thread per-op
- *   ratios (scaling_*; 1.00 = no loss per thread). The per-rep ratio pairs two numbers measured
+ *   ratio_counter_vs_tls, ratio_observe_vs_tls (and _2t), ratio_overcap_vs_atomic (and _2t:
+ *   threads without a private shard vs the same threads doing a relaxed atomic add on one
+ *   shared word) and the 2-thread vs 1-thread per-op ratios (scaling_*; 1.00 = no loss per
+ *   thread). alternate_segments_inc_1t is one thread updating two segments in turn (every
+ *   update takes the slow path: no syscall there, a scan of the thread's shard list). The per-rep ratio pairs two numbers measured
  *   back to back, so it survives the machine drifting between fast and slow phases better.
  * Repetitions of all cases are interleaved (rep 1 of every case, then rep 2, ...) so that the
  * machine's slow phases hit every case alike; each case reports the median over its reps.
@@ -48,6 +51,8 @@ static __thread uint64_t tls_x;
 static uint64_t shared_x __attribute__((aligned(64)));
 
 static brrt_counter g_counter;
+static brrt_counter g_other;   /* in a second segment: alternating updates */
+static brrt_counter g_overcap; /* in a segment whose only private shard main holds */
 static brrt_family *g_labelled;
 static brrt_histogram g_hist;
 static const char *g_sets[N_LABEL_SETS][2];
@@ -84,13 +89,22 @@ __attribute__((noinline)) static int kern_lookup_inc(brrt_family *f, uint64_t n)
     return bad;
 }
 
+/* One update per op, every op to the other segment than the last: each misses the TLS cache. */
+__attribute__((noinline)) static void kern_alternate(brrt_counter a, brrt_counter b, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i += 2) {
+        brrt_counter_inc(a);
+        brrt_counter_inc(b);
+    }
+}
+
 __attribute__((noinline)) static void kern_observe(brrt_histogram h, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++)
         brrt_histogram_observe_raw(h, g_values[i % N_VALUES]);
 }
 
-enum kind { K_TLS, K_ATOMIC, K_COUNTER, K_LOOKUP, K_OBSERVE };
+enum kind { K_TLS, K_ATOMIC, K_COUNTER, K_LOOKUP, K_OBSERVE, K_ALTERNATE, K_OVERCAP };
 
 struct bench_case {
     const char *name;
@@ -113,6 +127,9 @@ static struct bench_case cases[] = {
     CASE("labelled_lookup_inc_2t", K_LOOKUP, 2),
     CASE("histogram_observe_1t", K_OBSERVE, 1),
     CASE("histogram_observe_2t", K_OBSERVE, 2),
+    CASE("alternate_segments_inc_1t", K_ALTERNATE, 1),
+    CASE("overcap_inc_1t", K_OVERCAP, 1),
+    CASE("overcap_inc_2t", K_OVERCAP, 2),
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -124,7 +141,8 @@ static const char *const run_order[N_CASES] = {
     "baseline_tls_inc_1t", "counter_inc_1t", "histogram_observe_1t",
     "baseline_tls_inc_2t", "counter_inc_2t", "histogram_observe_2t",
     "labelled_lookup_inc_1t", "labelled_lookup_inc_2t",
-    "baseline_atomic_shared_1t", "baseline_atomic_shared_2t",
+    "alternate_segments_inc_1t",
+    "baseline_atomic_shared_1t", "overcap_inc_1t", "baseline_atomic_shared_2t", "overcap_inc_2t",
 };
 
 /* ---- threads ------------------------------------------------------------------------- */
@@ -173,6 +191,12 @@ static void warm_up(enum kind k)
     case K_OBSERVE:
         kern_observe(g_hist, 1);
         break;
+    case K_ALTERNATE:
+        kern_alternate(g_counter, g_other, 2);
+        break;
+    case K_OVERCAP:
+        kern_counter_inc(g_overcap, 1);
+        break;
     }
 }
 
@@ -202,10 +226,20 @@ static void *worker_main(void *arg)
     case K_OBSERVE:
         kern_observe(g_hist, r->ops);
         break;
+    case K_ALTERNATE:
+        kern_alternate(g_counter, g_other, r->ops);
+        break;
+    case K_OVERCAP:
+        kern_counter_inc(g_overcap, r->ops);
+        break;
     }
     w->t1 = now_ns();
-    /* The fast path must have been taken: this thread owns a shard of the segment. */
-    if (r->kind >= K_COUNTER && brrt__tls_cache.tag != g_counter.tag)
+    /* The path meant was taken: this thread owns a shard of the segment (of the second one
+     * last, when alternating), or none at all (over cap). */
+    if (r->kind >= K_COUNTER && r->kind <= K_OBSERVE && brrt__tls_cache.tag != g_counter.tag)
+        bad = 1;
+    if ((r->kind == K_ALTERNATE && brrt__tls_cache.tag != g_other.tag) ||
+        (r->kind == K_OVERCAP && brrt__tls_cache.tag == g_overcap.tag))
         bad = 1;
     if (bad)
         __atomic_store_n(&r->failed, 1, __ATOMIC_RELAXED);
@@ -293,22 +327,42 @@ static void die(const char *what, int rc)
     exit(1);
 }
 
-static brrt_seg *setup(const char *dir)
+/* A segment with one counter family: bench_ops_total. */
+static brrt_seg *counter_segment(const char *dir, const char *name, uint32_t max_shards,
+                                 brrt_counter *c)
 {
     struct brrt_seg_opts o;
     brrt_seg_opts_init(&o);
     o.dir = dir;
     o.mode = 0600;
     o.heartbeat_ms = 0; /* no background thread competing for the 2 cores */
+    if (max_shards)
+        o.max_shards = max_shards;
     brrt_seg *seg;
-    int rc = brrt_seg_create("brrt-bench", &o, &seg);
+    brrt_family *f;
+    int rc = brrt_seg_create(name, &o, &seg);
     if (rc)
         die("brrt_seg_create", rc);
-
-    brrt_family *f;
     struct brrt_metric_def d = {.name = "bench_ops_total", .help = "bench ops", .type = BRRT_COUNTER};
-    if ((rc = brrt_family_register(seg, &d, &f)) || (rc = brrt_counter_get(f, NULL, &g_counter)))
+    if ((rc = brrt_family_register(seg, &d, &f)) || (rc = brrt_counter_get(f, NULL, c)))
         die("counter", rc);
+    return seg;
+}
+
+/* The second segment of the alternating case, and the over-cap one: 2 shards (the shared one
+ * and a private one, which the main thread takes and keeps, so every bench thread is over). */
+static brrt_seg *g_seg_other, *g_seg_overcap;
+
+static brrt_seg *setup(const char *dir)
+{
+    brrt_seg *seg = counter_segment(dir, "brrt-bench", 0, &g_counter);
+    g_seg_other = counter_segment(dir, "brrt-bench-other", 0, &g_other);
+    g_seg_overcap = counter_segment(dir, "brrt-bench-overcap", 2, &g_overcap);
+    brrt_counter_inc(g_overcap);
+
+    int rc;
+    brrt_family *f;
+    struct brrt_metric_def d;
 
     static const char *const lnames[] = {"path", "status"};
     d = (struct brrt_metric_def){.name = "bench_requests_total", .help = "bench requests",
@@ -541,6 +595,8 @@ int main(int argc, char **argv)
     print_ratio("ratio_observe_vs_tls", "histogram_observe_1t", "baseline_tls_inc_1t", reps);
     print_ratio("ratio_counter_vs_tls_2t", "counter_inc_2t", "baseline_tls_inc_2t", reps);
     print_ratio("ratio_observe_vs_tls_2t", "histogram_observe_2t", "baseline_tls_inc_2t", reps);
+    print_ratio("ratio_overcap_vs_atomic", "overcap_inc_1t", "baseline_atomic_shared_1t", reps);
+    print_ratio("ratio_overcap_vs_atomic_2t", "overcap_inc_2t", "baseline_atomic_shared_2t", reps);
     print_ratio("scaling_counter_inc", "counter_inc_2t", "counter_inc_1t", reps);
     print_ratio("scaling_histogram_observe", "histogram_observe_2t", "histogram_observe_1t", reps);
     print_ratio("scaling_labelled_lookup_inc", "labelled_lookup_inc_2t", "labelled_lookup_inc_1t",
@@ -552,6 +608,8 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
+    brrt_seg_close(g_seg_other, BRRT_SEG_UNLINK);
+    brrt_seg_close(g_seg_overcap, BRRT_SEG_UNLINK);
     if (dir == tmpdir && rmdir(tmpdir) != 0)
         fprintf(stderr, "brrt-bench: rmdir %s: %s\n", tmpdir, strerror(errno));
     for (size_t i = 0; i < N_CASES; i++) {

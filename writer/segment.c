@@ -74,6 +74,7 @@ void brrt__live_fork_child(void)
 {
     for (brrt_seg *s = live_head; s; s = s->next_live) {
         pthread_mutex_unlock(&s->lock);
+        s->inherited = true; /* the slow paths drop the child's updates */
         if (s->fd < 0)
             continue; /* a grandchild: the mapping is private already */
         /* The writer's flock belongs to the open file description, which the inherited

@@ -3,14 +3,19 @@
  * A thread keeps up to THREAD_SEGS (segment tag, shard) pairs; brrt__tls_cache holds the most
  * recently used one for the inline fast path. Shards are handed out under seg->lock and given
  * back under it, so the next owner sees every value the previous owner stored (the mutex
- * orders them). Values are never moved: a released shard keeps its counts. */
+ * orders them). Values are never moved: a released shard keeps its counts.
+ *
+ * The slow path makes no system call: a thread switching segments pays a scan of its pairs, a
+ * thread without a shard (all taken) one RMW on the shared shard. Such a thread retries the
+ * handout when some shard was released since its last try (seg->releases moved), and adds its
+ * shared-shard updates to the header's count in batches of NOTE_BATCH (and when it exits). */
 #include "writer_internal.h"
 
 #include <stdlib.h>
-#include <unistd.h>
 
 #define THREAD_SEGS 8
 #define NO_SHARD UINT32_MAX
+#define NOTE_BATCH 64
 
 __thread struct brrt__tls brrt__tls_cache
     __attribute__((tls_model("initial-exec"))) = {UINT32_MAX, NULL};
@@ -19,14 +24,18 @@ struct thread_shard {
     uint32_t tag;
     uint32_t shard; /* NO_SHARD: none was free; use the shared shard */
     uint8_t *base;
+    uint32_t releases_seen; /* seg->releases before the last handout attempt */
+    uint32_t unnoted;       /* shared-shard updates not yet in hdr->shared_shard_updates */
 };
 
+/* initial-exec like brrt__tls_cache: the slow path then reads it without a __tls_get_addr
+ * call (~1/3 of a segment switch). */
 static __thread struct {
     struct thread_shard e[THREAD_SEGS];
     uint32_t n;
     uint32_t next_evict;
     int key_set;
-} thread_shards;
+} thread_shards __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -38,14 +47,21 @@ static void forget_all(void)
     brrt__tls_cache.base = NULL;
 }
 
-/* Gives one shard back if its segment is still open. */
+static void note_shared(brrt_seg *seg, uint32_t n)
+{
+    __atomic_fetch_add(&seg->hdr->shared_shard_updates, n, __ATOMIC_RELAXED);
+}
+
+/* Gives one shard back (and notes the pending shared updates) if its segment is still open. */
 static void release_entry(const struct thread_shard *t)
 {
-    if (t->shard == NO_SHARD)
+    if (t->shard == NO_SHARD && t->unnoted == 0)
         return;
     brrt__live_lock();
     brrt_seg *seg = brrt__live_find(t->tag);
-    if (seg)
+    if (seg && t->unnoted)
+        note_shared(seg, t->unnoted);
+    if (seg && t->shard != NO_SHARD)
         brrt__shard_release(seg, t->shard);
     brrt__live_unlock();
 }
@@ -78,8 +94,9 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
     /* The child must not write the parent's segments: its fast paths find no shard (the
-     * TLS cache is emptied, slow paths check the pid), and its mappings become private
-     * copies, so even a gauge set through a kept pointer stays in the child. */
+     * TLS cache is emptied, slow paths drop updates to inherited segments, no syscall), and
+     * its mappings become private copies, so even a gauge set through a kept pointer stays in
+     * the child. */
     forget_all();
     brrt__registry_fork_child();
     brrt__live_fork_child();
@@ -100,6 +117,7 @@ void brrt__shard_release(brrt_seg *seg, uint32_t shard)
 {
     pthread_mutex_lock(&seg->lock);
     seg->free_shards[seg->n_free++] = shard;
+    __atomic_store_n(&seg->releases, seg->releases + 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&seg->lock);
 }
 
@@ -122,57 +140,78 @@ static uint32_t shard_acquire(brrt_seg *seg)
     return shard;
 }
 
-/* This thread's shard in `seg`: cached for the fast path, or NULL (use the shared shard). */
-static uint8_t *enter(brrt_seg *seg)
+static void take_shard(brrt_seg *seg, struct thread_shard *t)
+{
+    /* Read before trying: a release after this read makes the next update try again. */
+    t->releases_seen = __atomic_load_n(&seg->releases, __ATOMIC_RELAXED);
+    t->shard = shard_acquire(seg);
+    t->base = t->shard == NO_SHARD ? NULL : brrt__shard_base(seg, t->shard);
+}
+
+/* A new pair for `seg` (the thread's first update to it, or after an eviction). */
+__attribute__((noinline)) static struct thread_shard *new_entry(brrt_seg *seg)
+{
+    struct thread_shard *t;
+    if (!thread_shards.key_set) {
+        pthread_setspecific(exit_key, (void *)1);
+        thread_shards.key_set = 1;
+    }
+    if (thread_shards.n < THREAD_SEGS) {
+        t = &thread_shards.e[thread_shards.n++];
+    } else {
+        t = &thread_shards.e[thread_shards.next_evict++ % THREAD_SEGS];
+        if (brrt__tls_cache.tag == t->tag)
+            brrt__tls_cache.tag = UINT32_MAX;
+        release_entry(t);
+    }
+    t->tag = seg->tag;
+    t->unnoted = 0;
+    take_shard(seg, t);
+    return t;
+}
+
+/* This thread's pair for `seg`; its base is cached for the fast path, or NULL (use the shared
+ * shard). */
+static inline struct thread_shard *enter(brrt_seg *seg)
 {
     struct thread_shard *t = NULL;
     for (uint32_t i = 0; i < thread_shards.n; i++)
         if (thread_shards.e[i].tag == seg->tag)
             t = &thread_shards.e[i];
-    if (!t) {
-        if (!thread_shards.key_set) {
-            pthread_setspecific(exit_key, (void *)1);
-            thread_shards.key_set = 1;
-        }
-        if (thread_shards.n < THREAD_SEGS) {
-            t = &thread_shards.e[thread_shards.n++];
-        } else {
-            t = &thread_shards.e[thread_shards.next_evict++ % THREAD_SEGS];
-            if (brrt__tls_cache.tag == t->tag)
-                brrt__tls_cache.tag = UINT32_MAX;
-            release_entry(t);
-        }
-        t->tag = seg->tag;
-        t->shard = shard_acquire(seg);
-        t->base = t->shard == NO_SHARD ? NULL : brrt__shard_base(seg, t->shard);
-    }
+    if (__builtin_expect(!t, 0))
+        t = new_entry(seg);
+    else if (!t->base && __atomic_load_n(&seg->releases, __ATOMIC_RELAXED) != t->releases_seen)
+        take_shard(seg, t); /* bounded: once per release */
     if (t->base) {
         brrt__tls_cache.tag = t->tag;
         brrt__tls_cache.base = t->base;
     }
-    return t->base;
+    return t;
 }
 
 static int usable(const brrt_seg *seg, uint32_t tag)
 {
-    return seg && seg->tag == tag && tag != 0 && seg->pid == getpid();
+    return seg && seg->tag == tag && tag != 0 && !seg->inherited;
 }
 
-static void note_shared(brrt_seg *seg)
+static void shared_update_done(brrt_seg *seg, struct thread_shard *t)
 {
-    __atomic_fetch_add(&seg->hdr->shared_shard_updates, 1, __ATOMIC_RELAXED);
+    if (++t->unnoted == NOTE_BATCH) {
+        note_shared(seg, NOTE_BATCH);
+        t->unnoted = 0;
+    }
 }
 
 void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
 {
     if (!usable(seg, tag))
         return;
-    uint8_t *base = enter(seg);
-    if (base) {
-        brrt__bump((uint64_t *)(base + off), n);
+    struct thread_shard *t = enter(seg);
+    if (t->base) {
+        brrt__bump((uint64_t *)(t->base + off), n);
     } else {
         __atomic_fetch_add((uint64_t *)(brrt__shard_base(seg, 0) + off), n, __ATOMIC_RELAXED);
-        note_shared(seg);
+        shared_update_done(seg, t);
     }
 }
 
@@ -181,11 +220,11 @@ void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct 
 {
     if (!usable(seg, tag) || !fast)
         return;
-    uint8_t *base = enter(seg);
+    struct thread_shard *t = enter(seg);
     uint32_t le_slot, fine_slot;
     brrt__hist_slots(fast, raw, &le_slot, &fine_slot);
-    if (base) {
-        uint64_t *w = (uint64_t *)(base + off);
+    if (t->base) {
+        uint64_t *w = (uint64_t *)(t->base + off);
         brrt__bump(&w[0], raw < fast->sum_cap ? raw : fast->sum_cap);
         brrt__bump(&w[le_slot], 1);
         brrt__bump(&w[fine_slot], 1);
@@ -194,6 +233,6 @@ void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct 
         __atomic_fetch_add(&w[0], raw < fast->sum_cap ? raw : fast->sum_cap, __ATOMIC_RELAXED);
         __atomic_fetch_add(&w[le_slot], 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&w[fine_slot], 1, __ATOMIC_RELAXED);
-        note_shared(seg);
+        shared_update_done(seg, t);
     }
 }

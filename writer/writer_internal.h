@@ -41,7 +41,10 @@ struct brrt_family {
 
 struct brrt_seg {
     uint32_t tag;   /* process-unique, never 0 or UINT32_MAX; what handles and TLS match */
-    pid_t pid;      /* creator; updates from a forked child are dropped */
+    pid_t pid;      /* creator */
+    bool inherited; /* set in a forked child: the parent's segment, the child's updates dropped */
+    uint32_t releases; /* shards given back so far (atomic; +1 under lock): a thread that found
+                        * no free shard tries again when this moves */
     int fd;
     uint8_t *map;
     struct brrt_shm_header *hdr;

@@ -309,6 +309,70 @@ START_TEST(thread_exit_neither_loses_nor_doubles)
 }
 END_TEST
 
+/* Two threads step through phases in turn: each waits for its phase, acts, moves on. */
+struct overcap {
+    brrt_counter c;
+    int phase;
+    int on_own_shard; /* after the release, T's updates took the fast path */
+};
+
+static void wait_phase(struct overcap *o, int p)
+{
+    while (__atomic_load_n(&o->phase, __ATOMIC_ACQUIRE) != p)
+        usleep(1000);
+}
+
+static void *shard_holder(void *arg) /* H: takes the only private shard, exits on phase 2 */
+{
+    struct overcap *o = arg;
+    brrt_counter_inc(o->c);
+    __atomic_store_n(&o->phase, 1, __ATOMIC_RELEASE);
+    wait_phase(o, 2);
+    return NULL; /* gives the shard back */
+}
+
+static void *over_cap(void *arg) /* T: 10 updates without a shard, 1000 after H left */
+{
+    struct overcap *o = arg;
+    wait_phase(o, 1);
+    for (int i = 0; i < 10; i++)
+        brrt_counter_inc(o->c);
+    __atomic_store_n(&o->phase, 2, __ATOMIC_RELEASE);
+    wait_phase(o, 3);
+    for (int i = 0; i < 1000; i++)
+        brrt_counter_inc(o->c);
+    o->on_own_shard = brrt__tls_cache.tag == o->c.tag;
+    return NULL;
+}
+
+/* A thread that found no free shard takes one once another thread gave its shard back, and
+ * its shared-shard updates are all counted (in batches, the rest when it exits). */
+START_TEST(thread_without_shard_retries_after_a_release)
+{
+    struct brrt_seg_opts o = fx_opts();
+    o.max_shards = 2; /* the shared shard and one private one */
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("overcap", &o, &seg), 0);
+    brrt_family *f;
+    struct brrt_metric_def d = {.name = "n_total", .type = BRRT_COUNTER};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    struct overcap oc = {0};
+    ck_assert_int_eq(brrt_counter_get(f, NULL, &oc.c), 0);
+    pthread_t h, t;
+    ck_assert_int_eq(pthread_create(&h, NULL, shard_holder, &oc), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, over_cap, &oc), 0);
+    ck_assert_int_eq(pthread_join(h, NULL), 0);
+    __atomic_store_n(&oc.phase, 3, __ATOMIC_RELEASE);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(oc.on_own_shard, "the thread never took the released shard");
+    struct brrt_snapshot *s = snap_of("overcap");
+    ck_assert_uint_eq(fx_series(s, "n_total", NULL)->u64, 1 + 10 + 1000);
+    ck_assert_uint_eq(s->info.shared_shard_updates, 10);
+    brrt_snapshot_free(s);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 START_TEST(forked_child_cannot_write_parent_segment)
 {
     brrt_seg *seg = make("fork");
@@ -482,6 +546,7 @@ int main(void)
     tcase_add_test(tc, full_segment_is_an_error_not_corruption);
     tcase_add_test(tc, value_area_full_is_reported);
     tcase_add_test(tc, thread_exit_neither_loses_nor_doubles);
+    tcase_add_test(tc, thread_without_shard_retries_after_a_release);
     tcase_add_test(tc, forked_child_cannot_write_parent_segment);
     tcase_add_test(tc, heartbeat_thread_moves_and_runs_ticks);
     tcase_add_test(tc, concurrent_creators_one_winner);
