@@ -170,22 +170,31 @@ __attribute__((noinline)) static struct thread_shard *new_entry(brrt_seg *seg)
     return t;
 }
 
-/* This thread's pair for `seg`; its base is cached for the fast path, or NULL (use the shared
- * shard). */
-static inline struct thread_shard *enter(brrt_seg *seg)
+/* This thread's pair for segment `tag`, or NULL. */
+static inline struct thread_shard *find(uint32_t tag)
 {
-    struct thread_shard *t = NULL;
     for (uint32_t i = 0; i < thread_shards.n; i++)
-        if (thread_shards.e[i].tag == seg->tag)
-            t = &thread_shards.e[i];
-    if (__builtin_expect(!t, 0))
+        if (thread_shards.e[i].tag == tag)
+            return &thread_shards.e[i];
+    return NULL;
+}
+
+static inline void make_current(const struct thread_shard *t)
+{
+    brrt__tls_cache.tag = t->tag;
+    brrt__tls_cache.base = t->base;
+}
+
+/* The pair `find` gave (or NULL), once it has no shard: a new pair, or a retry of the handout
+ * when a shard was released since the last one (bounded: once per release). */
+static struct thread_shard *enter_cold(brrt_seg *seg, struct thread_shard *t)
+{
+    if (!t)
         t = new_entry(seg);
-    else if (!t->base && __atomic_load_n(&seg->releases, __ATOMIC_RELAXED) != t->releases_seen)
-        take_shard(seg, t); /* bounded: once per release */
-    if (t->base) {
-        brrt__tls_cache.tag = t->tag;
-        brrt__tls_cache.base = t->base;
-    }
+    else if (__atomic_load_n(&seg->releases, __ATOMIC_RELAXED) != t->releases_seen)
+        take_shard(seg, t);
+    if (t->base)
+        make_current(t);
     return t;
 }
 
@@ -202,11 +211,12 @@ static void shared_update_done(brrt_seg *seg, struct thread_shard *t)
     }
 }
 
-void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
+/* Everything but "this thread has a shard in seg": kept out of brrt__add_slow, which then
+ * needs no stack frame for the common miss (a thread switching between segments). */
+__attribute__((noinline)) static void add_cold(brrt_seg *seg, struct thread_shard *t, uint32_t off,
+                                               uint64_t n)
 {
-    if (!usable(seg, tag))
-        return;
-    struct thread_shard *t = enter(seg);
+    t = enter_cold(seg, t);
     if (t->base) {
         brrt__bump((uint64_t *)(t->base + off), n);
     } else {
@@ -215,12 +225,29 @@ void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
     }
 }
 
+void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
+{
+    if (!usable(seg, tag))
+        return;
+    struct thread_shard *t = find(tag);
+    if (__builtin_expect(!t || !t->base, 0)) {
+        add_cold(seg, t, off, n);
+        return;
+    }
+    make_current(t);
+    brrt__bump((uint64_t *)(t->base + off), n);
+}
+
 void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct brrt__hist_fast *fast,
                         uint64_t raw)
 {
     if (!usable(seg, tag) || !fast)
         return;
-    struct thread_shard *t = enter(seg);
+    struct thread_shard *t = find(tag);
+    if (!t || !t->base)
+        t = enter_cold(seg, t);
+    else
+        make_current(t);
     uint32_t le_slot, fine_slot;
     brrt__hist_slots(fast, raw, &le_slot, &fine_slot);
     if (t->base) {
