@@ -61,7 +61,8 @@ static void serve_usage(FILE *out)
     fprintf(out,
             "usage: brrt-demo [serve] --listen HOST:PORT [--segment NAME] [--workers N]\n"
             "                 [--error-rate F] [--slow-rate F] [--slow-ms MS] [--timeout-ms MS]\n"
-            "                 [--max-inflight N] [--rate-limit RPS] [--duration S] [--no-metrics]\n"
+            "                 [--max-inflight N] [--rate-limit RPS] [--idle-timeout-ms MS]\n"
+            "                 [--duration S] [--no-metrics]\n"
             "       brrt-demo load --target HOST:PORT [--duration S] [--rate RPS] [--connections N]\n"
             "                 [--requests N] [--path PATH] [--json] [--seed N]\n"
             "       brrt-demo --help | --version\n\n"
@@ -81,10 +82,11 @@ static int cmd_serve(int argc, char **argv)
         {"slow-rate", required_argument, NULL, 'r'}, {"slow-ms", required_argument, NULL, 'm'},
         {"timeout-ms", required_argument, NULL, 't'}, {"max-inflight", required_argument, NULL, 'i'},
         {"rate-limit", required_argument, NULL, 'q'}, {"duration", required_argument, NULL, 'd'},
+        {"idle-timeout-ms", required_argument, NULL, 'I'},
         {"no-metrics", no_argument, NULL, 'n'},      {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
     struct server_opts o = {.host = "127.0.0.1", .port = 8080, .workers = 2, .slow_ms = 50,
-                            .timeout_ms = 2000, .max_inflight = 512};
+                            .timeout_ms = 2000, .max_inflight = 512, .idle_timeout_ms = 60000};
     const char *segment = "demo";
     double duration = 0;
     bool metrics = true;
@@ -108,6 +110,7 @@ static int cmd_serve(int argc, char **argv)
         case 't': o.timeout_ms = (uint32_t)parse_num("--timeout-ms", optarg, 1, 600000); break;
         case 'i': o.max_inflight = (uint32_t)parse_num("--max-inflight", optarg, 1, 100000); break;
         case 'q': o.rate_limit = (uint32_t)parse_num("--rate-limit", optarg, 0, 1e7); break;
+        case 'I': o.idle_timeout_ms = (uint32_t)parse_num("--idle-timeout-ms", optarg, 0, 86400000); break;
         case 'd': duration = parse_num("--duration", optarg, 0, 86400); break;
         case 'n': metrics = false; break;
         case 'h': serve_usage(stdout); return 0;

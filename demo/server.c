@@ -19,6 +19,15 @@
 #define MAX_EVENTS 256
 #define READ_CHUNK 16384
 #define MAX_CONNS_PER_WORKER 4096
+/* A connection whose unsent output is over this is not read (nor its buffered requests
+ * answered) until the output is flushed: a client that pipelines and never reads costs at
+ * most this plus its input buffer, the kernel's socket buffers hold the rest. */
+#define OUT_LIMIT (64 * 1024)
+/* When accept4 fails for want of descriptors (or memory), the listener is paused for this,
+ * doubling up to ACCEPT_BACKOFF_MAX_MS, and resumed early when a connection closes: pending
+ * clients wait in the backlog instead of the workers spinning on a readable listener. */
+#define ACCEPT_BACKOFF_MIN_MS 10
+#define ACCEPT_BACKOFF_MAX_MS 1000
 /* Edge-triggered: a connection whose request sleeps on a coroutine is simply not read (no
  * event storm), and its input buffer cannot move under the handler. */
 #define CONN_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLET)
@@ -38,6 +47,9 @@ struct conn {
     bool read_eof;      /* nothing more will come in */
     bool unread;        /* the socket may hold unread bytes (edge-triggered: no new event) */
     bool broken;        /* a write failed: counted once, freed when not busy */
+    bool stalled;       /* not read while its output is over OUT_LIMIT; pumped once flushed */
+    uint64_t active_ns; /* last byte read or written: the idle timeout counts from it */
+    struct conn *idle_prev, *idle_next; /* the worker's list, least recently active first */
     /* the request in progress on a coroutine (busy) */
     bool busy;
     struct coro *co;
@@ -60,6 +72,10 @@ struct worker {
     struct coro_sched sched;
     struct coro_pool pools[64];
     struct conn *sleepers;
+    struct conn *idle_head, *idle_tail;
+    bool listen_paused;
+    uint32_t accept_backoff_ms;
+    uint64_t listen_resume_ns;
     uint32_t inflight;
     uint32_t conns;
     uint64_t rng;
@@ -90,9 +106,34 @@ static int listen_on(const char *host, int port)
     return fd;
 }
 
+static void idle_unlink(struct conn *c)
+{
+    struct worker *w = c->w;
+    *(c->idle_prev ? &c->idle_prev->idle_next : &w->idle_head) = c->idle_next;
+    *(c->idle_next ? &c->idle_next->idle_prev : &w->idle_tail) = c->idle_prev;
+    c->idle_prev = c->idle_next = NULL;
+}
+
+/* Marks c active now: it moves to the tail of the idle list. */
+static void touch(struct conn *c)
+{
+    struct worker *w = c->w;
+    if (w->idle_tail != c) {
+        if (c->idle_prev || c->idle_next || w->idle_head == c)
+            idle_unlink(c);
+        c->idle_prev = w->idle_tail;
+        *(w->idle_tail ? &w->idle_tail->idle_next : &w->idle_head) = c;
+        w->idle_tail = c;
+    }
+    c->active_ns = co_now_ns();
+}
+
 static void conn_free(struct conn *c)
 {
     struct worker *w = c->w;
+    idle_unlink(c);
+    if (w->listen_paused)
+        w->listen_resume_ns = 0; /* a descriptor is free now: try accepting again */
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     free(c->in);
@@ -122,6 +163,7 @@ static enum flush_state flush(struct conn *c)
         ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
         if (n > 0) {
             c->out_off += (size_t)n;
+            touch(c);
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             set_events(c, true);
             return FLUSH_PENDING;
@@ -208,13 +250,22 @@ static void finish(struct conn *c, enum co_state st)
     brrt_buf_reset(&c->ctx.out);
 }
 
+static bool out_full(const struct conn *c)
+{
+    return c->out.len - c->out_off > OUT_LIMIT;
+}
+
 /* Takes the next complete request off the input buffer. Returns false if there is none (or
- * the connection is to be closed). */
+ * the connection is to be closed, or its output is over the limit: stalled). */
 static bool next_request(struct conn *c)
 {
     struct worker *w = c->w;
     if (c->busy || c->close_after || c->in_len == 0)
         return false;
+    if (out_full(c)) {
+        c->stalled = true;
+        return false;
+    }
     struct http_request *req = &c->req;
     enum http_parse p = http_parse(c->in, c->in_len, req);
     if (p == HTTP_INCOMPLETE)
@@ -284,6 +335,7 @@ static void read_some(struct conn *c)
         ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
+            touch(c);
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -299,11 +351,15 @@ static void read_some(struct conn *c)
     }
 }
 
-/* Makes all the progress it can: read (unless a request is running), answer complete
- * requests in order; again while a full buffer was drained. */
+/* Makes all the progress it can: read (unless a request is running or the output is over
+ * the limit), answer complete requests in order; again while a full buffer was drained. */
 static void pump(struct conn *c)
 {
     for (;;) {
+        if (out_full(c)) {
+            c->stalled = true; /* settle() pumps again once the output is flushed */
+            return;
+        }
         if (!c->busy && c->unread)
             read_some(c);
         if (c->busy)
@@ -321,6 +377,11 @@ static void pump(struct conn *c)
 static void settle(struct conn *c)
 {
     enum flush_state st = flush(c);
+    while (st == FLUSH_DRAINED && c->stalled && !c->busy) {
+        c->stalled = false; /* flushed: read and answer again (edge-triggered: no new event) */
+        pump(c);
+        st = flush(c);
+    }
     if (c->busy) /* a coroutine owns the request: decide after it is answered */
         return;
     if (st == FLUSH_FAILED || (st == FLUSH_DRAINED && (c->close_after || c->read_eof)))
@@ -361,6 +422,20 @@ static void wake_sleepers(struct worker *w)
     }
 }
 
+/* Closes connections idle for idle_timeout_ms (nothing read or written). A connection whose
+ * request runs on a coroutine is not idle: its deadline answers it. */
+static void close_idle(struct worker *w)
+{
+    uint64_t now = co_now_ns(), limit = (uint64_t)w->o->idle_timeout_ms * 1000000ull;
+    while (limit && w->idle_head && w->idle_head->active_ns + limit <= now) {
+        struct conn *c = w->idle_head;
+        if (c->busy)
+            touch(c);
+        else
+            conn_free(c);
+    }
+}
+
 static int next_timeout_ms(const struct worker *w)
 {
     uint64_t now = co_now_ns(), next = UINT64_MAX;
@@ -368,17 +443,58 @@ static int next_timeout_ms(const struct worker *w)
         uint64_t t = c->co->wake_ns < c->deadline_ns ? c->co->wake_ns : c->deadline_ns;
         next = t < next ? t : next;
     }
+    if (w->o->idle_timeout_ms && w->idle_head) {
+        uint64_t t = w->idle_head->active_ns + (uint64_t)w->o->idle_timeout_ms * 1000000ull;
+        next = t < next ? t : next;
+    }
+    if (w->listen_paused)
+        next = w->listen_resume_ns < next ? w->listen_resume_ns : next;
     if (next == UINT64_MAX)
         return 200;
     return next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
+}
+
+static void listen_events(struct worker *w, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = NULL};
+    epoll_ctl(w->epfd, EPOLL_CTL_MOD, w->lfd, &ev);
+}
+
+/* accept4 failed for want of a resource: the listener stays readable, so stop watching it. */
+static void pause_listener(struct worker *w, int err)
+{
+    if (w->accept_backoff_ms == 0)
+        fprintf(stderr, "brrt-demo: worker %d: accept: %s; pausing the listener\n", w->id,
+                strerror(err));
+    w->accept_backoff_ms = w->accept_backoff_ms == 0 ? ACCEPT_BACKOFF_MIN_MS
+                           : w->accept_backoff_ms >= ACCEPT_BACKOFF_MAX_MS / 2 ? ACCEPT_BACKOFF_MAX_MS
+                                                                               : 2 * w->accept_backoff_ms;
+    w->listen_resume_ns = co_now_ns() + (uint64_t)w->accept_backoff_ms * 1000000ull;
+    if (!w->listen_paused)
+        listen_events(w, 0);
+    w->listen_paused = true;
+}
+
+static void resume_listener(struct worker *w)
+{
+    if (w->listen_paused && co_now_ns() >= w->listen_resume_ns) {
+        w->listen_paused = false;
+        listen_events(w, EPOLLIN); /* level-triggered: reports a waiting client at once */
+    }
 }
 
 static void accept_all(struct worker *w)
 {
     for (;;) {
         int fd = accept4(w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                pause_listener(w, errno); /* EMFILE, ENFILE, ENOBUFS, ENOMEM */
             return;
+        }
+        w->accept_backoff_ms = 0;
         struct conn *c = w->conns < MAX_CONNS_PER_WORKER ? calloc(1, sizeof *c) : NULL;
         if (!c) {
             close(fd);
@@ -392,6 +508,7 @@ static void accept_all(struct worker *w)
         c->route = -1;
         w->conns++;
         c->unread = true;
+        touch(c);
         struct epoll_event ev = {.events = CONN_EVENTS, .data.ptr = c};
         epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
     }
@@ -419,6 +536,8 @@ static void *worker_main(void *arg)
             settle(c);
         }
         wake_sleepers(w);
+        close_idle(w);
+        resume_listener(w);
     }
     brrt_stack_guard_disarm();
     return NULL;

@@ -7,7 +7,13 @@
  *    histogram, and released from active_requests, whatever the outcome (400 malformed, 404,
  *    405, 413, 429, 431, 503 queue full, 504 deadline, 500 error or stack overflow);
  *  - connection_closes_total counts connections the client closed, connection_errors_total
- *    connections that ended on a read/write error. */
+ *    connections that ended on a read/write error (an idle timeout is neither).
+ *
+ * Limits against misbehaving clients: a connection whose unsent output is over OUT_LIMIT is
+ * neither read nor answered until it is flushed; a connection with nothing read or written
+ * for idle_timeout_ms is closed; when accept4 runs out of descriptors the listener is paused
+ * with a backoff (resumed early when a connection closes), so pending clients wait in the
+ * backlog instead of the workers spinning. */
 #ifndef BRRT_DEMO_SERVER_H
 #define BRRT_DEMO_SERVER_H
 
@@ -26,6 +32,8 @@ struct server_opts {
     uint32_t timeout_ms;  /* a request not answered by then gets 504 */
     uint32_t max_inflight; /* per worker: requests on coroutines; beyond it, 503 */
     uint32_t rate_limit;   /* per worker, requests per second; beyond it, 429 (0: off) */
+    uint32_t idle_timeout_ms; /* a connection with nothing read or written for this is closed
+                               * (0: never); a request running on a coroutine is not idle */
     size_t stack_size[64]; /* per route */
 };
 
