@@ -15,6 +15,7 @@
 #     native server agree with the segment's windowed quantiles (brrt-stat snapshot --interval
 #     over the same seconds) within 15 %;
 #   - the "Slowest Routes (p99 by path)" panel puts /sleep/{ms} first, on both servers;
+#   - the generated alert rules (latency ones included) evaluate without error on both;
 #   - with the load stopped, histogram_quantile over each route's native series equals
 #     brrt-stat snapshot's quantile of that series (one quantile method, the same buckets).
 #
@@ -70,7 +71,7 @@ wait_up() { # url, pid, what
     die "$3 did not answer $1 within 30 s"
 }
 
-"$BIN/brrt-stat-dashboard" --json "$WORK/dashboard.json" >"$WORK/dashboard.log" 2>&1 ||
+"$BIN/brrt-stat-dashboard" --json "$WORK/dashboard.json" --rules "$WORK/rules.yml" >"$WORK/dashboard.log" 2>&1 ||
     die "brrt-stat-dashboard failed"
 
 DEMO_PORT=$(free_port)
@@ -91,6 +92,7 @@ start_prometheus() { # name, extra flags... (sets PROM_URL; not in a subshell: P
     mkdir -p "$WORK/$name"
     cat >"$WORK/$name/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
+rule_files: ['$WORK/rules.yml']
 scrape_configs:
   - job_name: brrtrouter
     static_configs: [{targets: ['127.0.0.1:$EXP_PORT']}]
@@ -130,6 +132,24 @@ while IFS= read -r line; do
     esac
 done <"$WORK/checks.out"
 ((rc == 0)) || grep -q '^FAIL' "$WORK/checks.out" || fail "native_e2e.mjs failed" "$(tail -5 "$WORK/checks.log")"
+
+# ---- the generated alert rules (latency ones: native `or` classic) evaluate on both servers
+for srv in "native $NATIVE" "classic $CLASSIC"; do
+    set -- $srv
+    if curl -fs "$2/api/v1/rules" | node -e '
+        let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+            const rules = JSON.parse(s).data.groups.flatMap((g) => g.rules);
+            const bad = rules.filter((r) => r.health !== "ok" || r.lastError);
+            for (const r of bad) console.error(`  ${r.name}: ${r.health} ${r.lastError ?? ""}`);
+            const lat = rules.filter((r) => /histogram_quantile/.test(r.query));
+            console.log(`${rules.length} rules, ${lat.length} on latency`);
+            process.exit(rules.length > 0 && lat.length > 0 && bad.length === 0 ? 0 : 1);
+        });' >"$WORK/rules-$1.out" 2>&1; then
+        pass "$1 server: every generated alert rule evaluates without error ($(head -1 "$WORK/rules-$1.out"))"
+    else
+        fail "$1 server: alert rules" "$(cat "$WORK/rules-$1.out")"
+    fi
+done
 
 # ---- one quantile method: with the load stopped, Prometheus' histogram_quantile over a native
 # series and brrt-stat snapshot over the same series (since start: the very same buckets) agree
