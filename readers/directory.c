@@ -237,6 +237,8 @@ static int parse_family(struct ctx *c, const struct brrt_shm_entry *e)
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(f.label_names[i], f.label_names[j]) == 0)
                 BAD(c, "label name \"%.64s\" repeats", f.label_names[i]);
+        if (e->type == BRRT_SHM_HISTOGRAM && strcmp(f.label_names[i], "le") == 0)
+            BAD(c, "histogram \"%.64s\" has a label named le (its buckets' own)", f.name);
     }
     f.type = e->type;
     f.storage = e->storage;

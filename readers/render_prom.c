@@ -1,7 +1,9 @@
 /* Prometheus text exposition 0.0.4 and OpenMetrics 1.0 from a snapshot. */
 #include "brrtstat/render.h"
+#include "expo_plan.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,15 +68,19 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* The exposed family name and the suffix its plain samples carry (OpenMetrics names a
- * counter family without _total; its samples have it). */
+/* The exposed family name and the suffix its plain samples carry. A counter's samples are
+ * always NAME_total (NAME without _total, then _total: what OpenMetrics requires and what
+ * Prometheus' own clients write in both formats, so one metric has one name whatever the
+ * format). OpenMetrics names the family without _total; the text format with it. */
 static const char *family_name(const struct brrt_snap_family *f, bool om, char *buf, size_t n)
 {
     snprintf(buf, n, "%s", f->name);
-    if (om && f->type == BRRT_SHM_COUNTER) {
+    if (f->type == BRRT_SHM_COUNTER) {
         if (ends_with(buf, "_total"))
             buf[strlen(buf) - 6] = '\0';
-        return "_total";
+        if (!om)
+            snprintf(buf + strlen(buf), n - strlen(buf), "_total");
+        return om ? "_total" : "";
     }
     return "";
 }
@@ -84,17 +90,16 @@ static void header(struct brrt_buf *b, const struct brrt_snap_family *f, const c
     brrt_buf_printf(b, "# HELP %s ", fam);
     brrt_buf_escaped(b, f->help, om);
     brrt_buf_printf(b, "\n# TYPE %s %s\n", fam, type_name(f));
-    if (om && f->unit[0]) {
-        char unit_suffix[80];
-        snprintf(unit_suffix, sizeof unit_suffix, "_%s", f->unit);
-        if (ends_with(fam, unit_suffix))
-            brrt_buf_printf(b, "# UNIT %s %s\n", fam, f->unit);
-    }
+    /* OpenMetrics: a UNIT only where the family name ends in _UNIT (the whole unit, however
+     * long: a cut one could match and make an invalid UNIT line). */
+    size_t fl = strlen(fam), ul = strlen(f->unit);
+    if (om && ul && fl > ul + 1 && fam[fl - ul - 1] == '_' && strcmp(fam + fl - ul, f->unit) == 0)
+        brrt_buf_printf(b, "# UNIT %s %s\n", fam, f->unit);
 }
 
 static void series_of(struct brrt_buf *b, const struct brrt_snapshot *snap, const struct brrt_snap_family *f,
                       const char *fam, const char *total_suffix, const char *extra,
-                      const struct brrt_prom_opts *o)
+                      const struct brrt_prom_opts *o, uint32_t *dropped)
 {
     bool om = o->flavor == BRRT_PROM_OPENMETRICS;
     char created[40] = "";
@@ -103,6 +108,11 @@ static void series_of(struct brrt_buf *b, const struct brrt_snapshot *snap, cons
     char v[64], le[64];
     for (uint32_t i = 0; i < f->n_series; i++) {
         const struct brrt_snap_series *s = &snap->series[f->first_series + i];
+        if (f->type == BRRT_SHM_COUNTER && !(s->value >= 0)) {
+            if (dropped) /* a sampled counter gone negative or NaN: no valid counter sample */
+                (*dropped)++;
+            continue;
+        }
         if (f->type != BRRT_SHM_HISTOGRAM) {
             scalar_value(v, sizeof v, f, s);
             sample(b, fam, total_suffix, f, s, o, extra, NULL, v);
@@ -127,11 +137,6 @@ static void series_of(struct brrt_buf *b, const struct brrt_snapshot *snap, cons
     }
 }
 
-static bool wanted(const struct brrt_snap_family *f, const struct brrt_prom_opts *o)
-{
-    return !o->filter || o->filter(f, o->filter_arg);
-}
-
 void brrt_render_prometheus_n(struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
                               const char *const *label_values, uint32_t n,
                               const struct brrt_prom_opts *opts)
@@ -140,27 +145,25 @@ void brrt_render_prometheus_n(struct brrt_buf *b, const struct brrt_snapshot *co
     const struct brrt_prom_opts *o = opts ? opts : &none;
     bool om = o->flavor == BRRT_PROM_OPENMETRICS;
     char fam[256];
-    /* Each family is rendered where it first appears (snapshot i, family j), together with the
-     * same-named families of the later snapshots. */
-    for (uint32_t i = 0; i < n; i++) {
-        for (uint32_t j = 0; j < snaps[i]->n_families; j++) {
-            const struct brrt_snap_family *f = &snaps[i]->families[j];
-            if (!wanted(f, o))
-                continue;
-            bool seen = false;
-            for (uint32_t k = 0; k < i && !seen; k++)
-                seen = brrt_snapshot_family(snaps[k], f->name) != NULL;
-            if (seen)
-                continue;
-            const char *suffix = family_name(f, om, fam, sizeof fam);
-            header(b, f, fam, om);
-            for (uint32_t k = i; k < n; k++) {
-                const struct brrt_snap_family *g = k == i ? f : brrt_snapshot_family(snaps[k], f->name);
-                if (g && g->type == f->type)
-                    series_of(b, snaps[k], g, fam, suffix, label_values ? label_values[k] : NULL, o);
-            }
-        }
+    const char *suffix = "";
+    /* Each family is rendered where it first appears, together with the same-named families
+     * of the later snapshots; families that would make the exposition invalid are left out. */
+    struct expo_plan plan;
+    if (expo_plan_build(&plan, snaps, n, o) != 0) {
+        b->failed = true;
+        return;
     }
+    for (uint32_t k = 0; k < plan.n; k++) {
+        const struct expo_item *it = &plan.items[k];
+        const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
+        if (it->head) {
+            suffix = family_name(f, om, fam, sizeof fam);
+            header(b, f, fam, om);
+        }
+        series_of(b, snaps[it->snap], f, fam, suffix, label_values ? label_values[it->snap] : NULL, o,
+                  o->dropped ? &o->dropped[it->snap] : NULL);
+    }
+    expo_plan_free(&plan);
 }
 
 void brrt_render_prometheus(struct brrt_buf *b, const struct brrt_snapshot *s,

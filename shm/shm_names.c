@@ -1,6 +1,7 @@
 #include "brrtstat/shm_names.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static bool is_alpha_(char c)
@@ -68,4 +69,41 @@ bool brrt_shm_utf8_valid(const char *str, size_t len)
         i += n + 1;
     }
     return true;
+}
+
+static bool name_ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+int brrt_shm_expo_names(const char *name, bool counter, bool histogram,
+                        char out[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX])
+{
+    int k = 0;
+    snprintf(out[k++], BRRT_EXPO_NAME_MAX, "%s", name);
+    if (counter) {
+        int len = (int)strlen(name) - (name_ends_with(name, "_total") ? 6 : 0);
+        snprintf(out[k++], BRRT_EXPO_NAME_MAX, "%.*s", len, name);
+        snprintf(out[k++], BRRT_EXPO_NAME_MAX, "%.*s_total", len, name);
+        snprintf(out[k++], BRRT_EXPO_NAME_MAX, "%.*s_created", len, name);
+    } else if (histogram) {
+        static const char *const sfx[] = {"_bucket", "_sum", "_count", "_created"};
+        for (int i = 0; i < 4; i++)
+            snprintf(out[k++], BRRT_EXPO_NAME_MAX, "%s%s", name, sfx[i]);
+    }
+    return k;
+}
+
+bool brrt_shm_expo_clash(const char *a, bool a_counter, bool a_histogram, const char *b,
+                         bool b_counter, bool b_histogram)
+{
+    char na[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX], nb[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX];
+    int ka = brrt_shm_expo_names(a, a_counter, a_histogram, na);
+    int kb = brrt_shm_expo_names(b, b_counter, b_histogram, nb);
+    for (int i = 0; i < ka; i++)
+        for (int j = 0; j < kb; j++)
+            if (strcmp(na[i], nb[j]) == 0)
+                return true;
+    return false;
 }

@@ -280,6 +280,10 @@ static int def_valid(const struct brrt_metric_def *d)
     for (int i = 0; i < 2; i++)
         if (strlen(texts[i]) > BRRT_SHM_MAX_STRING || !brrt_shm_utf8_valid(texts[i], strlen(texts[i])))
             return 0;
+    /* A unit is a name suffix in OpenMetrics (# UNIT): [a-zA-Z0-9_], at most 80 bytes. */
+    if (strlen(texts[1]) > 80 || strspn(texts[1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+                                     strlen(texts[1]))
+        return 0;
     for (uint32_t i = 0; i < d->nlabels; i++) {
         if (!brrt_shm_label_name_valid(d->label_names[i]) ||
             (d->type == BRRT_HISTOGRAM && strcmp(d->label_names[i], "le") == 0))
@@ -471,14 +475,28 @@ int brrt_family_register(brrt_seg *seg, const struct brrt_metric_def *def, brrt_
     if (!seg || !def || !out || !def_valid(def))
         return BRRT_E_INVAL;
     *out = NULL;
+    static const char *const reserved[] = BRRT_EXPO_RESERVED_PREFIXES;
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strncmp(def->name, reserved[i], strlen(reserved[i])) == 0)
+            return BRRT_E_CLASH;
     pthread_mutex_lock(&seg->lock);
     int rc = 0;
-    struct brrt_family *f;
-    for (f = seg->families; f; f = f->next)
+    struct brrt_family *f, *clash = NULL;
+    for (f = seg->families; f; f = f->next) {
         if (strcmp(f->name, def->name) == 0)
             break;
+        /* x next to x_count (histogram x), jobs next to jobs_total, reqs next to reqs_created:
+         * either would make every scrape of the segment invalid. */
+        if (!clash && brrt_shm_expo_clash(f->name, f->type == BRRT_COUNTER || f->type == BRRT_COUNTER_SAMPLED,
+                                          f->type == BRRT_HISTOGRAM, def->name,
+                                          def->type == BRRT_COUNTER || def->type == BRRT_COUNTER_SAMPLED,
+                                          def->type == BRRT_HISTOGRAM))
+            clash = f;
+    }
     if (f) {
         rc = same_def(f, def) ? 0 : BRRT_E_EXISTS;
+    } else if (clash) {
+        rc = BRRT_E_CLASH;
     } else if (!(f = family_new(seg, def))) {
         rc = BRRT_E_NOMEM;
     } else if ((rc = write_family_entry(seg, f)) != 0) {

@@ -6,11 +6,19 @@
  *                                       terminal escapes (invalid: skipped), then a good gauge
  *   brrt-hostile-seg DIR NAME init      a segment whose state says INITIALIZING forever (a
  *                                       reader retries attaching ~50 ms, then gives up)
+ *   brrt-hostile-seg DIR NAME clash SECONDS
+ *                                       families the writer refuses, made by renaming valid
+ *                                       ones in the file (same length): histogram hx next to
+ *                                       gauge hx_count, counter jobs_total next to counter
+ *                                       jobs, counter reqs next to gauge reqs_created, a gauge
+ *                                       brrtstat_segment_up; sampled counters at -5 and NaN;
+ *                                       an 80-byte unit; ok_total 1. Stays open SECONDS.
  * Closes the segment (state EXITED) and exits 0; prints nothing. */
 #include "brrtstat/brrtstat.h"
 #include "brrtstat/shm_format.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +64,7 @@ static void poke_name(const char *path, uint32_t index, const char *bytes)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
+    if (argc != 4 && argc != 5) {
         fprintf(stderr, "usage: brrt-hostile-seg DIR NAME escapes|badentry\n");
         return 2;
     }
@@ -89,6 +97,46 @@ int main(int argc, char **argv)
                             NULL, &g));
         brrt_gauge_set(g, 7);
         poke_name(path, 2, "evil\x1b[2J\x07names_t"); /* entry 0 good, 1 its series, 2 evil */
+    } else if (strcmp(argv[3], "clash") == 0) {
+        static const double le[] = {1, 2};
+        struct brrt_metric_def hd = {.name = "hx", .help = "H.", .type = BRRT_HISTOGRAM, .le = le, .n_le = 2};
+        brrt_family *hf;
+        brrt_histogram h;
+        MUST(brrt_family_register(seg, &hd, &hf));
+        MUST(brrt_histogram_get(hf, NULL, &h));
+        brrt_histogram_observe(h, 1.5);
+        brrt_gauge g;
+        brrt_counter c;
+        MUST(brrt_gauge_get(reg(seg, "hx_coun1", "Clashes with hx.", BRRT_GAUGE, NULL, 0), NULL, &g));
+        MUST(brrt_counter_get(reg(seg, "jobs_total", "Jobs.", BRRT_COUNTER, NULL, 0), NULL, &c));
+        MUST(brrt_counter_get(reg(seg, "jobz", "Clashes with jobs_total.", BRRT_COUNTER, NULL, 0), NULL, &c));
+        MUST(brrt_counter_get(reg(seg, "reqs", "Requests.", BRRT_COUNTER, NULL, 0), NULL, &c));
+        MUST(brrt_gauge_get(reg(seg, "reqs_createx", "Clashes with reqs.", BRRT_GAUGE, NULL, 0), NULL, &g));
+        MUST(brrt_gauge_get(reg(seg, "xrrtstat_segment_up", "The exporter's.", BRRT_GAUGE, NULL, 0), NULL, &g));
+        MUST(brrt_gauge_get(reg(seg, "neg_seconds_total", "Sampled, negative.", BRRT_COUNTER_SAMPLED, NULL, 0),
+                            NULL, &g));
+        brrt_gauge_set(g, -5);
+        MUST(brrt_gauge_get(reg(seg, "nan_seconds_total", "Sampled, NaN.", BRRT_COUNTER_SAMPLED, NULL, 0),
+                            NULL, &g));
+        brrt_gauge_set(g, NAN);
+        char unit[81], name[90];
+        memset(unit, 'a', 80);
+        unit[80] = '\0';
+        snprintf(name, sizeof name, "m_%.78s", unit); /* ends with all but 2 bytes of "_" unit */
+        struct brrt_metric_def ud = {.name = name, .help = "Long unit.", .unit = unit, .type = BRRT_GAUGE};
+        brrt_family *uf;
+        MUST(brrt_family_register(seg, &ud, &uf));
+        MUST(brrt_gauge_get(uf, NULL, &g));
+        brrt_gauge_set(g, 1);
+        MUST(brrt_counter_get(reg(seg, "ok_total", "Fine.", BRRT_COUNTER, NULL, 0), NULL, &c));
+        brrt_counter_inc(c);
+        /* Entries: hx 0, its series 1, hx_coun1 2, 3, jobs_total 4, 5, jobz 6, 7, reqs 8, 9,
+         * reqs_createx 10, 11, xrrtstat_segment_up 12, 13. */
+        poke_name(path, 2, "hx_count");
+        poke_name(path, 6, "jobs");
+        poke_name(path, 10, "reqs_created");
+        poke_name(path, 12, "brrtstat_segment_up");
+        sleep(argc == 5 ? (unsigned)atoi(argv[4]) : 0);
     } else if (strcmp(argv[3], "init") == 0) {
         MUST(brrt_seg_close(seg, 0));
         uint32_t state = BRRT_SHM_INITIALIZING;

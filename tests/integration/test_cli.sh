@@ -399,7 +399,7 @@ const s = m(docs[0], "window_seconds").series[0];
 console.log("        since-start count", s.count, "p50", (s.quantiles.p50 * 1e3).toFixed(4), "ms");
 process.exit(s.count >= 100000 && Math.abs(s.quantiles.p50 - 0.001) / 0.001 <= s.quantile_relative_error ? 0 : 1)'
 check "interval text: window line, counter rate per second, windowed histogram with rate" \
-    bash -c 'grep -q "^window: last 1 s" "$1" && grep -qE "^  ticks_total +[0-9]+ +[0-9.e+]+/s$" "$1" &&
+    bash -c 'grep -qE "^window: last 1(\.[0-9]+)? s" "$1" && grep -qE "^  ticks_total +[0-9]+ +[0-9.e+]+/s$" "$1" &&
              grep -qE "^  window_seconds +count [0-9]+  mean 1[0-9.]+ ms  rate [0-9.e+]+/s  p50 1[45][0-9.]* ms" "$1"' _ "$WORK/interval.txt"
 
 # ---- stale, then exited ------------------------------------------------------------------

@@ -155,6 +155,56 @@ check "a changed file is tried again (init01: 2 failures, the others still 1)" \
     bash -c 'grep -qx "brrtstat_segment_attach_failures_total{segment=\"init01\"} 2" "$1" &&
              [[ $(grep -c "^brrtstat_segment_attach_failures_total{segment=\"init[0-9]*\"} 1$" "$1") == 59 ]]' _ "$WORK/init4.prom"
 
+# ---- families whose exposition would be invalid (issue 12 item 12) --------------------------
+# brrt-hostile-seg renames valid families in the file into ones the writer refuses (a crafted
+# segment): the exporter leaves them out and counts them, and what it serves passes promtool,
+# the strict OpenMetrics parser (python3-prometheus-client) and parse-prometheus-text-format.
+# shellcheck source=tests/integration/node_env.sh
+source "$SRC/tests/integration/node_env.sh"
+brrt_node_env "$BIN" "$SRC" "$WORK/npm.log"
+D3=$WORK/shm3
+mkdir -m 0750 "$D3"
+"$BIN/brrt-hostile-seg" "$D3" clash clash 60 &
+PIDS+=("$!")
+for ((i = 0; i < 50; i++)); do [[ -e $D3/clash ]] && break; sleep 0.1; done
+PORT=$(free_port)
+BRRT_STAT_DIR=$D3 "$STAT" export --listen "127.0.0.1:$PORT" --all >"$WORK/export-clash.log" 2>&1 &
+PIDS+=("$!")
+brrt_log "$WORK/export-clash.log"
+wait_http "http://127.0.0.1:$PORT/healthz" 10 || true
+curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/clash.prom" || true
+curl -s --max-time 10 -H 'Accept: application/openmetrics-text; version=1.0.0' \
+    "http://127.0.0.1:$PORT/metrics" >"$WORK/clash.om" || true
+promcheck() { # promtool check metrics: non-empty input, exit 0, no findings
+    local out
+    [[ -s $1 ]] || { echo "  empty input" >&2; return 1; }
+    out=$(promtool check metrics <"$1" 2>&1) || { echo "$out" >&2; return 1; }
+    [[ -z $out ]] || { echo "$out" >&2; return 1; }
+}
+omcheck() { # the strict OpenMetrics parser reads every family, ending at # EOF
+    /usr/bin/python3 -c '
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+fams = list(text_string_to_metric_families(open(sys.argv[1]).read()))
+names = [f.name for f in fams]
+print("        OpenMetrics families:", len(fams))
+sys.exit(0 if "ok" in names and "hx" in names else 1)' "$1"
+}
+check "clash: the valid families are served (ok_total, hx, jobs_total, reqs as reqs_total)" \
+    bash -c 'grep -qx "ok_total{segment=\"clash\"} 1" "$1" && grep -q "^hx_count{segment=\"clash\"} 1$" "$1" &&
+             grep -q "^jobs_total{segment=\"clash\"} 0$" "$1" && grep -q "^reqs_total{segment=\"clash\"} 0$" "$1"' _ "$WORK/clash.prom"
+check "clash: promtool check metrics is clean (text 0.0.4)" promcheck "$WORK/clash.prom"
+check "clash: the strict OpenMetrics parser accepts the OpenMetrics exposition" omcheck "$WORK/clash.om"
+check "clash: parse-prometheus-text-format reads it" node "$SRC/tests/integration/parse_exposition.cjs" <"$WORK/clash.prom"
+check "clash: 4 families and 2 counter series left out, counted" \
+    grep -qx 'brrtstat_segment_exposition_dropped{segment="clash"} 6' "$WORK/clash.prom"
+check "clash: gauge hx_count, counter jobs, gauge reqs_created, the app's brrtstat_segment_up are not served" \
+    bash -c '! grep -qE "^(# TYPE (hx_count|jobs|reqs_created) |(jobs|reqs_created)[{ ])" "$1" &&
+             [[ $(grep -c "^hx_count{" "$1") == 1 && $(grep -c "^# TYPE brrtstat_segment_up " "$1") == 1 ]]' _ "$WORK/clash.prom"
+check "clash: no negative or NaN counter sample" bash -c '! grep -qE "^(neg|nan)_seconds_total" "$1"' _ "$WORK/clash.prom"
+check "clash: OpenMetrics: no UNIT for a name that ends with only part of its 80-byte unit" \
+    bash -c '! grep -q "^# UNIT m_" "$1" && grep -q "^m_a* " <(sed "s/{.*}//" "$1")' _ "$WORK/clash.om"
+
 LONG=/$(printf 'd%.0s' {1..300})/$(printf 'x%.0s' {1..4000})
 run long_export "$STAT" export --listen 127.0.0.1:1 --segment "$LONG"
 check "export --segment longer than 4095 bytes: usage error (2), not cut short" \

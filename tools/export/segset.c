@@ -194,7 +194,11 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
       (double)in->cardinality_overflows)                                                       \
     X(brrtstat_segment_skipped_entries, "gauge",                                               \
       "Directory entries of the segment skipped as invalid (the rest is served)",              \
-      (double)in->skipped_entries)
+      (double)in->skipped_entries)                                                             \
+    X(brrtstat_segment_exposition_dropped, "gauge",                                            \
+      "Families and counter series of the segment left out of the last scrape: their names "   \
+      "clash with another family's or the exporter's own, or a counter is negative or NaN",    \
+      (double)e->exposition_dropped)
 
 static void self_header(struct brrt_buf *b, const char *name, const char *type, const char *help,
                         enum brrt_prom_flavor flavor)
@@ -246,6 +250,12 @@ static void self_pb(struct segset *s, struct brrt_buf *out)
     free(v);
 }
 
+/* The exporter's own metric names: no segment's family may take them (or their suffixes). */
+#define SELF_NAME(name, type, help, value) #name,
+static const char *const self_names[] = {SELF_METRICS(SELF_NAME) "brrtstat_exporter_scrape_duration_seconds",
+                                         "brrtstat_exporter_scrapes_total", NULL};
+#undef SELF_NAME
+
 void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format format)
 {
     pthread_mutex_lock(&s->lock);
@@ -254,11 +264,14 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
         rescan(s);
     struct brrt_snapshot **snaps = calloc(s->n + 1, sizeof *snaps);
     const char **names = calloc(s->n + 1, sizeof *names);
+    uint32_t *dropped = calloc(s->n + 1, sizeof *dropped), *entry_of = calloc(s->n + 1, sizeof *entry_of);
     uint32_t k = 0;
-    for (uint32_t i = 0; snaps && names && i < s->n; i++) {
+    for (uint32_t i = 0; snaps && names && dropped && entry_of && i < s->n; i++) {
+        s->e[i].exposition_dropped = 0;
         struct brrt_snapshot *snap = refresh(&s->e[i]);
         if (snap) {
             snaps[k] = snap;
+            entry_of[k] = i;
             names[k++] = s->e[i].name;
         }
     }
@@ -266,9 +279,14 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     if (format == SEGSET_PROTOBUF) {
         pb_render_snapshots(out, (const struct brrt_snapshot *const *)snaps, names, k, s->all ? "segment" : NULL);
     } else {
-        struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL};
+        struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL,
+                                      .reserved_names = self_names, .dropped = dropped};
         brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
+        for (uint32_t i = 0; dropped && i < k; i++)
+            s->e[entry_of[i]].exposition_dropped = dropped[i];
     }
+    free(dropped);
+    free(entry_of);
     for (uint32_t i = 0; i < k; i++)
         brrt_snapshot_free(snaps[i]);
     free(snaps);

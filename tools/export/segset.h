@@ -19,6 +19,7 @@ struct seg_entry {
     uint64_t generation;
     uint64_t reattaches;     /* restarts followed */
     uint64_t attach_failures;
+    uint32_t exposition_dropped; /* families/series left out of the last scrape (invalid) */
     int last_err;            /* of the last attach attempt, 0 when attached */
     bool up;
     bool seen;               /* still in the directory at the last scan (--all) */

@@ -27,6 +27,14 @@ struct brrt_prom_opts {
     const char *extra_label_name; /* e.g. "segment": added to every series, valued per snapshot */
     brrt_family_filter filter;
     void *filter_arg;
+    /* Names the caller renders itself (NULL-terminated; e.g. the exporter's own metrics): a
+     * family whose exposition would take one of them is left out. */
+    const char *const *reserved_names;
+    /* NULL, or one counter per snapshot, incremented for every family left out (its names
+     * clash with an earlier family's or a reserved one, or its type differs from the
+     * same-named family of an earlier snapshot) and every counter series left out (a
+     * negative or NaN value): what is left is always a valid exposition. */
+    uint32_t *dropped;
 };
 
 #define BRRT_PROM_CONTENT_TYPE_004 "text/plain; version=0.0.4; charset=utf-8"

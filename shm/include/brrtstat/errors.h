@@ -23,7 +23,10 @@ extern "C" {
     X(INSECURE, -11, "segment file or directory has unsafe ownership, mode or type")       \
     X(NOT_READY, -12, "segment is still being initialised by its writer")                  \
     X(EXISTS, -13, "metric already registered with a different definition")               \
-    X(CARDINALITY, -14, "too many label sets; folded into the __other series")
+    X(CARDINALITY, -14, "too many label sets; folded into the __other series")                \
+    X(CLASH, -15, "metric name clashes with another family's exposition names (NAME_total, "   \
+                  "NAME_count, NAME_created...) or the exporter's own brrtstat_segment_/"       \
+                  "brrtstat_exporter_ names")
 
 enum brrt_err {
     BRRT_OK = 0,

@@ -14,6 +14,21 @@ extern "C" {
 bool brrt_shm_metric_name_valid(const char *s);
 /* Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", 1..100 bytes. */
 bool brrt_shm_label_name_valid(const char *s);
+/* The names a family takes in a Prometheus text or OpenMetrics exposition (either format):
+ * NAME; a counter also NAME without _total, and that with _total and _created; a histogram
+ * NAME_bucket, NAME_sum, NAME_count and NAME_created. Two families of different names that
+ * share one make an invalid exposition. Writes up to BRRT_EXPO_NAMES names of up to
+ * BRRT_EXPO_NAME_MAX bytes into `out` and returns how many. */
+#define BRRT_EXPO_NAMES 5
+#define BRRT_EXPO_NAME_MAX 216 /* 200-byte metric name + "_created" + NUL, rounded up */
+int brrt_shm_expo_names(const char *name, bool counter, bool histogram,
+                        char out[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX]);
+/* Do the exposition names of two families (different metric names) clash? */
+bool brrt_shm_expo_clash(const char *a, bool a_counter, bool a_histogram, const char *b,
+                         bool b_counter, bool b_histogram);
+/* Names the exporter uses for its own metrics: an application's may not start with them. */
+#define BRRT_EXPO_RESERVED_PREFIXES {"brrtstat_segment_", "brrtstat_exporter_"}
+
 /* Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF) of `len` bytes. */
 bool brrt_shm_utf8_valid(const char *s, size_t len);
 

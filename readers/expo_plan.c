@@ -1,0 +1,207 @@
+/* Exposition plan: grouping by name and name-collision checks (see expo_plan.h). */
+#include "expo_plan.h"
+
+#include "brrtstat/shm_names.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Open-addressing string set/map over offsets into one growing buffer (no malloc per name). */
+struct strmap {
+    struct brrt_buf arena;
+    uint32_t *slot_off;  /* 1 + offset of the key in arena, 0 = empty */
+    uint32_t *slot_val;
+    uint32_t cap, n;
+};
+
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static int map_init(struct strmap *m, uint32_t expect)
+{
+    memset(m, 0, sizeof *m);
+    uint32_t cap = 64;
+    while (cap < expect * 2u && cap < (1u << 30))
+        cap *= 2;
+    m->slot_off = calloc(cap, sizeof *m->slot_off);
+    m->slot_val = calloc(cap, sizeof *m->slot_val);
+    m->cap = cap;
+    return m->slot_off && m->slot_val ? 0 : -1;
+}
+
+static void map_free(struct strmap *m)
+{
+    brrt_buf_free(&m->arena);
+    free(m->slot_off);
+    free(m->slot_val);
+}
+
+/* Finds `key`: returns its slot; *found says whether it is there. */
+static uint32_t map_find(const struct strmap *m, const char *key, bool *found)
+{
+    uint32_t mask = m->cap - 1, h = hash_str(key) & mask;
+    for (; m->slot_off[h]; h = (h + 1) & mask)
+        if (strcmp(m->arena.data + m->slot_off[h] - 1, key) == 0) {
+            *found = true;
+            return h;
+        }
+    *found = false;
+    return h;
+}
+
+static int map_grow(struct strmap *m)
+{
+    uint32_t cap = m->cap * 2, *off = calloc(cap, sizeof *off), *val = calloc(cap, sizeof *val);
+    if (!off || !val) {
+        free(off);
+        free(val);
+        return -1;
+    }
+    for (uint32_t i = 0; i < m->cap; i++) {
+        if (!m->slot_off[i])
+            continue;
+        uint32_t h = hash_str(m->arena.data + m->slot_off[i] - 1) & (cap - 1);
+        while (off[h])
+            h = (h + 1) & (cap - 1);
+        off[h] = m->slot_off[i];
+        val[h] = m->slot_val[i];
+    }
+    free(m->slot_off);
+    free(m->slot_val);
+    m->slot_off = off;
+    m->slot_val = val;
+    m->cap = cap;
+    return 0;
+}
+
+/* Inserts key -> val at slot h (from a map_find that did not find it). */
+static int map_put(struct strmap *m, uint32_t h, const char *key, uint32_t val)
+{
+    uint32_t off = (uint32_t)m->arena.len + 1;
+    brrt_buf_add(&m->arena, key, strlen(key) + 1);
+    if (m->arena.failed)
+        return -1;
+    m->slot_off[h] = off;
+    m->slot_val[h] = val;
+    if (++m->n * 2 > m->cap)
+        return map_grow(m);
+    return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Claims every name of a family for owner `group`; false if one is owned by another group. */
+static int claim(struct strmap *claims, const char *name, bool counter, bool histogram, uint32_t group,
+                 bool *clash)
+{
+    char names[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX];
+    int k = brrt_shm_expo_names(name, counter, histogram, names);
+    *clash = false;
+    for (int i = 0; i < k; i++) {
+        bool found;
+        uint32_t h = map_find(claims, names[i], &found);
+        if (found && claims->slot_val[h] != group) {
+            *clash = true;
+            return 0;
+        }
+    }
+    for (int i = 0; i < k; i++) {
+        bool found;
+        uint32_t h = map_find(claims, names[i], &found);
+        if (!found && map_put(claims, h, names[i], group))
+            return -1;
+    }
+    return 0;
+}
+
+int expo_plan_build(struct expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
+                    const struct brrt_prom_opts *o)
+{
+    memset(p, 0, sizeof *p);
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < n; i++)
+        total += snaps[i]->n_families;
+    struct expo_item *flat = calloc(total + 1, sizeof *flat);
+    uint32_t *next = malloc((total + 1) * sizeof *next), *tail = malloc((total + 1) * sizeof *tail);
+    p->items = calloc(total + 1, sizeof *p->items);
+    struct strmap groups, claims;
+    int rc = map_init(&groups, total) | map_init(&claims, total * 5 + 16);
+    if (rc || !flat || !next || !tail || !p->items)
+        goto fail;
+    /* Group by name, in order of first appearance. */
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < snaps[i]->n_families; j++) {
+            const struct brrt_snap_family *f = &snaps[i]->families[j];
+            if (o->filter && !o->filter(f, o->filter_arg))
+                continue;
+            flat[m] = (struct expo_item){i, j, false};
+            next[m] = UINT32_MAX;
+            bool found;
+            uint32_t h = map_find(&groups, f->name, &found);
+            if (found) {
+                uint32_t head = groups.slot_val[h];
+                next[tail[head]] = m;
+                tail[head] = m;
+            } else {
+                flat[m].head = true;
+                tail[m] = m;
+                if (map_put(&groups, h, f->name, m))
+                    goto fail;
+            }
+            m++;
+        }
+    uint32_t group = 0;
+    for (const char *const *r = o->reserved_names; r && *r; r++) {
+        bool clash;
+        if (claim(&claims, *r, ends_with(*r, "_total"), false, UINT32_MAX - 1, &clash))
+            goto fail;
+    }
+    for (uint32_t k = 0; k < m; k++) {
+        if (!flat[k].head)
+            continue;
+        const struct brrt_snap_family *f = &snaps[flat[k].snap]->families[flat[k].fam];
+        bool clash;
+        if (claim(&claims, f->name, f->type == BRRT_SHM_COUNTER, f->type == BRRT_SHM_HISTOGRAM, group++,
+                  &clash))
+            goto fail;
+        for (uint32_t x = k; x != UINT32_MAX; x = next[x]) {
+            const struct brrt_snap_family *g = &snaps[flat[x].snap]->families[flat[x].fam];
+            if (!clash && g->type == f->type)
+                p->items[p->n++] = flat[x];
+            else if (o->dropped)
+                o->dropped[flat[x].snap]++;
+        }
+    }
+    free(flat);
+    free(next);
+    free(tail);
+    map_free(&groups);
+    map_free(&claims);
+    return 0;
+fail:
+    free(flat);
+    free(next);
+    free(tail);
+    map_free(&groups);
+    map_free(&claims);
+    expo_plan_free(p);
+    return -1;
+}
+
+void expo_plan_free(struct expo_plan *p)
+{
+    free(p->items);
+    p->items = NULL;
+    p->n = 0;
+}

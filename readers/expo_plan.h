@@ -1,0 +1,34 @@
+/* The plan of one Prometheus/OpenMetrics exposition of several snapshots: families merged by
+ * name across snapshots (in order of first appearance), and the ones left out because the
+ * exposition would be invalid with them. Linear in the number of families (hash indexes):
+ * --all over many segments must not be quadratic. Internal to the reader library. */
+#ifndef BRRTSTAT_EXPO_PLAN_H
+#define BRRTSTAT_EXPO_PLAN_H
+
+#include "brrtstat/render.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct expo_item {
+    uint32_t snap, fam; /* snaps[snap]->families[fam] */
+    bool head;          /* the first of its name: HELP/TYPE come from it */
+};
+
+struct expo_plan {
+    struct expo_item *items; /* what to render, in order: each group's head, then its members */
+    uint32_t n;
+};
+
+/* Builds the plan. A family is left out (and counted in o->dropped[snap] when given):
+ *  - when one of the names its samples or headers take in either format (NAME; a counter's
+ *    NAME_total, NAME_created and NAME without _total; a histogram's NAME_bucket, NAME_sum,
+ *    NAME_count, NAME_created) is taken by an earlier family of another name, or by one of
+ *    o->reserved_names (e.g. the exporter's own metrics);
+ *  - a same-named family of a later snapshot whose type differs from the first's.
+ * Returns 0 or -1 (out of memory). */
+int expo_plan_build(struct expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
+                    const struct brrt_prom_opts *o);
+void expo_plan_free(struct expo_plan *p);
+
+#endif

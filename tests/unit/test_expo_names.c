@@ -1,0 +1,126 @@
+/* Valid exposition whatever the app registers (issue 12 item 12): the writer refuses a family
+ * whose exposition names clash with another's or with the exporter's own (BRRT_E_CLASH), and
+ * a unit that cannot be a name suffix; the renderer leaves clashing families of a crafted or
+ * merged set of snapshots out and counts them. */
+#include "fixture.h"
+
+#include "brrtstat/render.h"
+#include "brrtstat/shm_names.h"
+
+#include <math.h>
+#include <string.h>
+
+static int reg(brrt_seg *seg, const char *name, enum brrt_type t, const char *unit,
+               const char *const *labels, uint32_t nlabels)
+{
+    static const double le[] = {1, 2};
+    struct brrt_metric_def d = {.name = name, .help = "h", .unit = unit, .type = t,
+                                .label_names = labels, .nlabels = nlabels,
+                                .le = t == BRRT_HISTOGRAM ? le : NULL, .n_le = t == BRRT_HISTOGRAM ? 2 : 0};
+    brrt_family *f;
+    return brrt_family_register(seg, &d, &f);
+}
+
+START_TEST(writer_refuses_clashing_registrations)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("names", &o, &seg), 0);
+    ck_assert_int_eq(reg(seg, "x", BRRT_HISTOGRAM, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(seg, "x_count", BRRT_GAUGE, NULL, NULL, 0), BRRT_E_CLASH);
+    ck_assert_int_eq(reg(seg, "x_bucket", BRRT_GAUGE, NULL, NULL, 0), BRRT_E_CLASH);
+    ck_assert_int_eq(reg(seg, "jobs_total", BRRT_COUNTER, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(seg, "jobs", BRRT_COUNTER, NULL, NULL, 0), BRRT_E_CLASH);
+    ck_assert_int_eq(reg(seg, "jobs", BRRT_GAUGE, NULL, NULL, 0), BRRT_E_CLASH);
+    ck_assert_int_eq(reg(seg, "reqs", BRRT_COUNTER, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(seg, "reqs_created", BRRT_GAUGE, NULL, NULL, 0), BRRT_E_CLASH);
+    /* In the other order too: the gauge first, then the family that would shadow it. */
+    ck_assert_int_eq(reg(seg, "y_sum", BRRT_GAUGE, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(seg, "y", BRRT_HISTOGRAM, NULL, NULL, 0), BRRT_E_CLASH);
+    ck_assert_int_eq(reg(seg, "brrtstat_segment_up", BRRT_GAUGE, NULL, NULL, 0), BRRT_E_CLASH);
+    ck_assert_int_eq(reg(seg, "brrtstat_exporter_x", BRRT_GAUGE, NULL, NULL, 0), BRRT_E_CLASH);
+    char unit[82];
+    memset(unit, 'u', 81);
+    unit[81] = '\0';
+    ck_assert_int_eq(reg(seg, "long_unit", BRRT_GAUGE, unit, NULL, 0), BRRT_E_INVAL);
+    unit[80] = '\0';
+    ck_assert_int_eq(reg(seg, "long_unit", BRRT_GAUGE, unit, NULL, 0), 0);
+    ck_assert_int_eq(reg(seg, "spaced_unit", BRRT_GAUGE, "per second", NULL, 0), BRRT_E_INVAL);
+    static const char *const le_label[] = {"le"};
+    ck_assert_int_eq(reg(seg, "z", BRRT_HISTOGRAM, NULL, le_label, 1), BRRT_E_INVAL);
+    /* Registering the same family again is still fine. */
+    ck_assert_int_eq(reg(seg, "jobs_total", BRRT_COUNTER, NULL, NULL, 0), 0);
+    ck_assert_str_eq(brrt_err_name(BRRT_E_CLASH), "BRRT_E_CLASH");
+    ck_assert_int_eq(brrt_seg_close(seg, BRRT_SEG_UNLINK), 0);
+}
+END_TEST
+
+static unsigned count(const char *hay, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Two segments that are each valid but clash when merged (--all): segment a's counter jobs
+ * and segment b's gauge jobs_created, b's gauge named like a's histogram; a reserved name. */
+START_TEST(renderer_leaves_out_and_counts_clashes)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *a, *b;
+    ck_assert_int_eq(brrt_seg_create("a", &o, &a), 0);
+    ck_assert_int_eq(brrt_seg_create("b", &o, &b), 0);
+    ck_assert_int_eq(reg(a, "jobs", BRRT_COUNTER, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(a, "lat", BRRT_HISTOGRAM, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(b, "jobs_created", BRRT_GAUGE, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(b, "lat", BRRT_GAUGE, NULL, NULL, 0), 0);     /* same name, other type */
+    ck_assert_int_eq(reg(b, "up_seconds", BRRT_GAUGE, NULL, NULL, 0), 0); /* reserved below */
+    ck_assert_int_eq(reg(b, "fine", BRRT_GAUGE, NULL, NULL, 0), 0);
+    brrt_reader *ra, *rb;
+    char why[256];
+    ck_assert_int_eq(brrt_reader_open("a", &ra, why, sizeof why), 0);
+    ck_assert_int_eq(brrt_reader_open("b", &rb, why, sizeof why), 0);
+    struct brrt_snapshot *sa, *sb;
+    ck_assert_int_eq(brrt_reader_snapshot(ra, &sa), 0);
+    ck_assert_int_eq(brrt_reader_snapshot(rb, &sb), 0);
+    const struct brrt_snapshot *snaps[] = {sa, sb};
+    const char *names[] = {"a", "b"};
+    static const char *const reserved[] = {"up_seconds", NULL};
+    for (int om = 0; om < 2; om++) {
+        uint32_t dropped[2] = {0, 0};
+        struct brrt_prom_opts po = {.flavor = om ? BRRT_PROM_OPENMETRICS : BRRT_PROM_TEXT_004,
+                                    .extra_label_name = "segment", .reserved_names = reserved,
+                                    .dropped = dropped};
+        struct brrt_buf buf = {0};
+        brrt_render_prometheus_n(&buf, snaps, names, 2, &po);
+        ck_assert(!buf.failed);
+        ck_assert_uint_eq(dropped[0], 0);
+        ck_assert_uint_eq(dropped[1], 3); /* jobs_created, lat (gauge), up_seconds */
+        ck_assert_uint_eq(count(buf.data, "jobs_created{"), 0);
+        ck_assert_uint_eq(count(buf.data, "up_seconds"), 0);
+        ck_assert_uint_eq(count(buf.data, "# TYPE lat "), 1);
+        ck_assert_uint_eq(count(buf.data, "# TYPE fine gauge\n"), 1);
+        /* A counter without _total: NAME_total in text (as its samples), NAME in OpenMetrics. */
+        
+        ck_assert_uint_eq(count(buf.data, om ? "# TYPE jobs counter\n" : "# TYPE jobs_total counter\n"), 1);
+        brrt_buf_free(&buf);
+    }
+    brrt_snapshot_free(sa);
+    brrt_snapshot_free(sb);
+    brrt_reader_close(ra);
+    brrt_reader_close(rb);
+    brrt_seg_close(a, BRRT_SEG_UNLINK);
+    brrt_seg_close(b, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("expo_names");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, writer_refuses_clashing_registrations);
+    tcase_add_test(tc, renderer_leaves_out_and_counts_clashes);
+    suite_add_tcase(s, tc);
+    return fx_run(s);
+}
