@@ -20,6 +20,10 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(dirname "$(ls "$prefix"/lib*/libbrrtstat.so)")
 check "headers and both libraries installed" test -f "$prefix/include/brrtstat/brrtstat.h" \
   -a -f "$libdir/libbrrtstat.so.0" -a -f "$libdir/libbrrtstat.a" -a -f "$libdir/libbrrtstat-reader.a"
+check "installed libbrrtstat.so exports exactly writer/libbrrtstat.map" \
+  bash tests/abi/check_exports.sh "$libdir/libbrrtstat.so" writer/libbrrtstat.map "$prefix/include"
+check "installed libbrrtstat-reader.so exports exactly readers/libbrrtstat-reader.map" \
+  bash tests/abi/check_exports.sh "$libdir/libbrrtstat-reader.so" readers/libbrrtstat-reader.map "$prefix/include"
 
 # Programs run from the prefix as installed, and from wherever it is moved.
 version=$(sed -n 's/^#define BRRT_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' \

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#pragma GCC visibility push(default)
 
 #define BRRT_HIST_SCHEMA_MIN (-4)
 #define BRRT_HIST_SCHEMA_MAX 8
@@ -71,6 +70,5 @@ static inline uint32_t brrt_hist_value_words(uint32_t n_le, uint32_t n_buckets)
     return 1u + (n_le + 1u) + 1u + n_buckets + 1u;
 }
 
-#pragma GCC visibility pop
 
 #endif

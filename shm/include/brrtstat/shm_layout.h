@@ -11,7 +11,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-#pragma GCC visibility push(default)
 
 /* A private, validated copy of the header's immutable part. Readers use this copy after
  * validation, never the live header, so a later scribble cannot move an offset. */
@@ -72,7 +71,6 @@ static inline uint64_t brrt_shm_align(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

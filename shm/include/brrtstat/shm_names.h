@@ -8,7 +8,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-#pragma GCC visibility push(default)
 
 /* Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*, 1..200 bytes. */
 bool brrt_shm_metric_name_valid(const char *s);
@@ -32,7 +31,6 @@ bool brrt_shm_expo_clash(const char *a, bool a_counter, bool a_histogram, const 
 /* Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF) of `len` bytes. */
 bool brrt_shm_utf8_valid(const char *s, size_t len);
 
-#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

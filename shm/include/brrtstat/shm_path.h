@@ -9,7 +9,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-#pragma GCC visibility push(default)
 
 #define BRRT_SHM_DEFAULT_DIR "/dev/shm/brrtstat"
 #define BRRT_SHM_DIR_ENV "BRRT_STAT_DIR"
@@ -17,10 +16,10 @@ extern "C" {
 #define BRRT_SHM_PATH_MAX 4096
 
 /* The segment directory: $BRRT_STAT_DIR if set and non-empty, else the default. */
-const char *brrt_shm_dir(void);
+__attribute__((visibility("default"))) const char *brrt_shm_dir(void);
 
 /* A segment name is 1..64 of [A-Za-z0-9_.-], not starting with '.'. */
-bool brrt_shm_name_valid(const char *name);
+__attribute__((visibility("default"))) bool brrt_shm_name_valid(const char *name);
 
 /* `name_or_path` containing a '/' is used as a path; otherwise it is a name in brrt_shm_dir().
  * Returns 0, BRRT_E_INVAL (bad name) or BRRT_E_NOMEM (path too long). */
@@ -42,7 +41,6 @@ int brrt_shm_open_file(const char *path, bool must_own, struct stat *st, char *w
  * or BRRT_E_SYSTEM. */
 int brrt_shm_prepare_dir(const char *dir, char *why, size_t whylen);
 
-#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
