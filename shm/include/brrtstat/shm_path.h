@@ -23,7 +23,8 @@ __attribute__((visibility("default"))) bool brrt_shm_name_valid(const char *name
 
 /* `name_or_path` containing a '/' is used as a path; otherwise it is a name in brrt_shm_dir().
  * Returns 0, BRRT_E_INVAL (bad name) or BRRT_E_NOMEM (path too long). */
-int brrt_shm_resolve(const char *name_or_path, char *out, size_t outlen);
+__attribute__((visibility("default"))) int brrt_shm_resolve(const char *name_or_path, char *out,
+                                                      size_t outlen);
 
 /* Checks an opened segment file: a regular file, not writable by others, and (when
  * `must_own`) owned by the effective uid. Returns 0 or BRRT_E_INSECURE with `why` filled. */
