@@ -8,6 +8,9 @@
  *  - a snapshot's families and series are consistent (indices in range, strings readable,
  *    _count equal to the sum of the Prometheus buckets).
  *
+ * Inputs with FUZZ_SPARSE_HINT in header.flags are extended with a hole to their segment_size
+ * (see below): readers must refuse holes in published ranges without faulting them in.
+ *
  * Inputs whose header says INITIALIZING would make every attach wait ~50 ms for a writer that
  * never comes (the documented NOT_READY retry); they are validated with
  * brrt_shm_validate_header() directly instead, which covers the same checks without the wait.
@@ -28,6 +31,8 @@
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_SPARSE_HINT 0x80000000u /* header.flags bit (reserved, ignored by readers) */
 
 static char fuzz_dir[256];
 static char fuzz_file[320];
@@ -172,6 +177,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     write_file(data, size);
+    /* Sparse inputs: a header whose reserved flags carry FUZZ_SPARSE_HINT is extended to its
+     * segment_size with a hole (ftruncate), so that truncated seeds become files that pass the
+     * size checks but have holes where published bytes should be. Bounded to 64 MiB. */
+    uint64_t file_size = size;
+    if (size >= sizeof(struct brrt_shm_header)) {
+        struct brrt_shm_header h;
+        memcpy(&h, data, sizeof h);
+        if ((h.flags & FUZZ_SPARSE_HINT) && h.segment_size > size && h.segment_size <= (64u << 20) &&
+            truncate(fuzz_file, (off_t)h.segment_size) == 0)
+            file_size = h.segment_size;
+    }
     char why[512];
     memset(why, 0, sizeof why);
     static char not_null;
@@ -190,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct brrt_reader_info info;
     CHECK(brrt_reader_info(r, &info) == 0);
     touch_string(brrt_writer_state_name(info.state));
-    CHECK(info.segment_size == size);
+    CHECK(info.segment_size == file_size);
 
     /* The file does not change after a successful open, so neither may the verdict. */
     struct brrt_snapshot *s = NULL;

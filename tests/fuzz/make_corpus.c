@@ -7,6 +7,7 @@
  * fuzzer's mutations land on structure rather than on megabytes of zero value area. All but
  * seed-closed are copied while their writer is still open (state READY). */
 #include "brrtstat/brrtstat.h"
+#include "brrtstat/shm_format.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -245,6 +246,63 @@ static void seed_closed(void)
     unlink(path);
 }
 
+#define FUZZ_SPARSE_HINT 0x80000000u /* fuzz_segment.c: extend to segment_size with a hole */
+
+/* Writes the first `keep` bytes of segment file `from` as seed `seed`; with `sparse`, the
+ * header carries FUZZ_SPARSE_HINT (the harness re-extends the file with a hole), and
+ * `shards_used`, if non-zero, replaces the published shard count (a hostile header). */
+static void copy_prefix(const char *from, const char *seed, size_t keep, int sparse, uint32_t shards_used)
+{
+    FILE *a = fopen(from, "rb");
+    char *buf = calloc(1, keep);
+    if (!a || !buf || fread(buf, 1, keep, a) != keep) {
+        fprintf(stderr, "make_corpus: read %s: %s\n", from, strerror(errno));
+        exit(1);
+    }
+    fclose(a);
+    struct brrt_shm_header h;
+    memcpy(&h, buf, sizeof h);
+    if (sparse)
+        h.flags |= FUZZ_SPARSE_HINT;
+    if (shards_used)
+        h.shards_used = shards_used;
+    memcpy(buf, &h, sizeof h);
+    char to[4200];
+    snprintf(to, sizeof to, "%s/seed-%s", out_dir, seed);
+    FILE *b = fopen(to, "wb");
+    if (!b || fwrite(buf, 1, keep, b) != keep || fclose(b) != 0) {
+        fprintf(stderr, "make_corpus: write %s: %s\n", to, strerror(errno));
+        exit(1);
+    }
+    free(buf);
+    chmod(to, 0640);
+    printf("make_corpus: %s\n", to);
+}
+
+/* Truncated and sparse variants of a live two-shard segment (issue 12 items 1, 2). */
+static void seed_sparse(void)
+{
+    struct brrt_seg_opts o = small_opts(8);
+    brrt_seg *seg;
+    MUST(brrt_seg_create("sparse", &o, &seg));
+    brrt_family *f = reg(seg, &(struct brrt_metric_def){.name = "hits_total", .type = BRRT_COUNTER});
+    brrt_counter c;
+    MUST(brrt_counter_get(f, NULL, &c));
+    brrt_counter_add(c, 9); /* this thread's shard 1 */
+    struct brrt_shm_header h;
+    FILE *a = fopen(brrt_seg_path(seg), "rb");
+    if (!a || fread(&h, sizeof h, 1, a) != 1)
+        exit(1);
+    fclose(a);
+    size_t shard1 = (size_t)(h.shard_offset + h.shard_stride);
+    copy_prefix(brrt_seg_path(seg), "truncated-half", (size_t)h.segment_size / 2, 0, 0);
+    copy_prefix(brrt_seg_path(seg), "truncated-header", 200, 0, 0);
+    copy_prefix(brrt_seg_path(seg), "sparse-shard1", shard1, 1, 0);      /* shard 1 a hole */
+    copy_prefix(brrt_seg_path(seg), "sparse-hostile", shard1, 1, 8);     /* 8 shards published */
+    copy_prefix(brrt_seg_path(seg), "sparse-arena", (size_t)h.arena_offset, 1, 0); /* all holes */
+    MUST(brrt_seg_close(seg, BRRT_SEG_UNLINK));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -267,6 +325,7 @@ int main(int argc, char **argv)
     seed_histogram();
     seed_many();
     seed_closed();
+    seed_sparse();
     if (rmdir(work_dir) != 0) {
         fprintf(stderr, "make_corpus: rmdir %s: %s\n", work_dir, strerror(errno));
         return 1;
