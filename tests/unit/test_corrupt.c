@@ -12,6 +12,7 @@
 #include "reader_tests.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -681,6 +682,72 @@ START_TEST(test_hist_n_le_too_large)
 }
 END_TEST
 
+/* ABI 2 native-histogram schema: each bad field skips the family, naming the field. */
+START_TEST(test_hist_native_schema_damage)
+{
+    struct segfiles sf;
+    prepare("native", &sf);
+    struct brrt_shm_entry e;
+    read_entry(&sf, find_family(&sf, HISTOGRAM), &e);
+    long at = (long)(sf.h.arena_offset + e.hist);
+    struct brrt_shm_hist_schema good, bad;
+    ck_assert_int_eq(fx_pread(sf.bad, &good, sizeof good, at), 0);
+    ck_assert_int_eq(good.schema, 4);
+    ck_assert(good.zero_threshold == 0x1p-20);
+    static const struct {
+        int field; /* 0 schema, 1 index_min, 2 index_max, 3 zero_threshold */
+        int64_t value;
+        const char *needle;
+    } cases[] = {
+        {0, 9, "schema"},          {0, -5, "schema"},         {2, -400, "native range"},
+        {2, 9000, "native range"}, {1, INT32_MIN, "native range"}, {3, 1, "zero_threshold"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bad = good;
+        if (cases[i].field == 0)
+            bad.schema = (int32_t)cases[i].value;
+        else if (cases[i].field == 1)
+            bad.index_min = (int32_t)cases[i].value;
+        else if (cases[i].field == 2)
+            bad.index_max = (int32_t)cases[i].value;
+        else
+            bad.zero_threshold = nextafter(good.zero_threshold, 1.0); /* one ulp off */
+        ck_assert_int_eq(fx_pwrite(sf.bad, &bad, sizeof bad, at), 0);
+        expect_skipped(&sf, cases[i].needle);
+        recopy(&sf);
+    }
+}
+END_TEST
+
+/* Issue 12 item 1: holes where published bytes should be (a sparse file): refused, naming
+ * the range, never faulted in. */
+START_TEST(test_hole_in_published_range)
+{
+    struct segfiles sf;
+    prepare("holes", &sf);
+    const struct {
+        uint64_t off;
+        const char *needle;
+    } holes[] = {
+        {sf.h.shard_offset, "shard values"}, /* shard 0's first page */
+        {0, "header"},
+    };
+    for (size_t i = 0; i < sizeof holes / sizeof holes[0]; i++) {
+        int fd = open(sf.bad, O_RDWR);
+        ck_assert_int_ge(fd, 0);
+        int rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)holes[i].off, 4096);
+        close(fd);
+        if (rc != 0) {
+            printf("SKIP test_hole_in_published_range: cannot punch holes here (%s)\n", strerror(errno));
+            return;
+        }
+        expect_open_fails(sf.bad, BRRT_E_CORRUPT, holes[i].needle);
+        expect_open_fails(sf.bad, BRRT_E_CORRUPT, "hole");
+        recopy(&sf);
+    }
+}
+END_TEST
+
 /* ---- the file itself ------------------------------------------------------------------ */
 
 START_TEST(test_world_writable)
@@ -836,6 +903,8 @@ static Suite *corrupt_suite(void)
     tcase_add_test(tc, test_truncated_after_attach);
     tcase_add_test(tc, test_value_areas_overlap);
     tcase_add_test(tc, test_hist_n_le_too_large);
+    tcase_add_test(tc, test_hist_native_schema_damage);
+    tcase_add_test(tc, test_hole_in_published_range);
     tcase_add_test(tc, test_snapshot_sees_damage);
     suite_add_tcase(s, tc);
     return s;
