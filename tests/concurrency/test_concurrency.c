@@ -1,10 +1,14 @@
 /* Writers vs. readers. Several writer threads (some of which exit mid-run, on a segment with
  * fewer shards than threads, so shards are reused and the shared shard is used) increment and
- * observe while a reader snapshots continuously, either in a separate process or in a thread
- * (the thread variant is what ThreadSanitizer checks). Every snapshot must have counters and
- * buckets that never go backwards and _count equal to the sum of its buckets; the final totals
- * must equal exactly what was written. */
+ * observe while a registrar thread keeps adding series (so tmpfs pages are reserved while
+ * readers read: a reader must never find a hole in what is published), and a reader snapshots
+ * continuously, either in a separate process or in a thread (the thread variant is what
+ * ThreadSanitizer checks). Every snapshot must have counters, classic and native buckets that
+ * never go backwards and _count equal to the sum of its buckets; the final totals, every
+ * native bucket and the sum must equal exactly what was written. */
 #include "fixture.h"
+
+#include "brrtstat/hist_math.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -16,7 +20,7 @@
 #include <unistd.h>
 
 enum { STEADY = 3, EPHEMERAL_ROUNDS = 6, EPHEMERAL = 2, OPS = 400000, EPHEMERAL_OPS = 50000,
-       PATHS = 4 };
+       PATHS = 4, REGISTERED = 300 };
 static const double LE[] = {100, 1000, 10000};
 
 struct fixture {
@@ -79,6 +83,7 @@ struct watch {
     uint64_t prev_req[PATHS];
     uint64_t prev_le[4];
     uint64_t prev_count;
+    uint64_t prev_fine[8192];
     uint64_t snapshots;
     char failure[600];
 };
@@ -116,6 +121,14 @@ static int check_snapshot(struct watch *w, const struct brrt_snapshot *s)
         return -1;
     }
     w->prev_count = lat->count;
+    const struct brrt_snap_family *fl = brrt_snapshot_family(s, "lat");
+    for (uint32_t k = 0; k < fl->n_fine && k < 8192; k++) {
+        if (lat->fine[k] < w->prev_fine[k]) {
+            snprintf(w->failure, sizeof w->failure, "native slot %u went back", k);
+            return -1;
+        }
+        w->prev_fine[k] = lat->fine[k];
+    }
     w->snapshots++;
     return 0;
 }
@@ -148,8 +161,30 @@ static int watch_until_done(struct watch *w)
     return rc;
 }
 
+/* New series while everything else runs: reservations race with the readers. */
+static void *registrar(void *arg)
+{
+    struct fixture *fx = arg;
+    brrt_family *f;
+    struct brrt_metric_def d = {.name = "reg_total", .type = BRRT_COUNTER,
+                                .label_names = (const char *const[]){"k"}, .nlabels = 1};
+    if (brrt_family_register(fx->seg, &d, &f) != 0)
+        return (void *)1;
+    for (int i = 0; i < REGISTERED; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "k%d", i);
+        brrt_counter c;
+        if (brrt_counter_get(f, BRRT_LABELS(v), &c) != 0)
+            return (void *)1;
+        brrt_counter_add(c, (uint64_t)i);
+    }
+    return NULL;
+}
+
 static void run_writers(struct fixture *fx)
 {
+    pthread_t reg;
+    pthread_create(&reg, NULL, registrar, fx);
     pthread_t steady[STEADY];
     struct job sj[STEADY];
     pthread_barrier_t started;
@@ -171,6 +206,35 @@ static void run_writers(struct fixture *fx)
     for (int i = 0; i < STEADY; i++)
         pthread_join(steady[i], NULL);
     pthread_barrier_destroy(&started);
+    void *ret;
+    pthread_join(reg, &ret);
+    ck_assert_ptr_null(ret);
+}
+
+/* Replays every writer's values: the exact native slot counts and raw sum. */
+static void expected_hist(const struct brrt_snap_family *f, uint64_t *slots, uint64_t *sum)
+{
+    int seeds[STEADY + EPHEMERAL_ROUNDS * EPHEMERAL], ops[STEADY + EPHEMERAL_ROUNDS * EPHEMERAL], n = 0;
+    for (int i = 0; i < STEADY; i++)
+        seeds[n] = i, ops[n++] = OPS;
+    for (int i = 0; i < EPHEMERAL_ROUNDS * EPHEMERAL; i++)
+        seeds[n] = 100 + i, ops[n++] = EPHEMERAL_OPS;
+    memset(slots, 0, f->n_fine * sizeof *slots);
+    *sum = 0;
+    static uint32_t slot_of[20000];
+    for (uint32_t v = 0; v < 20000; v++) {
+        int32_t key = brrt_hist_key_ref((double)v * f->scale, f->schema);
+        int64_t k = key == INT32_MIN ? 0 : (int64_t)key - f->index_min + 1;
+        slot_of[v] = k < 0 ? 0 : k > (int64_t)f->n_fine - 1 ? f->n_fine - 1 : (uint32_t)k;
+    }
+    for (int j = 0; j < n; j++) {
+        uint64_t x = 0x9E3779B97F4A7C15ull * (uint64_t)(seeds[j] + 1);
+        for (int i = 0; i < ops[j]; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            slots[slot_of[x % 20000]]++;
+            *sum += x % 20000;
+        }
+    }
 }
 
 static void check_totals(void)
@@ -192,6 +256,16 @@ static void check_totals(void)
     for (uint32_t i = 0; i < fl->n_fine; i++)
         fine += lat->fine[i];
     ck_assert_uint_eq(fine, total);
+    static uint64_t want[8192];
+    uint64_t want_sum;
+    ck_assert_uint_le(fl->n_fine, 8192);
+    expected_hist(fl, want, &want_sum);
+    for (uint32_t k = 0; k < fl->n_fine; k++)
+        ck_assert_msg(lat->fine[k] == want[k], "native slot %u: %llu, wrote %llu", k,
+                      (unsigned long long)lat->fine[k], (unsigned long long)want[k]);
+    ck_assert_uint_eq(lat->sum_raw, want_sum);
+    ck_assert_uint_eq(brrt_snapshot_family(s, "reg_total")->n_series, REGISTERED);
+    ck_assert_uint_eq(fx_series(s, "reg_total", BRRT_LABELS("k299"))->u64, 299);
     ck_assert_int_eq(fx_series(s, "active", NULL)->i64, 0);
     ck_assert_uint_le(s->info.shards_used, 3);
     ck_assert_uint_gt(s->info.shared_shard_updates, 0); /* the fallback really ran */
