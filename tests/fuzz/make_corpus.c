@@ -260,13 +260,15 @@ static void copy_prefix(const char *from, const char *seed, size_t keep, int spa
         exit(1);
     }
     fclose(a);
-    struct brrt_shm_header h;
-    memcpy(&h, buf, sizeof h);
-    if (sparse)
-        h.flags |= FUZZ_SPARSE_HINT;
-    if (shards_used)
-        h.shards_used = shards_used;
-    memcpy(buf, &h, sizeof h);
+    if (keep >= sizeof(struct brrt_shm_header)) {
+        struct brrt_shm_header h;
+        memcpy(&h, buf, sizeof h);
+        if (sparse)
+            h.flags |= FUZZ_SPARSE_HINT;
+        if (shards_used)
+            h.shards_used = shards_used;
+        memcpy(buf, &h, sizeof h);
+    }
     char to[4200];
     snprintf(to, sizeof to, "%s/seed-%s", out_dir, seed);
     FILE *b = fopen(to, "wb");
