@@ -334,6 +334,20 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Registers family `d` and 200 labelled series of it, each with a value. */
+static void fill_counters(brrt_seg *seg, const struct brrt_metric_def *d)
+{
+    brrt_family *f;
+    ck_assert_int_eq(brrt_family_register(seg, d, &f), 0);
+    for (int i = 0; i < 200; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "v%d", i);
+        brrt_counter c;
+        ck_assert_int_eq(brrt_counter_get(f, BRRT_LABELS(v), &c), 0);
+        brrt_counter_add(c, (uint64_t)i);
+    }
+}
+
 /* Issue 12 item 2: a file truncated (and re-extended) under a reader gives errors, never a
  * SIGBUS that kills the reader. Deterministic part first, then a race bounded in count and
  * time. */
@@ -343,18 +357,10 @@ START_TEST(truncation_never_kills_a_reader)
     o.heartbeat_ms = 0; /* the writer's own mapping is truncated too: it must not write */
     brrt_seg *seg;
     ck_assert_int_eq(brrt_seg_create("trunc", &o, &seg), 0);
-    brrt_family *f;
     static const char *const names[] = {"k"};
     struct brrt_metric_def d = {.name = "reqs_total", .type = BRRT_COUNTER, .label_names = names,
                                 .nlabels = 1};
-    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
-    for (int i = 0; i < 200; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "v%d", i);
-        brrt_counter c;
-        ck_assert_int_eq(brrt_counter_get(f, BRRT_LABELS(v), &c), 0);
-        brrt_counter_add(c, (uint64_t)i);
-    }
+    fill_counters(seg, &d);
     const char *path = fx_path("trunc");
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
@@ -377,14 +383,7 @@ START_TEST(truncation_never_kills_a_reader)
     /* The race: a fresh segment, a reader snapshotting while another thread truncates and
      * re-extends the file as fast as it can. */
     ck_assert_int_eq(brrt_seg_create("trunc", &o, &seg), 0);
-    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
-    for (int i = 0; i < 200; i++) {
-        char v[16];
-        snprintf(v, sizeof v, "v%d", i);
-        brrt_counter c;
-        ck_assert_int_eq(brrt_counter_get(f, BRRT_LABELS(v), &c), 0);
-        brrt_counter_add(c, (uint64_t)i);
-    }
+    fill_counters(seg, &d);
     ck_assert_int_eq(brrt_reader_open(path, &r, NULL, 0), 0);
     struct race x = {path, (uint64_t)st.st_size, 0};
     pthread_t th;
