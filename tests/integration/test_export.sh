@@ -84,6 +84,8 @@ check "Prometheus' native-histogram Accept gets the protobuf exposition" eq "$(c
   "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
 check "protobuf with a lower q than text: text" eq "$(ctype 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.2,text/plain;version=0.0.4;q=0.5')" \
   "text/plain; version=0.0.4; charset=utf-8"
+check "protobuf with spaces around its parameters, q above text: protobuf" eq "$(ctype 'text/plain;q=0.5 , application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily ; encoding=delimited ; q=0.9 ')" \
+  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
 check "protobuf without encoding=delimited is not offered: text" eq "$(ctype 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily')" \
   "text/plain; version=0.0.4; charset=utf-8"
 curl -s -H "Accept: $PB_ACCEPT" "http://127.0.0.1:$EXP_PORT/metrics" -o "$WORK/m.pb"

@@ -110,6 +110,8 @@ static enum segset_format negotiate(const char *v)
         for (char *p = strtok_r(NULL, ";", &save); p; p = strtok_r(NULL, ";", &save)) {
             while (*p == ' ' || *p == '\t')
                 p++;
+            for (char *t = p + strlen(p); t > p && (t[-1] == ' ' || t[-1] == '\t');)
+                *--t = '\0';
             if (strncasecmp(p, "q=", 2) == 0)
                 q = strtod(p + 2, NULL);
             else if (strcmp(p, "proto=io.prometheus.client.MetricFamily") == 0)
