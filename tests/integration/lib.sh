@@ -6,6 +6,13 @@
 #   free_port             a TCP port on 127.0.0.1 that nothing is bound to right now, from
 #                         20000..32767 (below Linux's ephemeral range, so no client socket of
 #                         a parallel test takes it); bind-tested, not guessed
+#   start_server NAME LOG READY_PATH CMD...
+#                         starts CMD in the background (stdout+stderr to LOG, registered with
+#                         brrt_log), every {PORT} in CMD replaced by a free_port, and waits
+#                         until http://127.0.0.1:PORT/READY_PATH answers 2xx (30 s). A server
+#                         that exits before (a port taken meanwhile by another test: "address
+#                         already in use") is started again on a new port, up to 5 times.
+#                         Sets SERVER_PID and SERVER_PORT; returns 1 (with its log) on failure.
 #   brrt_log FILE...      registers server logs; brrt_show_logs prints the tail of each one.
 #                         A failing test must show them: call brrt_show_logs from the EXIT trap
 #                         when the exit status is not 0 (brrt_summary does it for failed checks)
@@ -65,6 +72,44 @@ for _ in range(200):
     print(p)
     sys.exit(0)
 sys.exit("free_port: no free port found in 200 tries")'
+}
+start_server() {
+    local name=$1 log=$2 ready=$3 attempt i port arg
+    shift 3
+    brrt_log "$log"
+    for ((attempt = 1; attempt <= 5; attempt++)); do
+        port=$(free_port) || return 1
+        local cmd=()
+        for arg in "$@"; do cmd+=("${arg//\{PORT\}/$port}"); done
+        echo "== $name, attempt $attempt, port $port: ${cmd[*]}" >>"$log"
+        "${cmd[@]}" >>"$log" 2>&1 &
+        SERVER_PID=$!
+        SERVER_PORT=$port
+        for ((i = 0; i < 300; i++)); do
+            if curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$port/$ready"; then
+                return 0
+            fi
+            if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+                wait "$SERVER_PID" 2>/dev/null || true
+                break
+            fi
+            sleep 0.1
+        done
+        if kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "  $name did not answer http://127.0.0.1:$port/$ready within 30 s" >&2
+            tail -n 40 "$log" >&2
+            return 1
+        fi
+        if ! grep -qiE 'address already in use|cannot listen|bind' "$log"; then
+            echo "  $name exited during start-up (not a port clash):" >&2
+            tail -n 40 "$log" >&2
+            return 1
+        fi
+        echo "  $name: port $port was taken, retrying on another" >&2
+    done
+    echo "  $name: no port after 5 attempts" >&2
+    tail -n 40 "$log" >&2
+    return 1
 }
 brrt_summary() {
     if ((FAIL)); then

@@ -41,7 +41,8 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/brrt-test-cli.XXXXXX")
 BG_PIDS=()
 cleanup() {
-    local p
+    local rc=$? p
+    ((rc == 0)) || brrt_show_logs # the writers' output, before $WORK goes
     for p in "${BG_PIDS[@]}"; do
         kill -CONT "$p" 2>/dev/null || true
         kill -TERM "$p" 2>/dev/null || true
@@ -114,6 +115,7 @@ validate() { node "$VALIDATE" "$SCHEMA" "$@"; }
 start_hold() {
     local dir=$1 seg=$2 i
     shift 2
+    brrt_log "$WORK/hold-$seg.out"
     BRRT_STAT_DIR=$dir "$FIX" --mode hold --segment "$seg" "$@" >"$WORK/hold-$seg.out" 2>&1 &
     HOLD_PID=$!
     BG_PIDS+=("$HOLD_PID")

@@ -41,7 +41,8 @@ export BRRT_STAT_DIR=$WORK/shm
 mkdir -m 0750 "$BRRT_STAT_DIR"
 PIDS=()
 cleanup() {
-    local p
+    local rc=$? p
+    ((rc == 0)) || brrt_show_logs # the tail of every server log, before the work dir goes
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
@@ -51,22 +52,10 @@ trap 'exit 130' INT TERM
 
 # shellcheck source=tests/integration/lib.sh
 source "$SRC/tests/integration/lib.sh"
-free_port() { # a port nothing listens on (racy, but only against ourselves)
-    local p
-    for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 30000))
-        (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-    done
-    return 1
-}
-wait_http() { # url, pid, what
-    for _ in $(seq 100); do
-        curl -fs -o /dev/null "$1" && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited (see $WORK/*.log)"
-        sleep 0.1
-    done
-    die "$3 did not answer $1"
-}
+# Ports: free_port and start_server (lib.sh): bind-tested, below the ephemeral range, and a
+# server whose port was taken meanwhile is restarted on another. (A random port in
+# 20000..50000 that nothing listened on could still be some test's client socket: Prometheus
+# then exited 0.2 s after start.)
 
 # ---- the dashboard under test ---------------------------------------------------------------
 "$BIN/brrt-stat-dashboard" --json "$WORK/dashboard.json" --rules "$WORK/rules.yml"
@@ -79,19 +68,17 @@ echo "200000 100000" >"$WORK/cg/root/brrt.slice/e2e/cpu.max"
 MEM_LIMIT=536870912
 
 # ---- brrt-demo, the exporter, Prometheus ------------------------------------------------------
-DEMO_PORT=$(free_port)
-BRRT_CGROUP_ROOT=$WORK/cg/root BRRT_PROC_CGROUP=$WORK/cg/self \
-    "$BIN/brrt-demo" --listen "127.0.0.1:$DEMO_PORT" --segment e2e --error-rate 0.05 \
-    --slow-rate 0.03 --slow-ms 70 --duration 300 >"$WORK/demo.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$DEMO_PORT/health" "${PIDS[-1]}" brrt-demo
+start_server brrt-demo "$WORK/demo.log" health env BRRT_CGROUP_ROOT="$WORK/cg/root" \
+    BRRT_PROC_CGROUP="$WORK/cg/self" "$BIN/brrt-demo" --listen "127.0.0.1:{PORT}" --segment e2e \
+    --error-rate 0.05 --slow-rate 0.03 --slow-ms 70 --duration 300 || die "brrt-demo did not start"
+PIDS+=("$SERVER_PID")
+DEMO_PORT=$SERVER_PORT
 
-EXP_PORT=$(free_port)
-"$BIN/brrt-stat" export --listen "127.0.0.1:$EXP_PORT" --segment e2e >"$WORK/export.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$EXP_PORT/metrics" "${PIDS[-1]}" "brrt-stat export"
+start_server "brrt-stat export" "$WORK/export.log" metrics \
+    "$BIN/brrt-stat" export --listen "127.0.0.1:{PORT}" --segment e2e || die "the exporter did not start"
+PIDS+=("$SERVER_PID")
+EXP_PORT=$SERVER_PORT
 
-PROM_PORT=$(free_port)
 TARGET=127.0.0.1:$EXP_PORT
 cat >"$WORK/prometheus.yml" <<EOF
 global:
@@ -105,15 +92,17 @@ scrape_configs:
     static_configs:
       - targets: ['$TARGET']
 EOF
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
+start_server prometheus "$WORK/prometheus.log" -/ready prometheus --config.file="$WORK/prometheus.yml" \
+    --storage.tsdb.path="$WORK/tsdb" --web.listen-address="127.0.0.1:{PORT}" --log.level=warn ||
+    die "prometheus did not start"
+PIDS+=("$SERVER_PID")
+PROM_PORT=$SERVER_PORT
 PROM=http://127.0.0.1:$PROM_PORT
-wait_http "$PROM/-/ready" "${PIDS[-1]}" prometheus
 
 # ---- load, then the windows fill ------------------------------------------------------------
 "$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --duration "$LOAD_S" --rate "$RATE" \
     --connections 4 --json >"$WORK/load.json" 2>"$WORK/load.log" &
+brrt_log "$WORK/load.log"
 LOAD_PID=$!
 PIDS+=($LOAD_PID)
 sleep 20

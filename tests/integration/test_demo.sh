@@ -13,6 +13,8 @@ export BRRT_STAT_DIR=$(mktemp -d /tmp/brrt-demo-test-XXXXXX)
 chmod 0750 "$BRRT_STAT_DIR"
 PIDS=()
 cleanup() {
+  local rc=$? p
+  ((rc == 0)) || brrt_show_logs # the tail of every server log, before the directory goes
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$BRRT_STAT_DIR"
@@ -23,8 +25,9 @@ trap cleanup EXIT
 # Starts the demo on a free port; sets PORT and DEMO_PID. Extra args go to brrt-demo.
 start_demo() {
   local segment=$1; shift
+  brrt_log "$BRRT_STAT_DIR/$segment.log"
   for _ in 1 2 3 4 5 6 7 8; do
-    PORT=$((20000 + RANDOM % 20000))
+    PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
     "$BIN/brrt-demo" --listen "127.0.0.1:$PORT" --segment "$segment" --duration 300 "$@" \
       2>"$BRRT_STAT_DIR/$segment.log" &
     DEMO_PID=$!

@@ -16,7 +16,8 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if ((FAIL)); then # the logs of every server started, for the failure's cause
+  local rc=$?
+  if ((FAIL || rc)); then # the logs of every server started, for the failure's cause
     for f in "$BRRT_STAT_DIR"/*.log; do [[ -e $f ]] && { echo "---- tail of $f" >&2; tail -n 20 "$f" >&2; }; done
   fi
   rm -rf "$BRRT_STAT_DIR"
@@ -30,7 +31,7 @@ start_demo() {
   local -a pre=()
   [[ -n ${NOFILE:-} ]] && pre=(prlimit "--nofile=$NOFILE:$NOFILE" --)
   for _ in 1 2 3 4 5 6 7 8; do
-    PORT=$((20000 + RANDOM % 20000))
+    PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
     "${pre[@]}" "$BIN/brrt-demo" --listen "127.0.0.1:$PORT" --segment "$segment" --duration 120 "$@" \
       2>"$BRRT_STAT_DIR/$segment.log" &
     DEMO_PID=$!

@@ -14,6 +14,8 @@ export BRRT_STAT_DIR=$WORK/segments
 mkdir -m 0750 "$BRRT_STAT_DIR"
 PIDS=()
 cleanup() {
+  local rc=$? p
+  ((rc == 0)) || brrt_show_logs # the tail of every server log, before the work dir goes
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -23,13 +25,15 @@ trap cleanup EXIT
 source "$HERE/node_env.sh"
 brrt_node_env "$BIN" "$SRC" "$WORK/npm.log"
 
-free_port() { echo $((20000 + RANDOM % 25000)); }
-start_demo() { # segment, port, extra args
-  local seg=$1 port=$2; shift 2
-  "$BIN/brrt-demo" --listen "127.0.0.1:$port" --segment "$seg" --duration 300 "$@" 2>>"$WORK/demo.log" &
-  DEMO_PID=$!
+# Ports: start_server (lib.sh) picks a bind-tested free_port below the ephemeral range and
+# starts the server again on another one if that port was taken meanwhile.
+start_demo() { # segment, extra args; sets DEMO_PID and DEMO_PORT
+  local seg=$1; shift
+  start_server brrt-demo "$WORK/demo.log" health \
+    "$BIN/brrt-demo" --listen "127.0.0.1:{PORT}" --segment "$seg" --duration 300 "$@" || exit 1
+  DEMO_PID=$SERVER_PID
+  DEMO_PORT=$SERVER_PORT
   PIDS+=("$DEMO_PID")
-  wait_http "http://127.0.0.1:$port/health" 5
 }
 scrape() { curl -s --max-time 5 "http://127.0.0.1:$EXP_PORT/metrics"; }
 value_of() { # exposition, series (exact text before the value)
@@ -37,13 +41,12 @@ value_of() { # exposition, series (exact text before the value)
 }
 
 # ---- the demo and the exporter -------------------------------------------------------------
-DEMO_PORT=$(free_port)
-start_demo shop "$DEMO_PORT" --error-rate 0.05
-EXP_PORT=$(free_port)
-"$BIN/brrt-stat" export --listen "127.0.0.1:$EXP_PORT" --segment shop 2>>"$WORK/export.log" &
-EXP_PID=$!
+start_demo shop --error-rate 0.05
+start_server "brrt-stat export" "$WORK/export.log" healthz \
+  "$BIN/brrt-stat" export --listen "127.0.0.1:{PORT}" --segment shop || exit 1
+EXP_PID=$SERVER_PID
+EXP_PORT=$SERVER_PORT
 PIDS+=("$EXP_PID")
-wait_http "http://127.0.0.1:$EXP_PORT/healthz" 5
 "$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --requests 3000 --duration 20 --connections 8 >/dev/null
 
 # ---- 1. exposition: promtool and a second parser ---------------------------------------------
@@ -111,7 +114,6 @@ pb_total=$(awk '/^name: "brrtrouter_requests_total"/ { f = 1; next } /^name: / {
 check "protobuf request total equals the segment's" eq "$pb_total" "$total"
 
 # ---- 2. a real Prometheus -----------------------------------------------------------------------
-PROM_PORT=$(free_port)
 mkdir -p "$WORK/prom"
 cat >"$WORK/prom/prometheus.yml" <<EOF
 global: {scrape_interval: 1s, evaluation_interval: 1s}
@@ -119,10 +121,10 @@ scrape_configs:
   - job_name: brrtstat
     static_configs: [{targets: ["127.0.0.1:$EXP_PORT"]}]
 EOF
-prometheus --config.file="$WORK/prom/prometheus.yml" --storage.tsdb.path="$WORK/prom/data" \
-  --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=error >"$WORK/prom.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$PROM_PORT/-/ready" 20
+start_server prometheus "$WORK/prom.log" -/ready prometheus --config.file="$WORK/prom/prometheus.yml" \
+  --storage.tsdb.path="$WORK/prom/data" --web.listen-address="127.0.0.1:{PORT}" --log.level=error || exit 1
+PIDS+=("$SERVER_PID")
+PROM_PORT=$SERVER_PORT
 RATE=400
 "$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --rate $RATE --duration 14 --connections 8 --json >"$WORK/load.json" &
 LOAD_PID=$!
@@ -151,7 +153,7 @@ check "exporter still answers after the writer died" test -n "$body"
 check "it reports the outage: segment_up 0" eq "$(value_of "$body" 'brrtstat_segment_up{segment="shop"}')" "0"
 check "and stops exporting the dead writer's series" eq "$(grep -c '^brrtrouter_' <<<"$body" || true)" "0"
 check "promtool is happy with the outage exposition" eq "$(promtool check metrics <<<"$body" 2>&1)" ""
-start_demo shop "$DEMO_PORT"
+start_demo shop
 curl -s -o /dev/null "http://127.0.0.1:$DEMO_PORT/pets/1"
 body=$(scrape)
 check "after the restart: segment_up 1" eq "$(value_of "$body" 'brrtstat_segment_up{segment="shop"}')" "1"
@@ -169,7 +171,7 @@ body=$(scrape)
 check "a truncated segment is reported down, not a crash" eq "$(value_of "$body" 'brrtstat_segment_up{segment="shop"}')" "0"
 kill -9 "$DEMO_PID" 2>/dev/null || true
 wait "$DEMO_PID" 2>/dev/null || true
-start_demo shop "$DEMO_PORT"
+start_demo shop
 body=$(scrape)
 check "after the damage, the next writer is followed (generation 3)" eq "$(value_of "$body" 'brrtstat_segment_generation{segment="shop"}')" "3"
 check "and it is up" eq "$(value_of "$body" 'brrtstat_segment_up{segment="shop"}')" "1"
@@ -203,12 +205,13 @@ check "exporter memory stays bounded (RSS grew < 64 MiB: $rss0 -> $rss1 KiB)" te
 check "and it still serves afterwards" eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$EXP_PORT/metrics")" "200"
 
 # ---- 5. --all: several segments, told apart by a label -----------------------------------------
-P2=$(free_port)
-start_demo cart "$P2"
-ALL_PORT=$(free_port)
-"$BIN/brrt-stat" export --listen "127.0.0.1:$ALL_PORT" --all 2>>"$WORK/export.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$ALL_PORT/healthz" 5
+SHOP_PORT=$DEMO_PORT
+start_demo cart
+DEMO_PORT=$SHOP_PORT
+start_server "brrt-stat export --all" "$WORK/export-all.log" healthz \
+  "$BIN/brrt-stat" export --listen "127.0.0.1:{PORT}" --all || exit 1
+PIDS+=("$SERVER_PID")
+ALL_PORT=$SERVER_PORT
 body=$(curl -s "http://127.0.0.1:$ALL_PORT/metrics")
 check "--all: both segments present" test "$(grep -c '^brrtstat_segment_up{segment="\(shop\|cart\)"} 1' <<<"$body")" -eq 2
 check "--all: series carry segment labels" grep -q '^brrtrouter_requests_total{segment="cart",' <<<"$body"

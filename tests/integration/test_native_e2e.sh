@@ -58,9 +58,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 die() { echo "test_native_e2e: $*" >&2; exit 1; }
 
-# A port the kernel just handed out (bound to 127.0.0.1:0, then released): no guessing, no
-# collision with a listener; the short race is only against other processes binding port 0.
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# Ports: free_port from lib.sh (bind-tested, 20000..32767). Port 0's kernel choice lies in the
+# ephemeral range, where any client socket of a parallel test (wrk, 1000 idle connections)
+# may take it between the release and the server's bind.
 wait_up() { # url, pid, what
     local i
     for ((i = 0; i < 300; i++)); do

@@ -14,6 +14,8 @@ export BRRT_STAT_DIR=$WORK/segments
 mkdir -m 0750 "$BRRT_STAT_DIR"
 PIDS=()
 cleanup() {
+  local rc=$? p
+  ((rc == 0)) || brrt_show_logs # the tail of every server log, before the work dir goes
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -78,7 +80,8 @@ usage_error "brrt-demo stray" 'brrt-demo: unexpected argument "stray" (see --hel
 "$BIN/brrt-fixture" --segment ver --mode hold --seconds 60 >"$WORK/fixture.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do [[ -e $BRRT_STAT_DIR/ver ]] && break; sleep 0.1; done
-port=$((20000 + RANDOM % 25000))
+brrt_log "$WORK/fixture.log" "$WORK/export.log"
+port=$(free_port) # lib.sh: bind-tested, below the ephemeral range
 "$BIN/brrt-stat" export --listen "127.0.0.1:$port" --segment ver >"$WORK/export.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$port/healthz" 5 || true

@@ -48,8 +48,9 @@ unset TMUX
 SOCK=brrt-test-$$
 BG_PIDS=()
 cleanup() {
+    local rc=$? p
+    ((rc == 0 && ${FAIL:-0} == 0)) || brrt_show_logs # every server log's tail, before $WORK goes
     tmux -L "$SOCK" kill-server 2>/dev/null || true
-    local p
     for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$WORK"
@@ -387,8 +388,9 @@ check "writer restarted: followed (restarted, new pid $WW2_PID, generation 2), n
 # ---- brrt-demo under its own bounded load: rate and p99, the watch's CPU cost ---------------
 start_demo() { # start_demo SEGMENT: on a free port; sets PORT, DEMO_PID
     local i
+    brrt_log "$WORK/demo.log"
     for _ in 1 2 3 4 5; do
-        PORT=$((20000 + RANDOM % 20000))
+        PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
         "$DEMO" --listen "127.0.0.1:$PORT" --segment "$1" --duration 120 --error-rate 0.02 \
             --slow-rate 0.01 2>"$WORK/demo.log" &
         DEMO_PID=$!
