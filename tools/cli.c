@@ -36,6 +36,26 @@ void cli_print_exit_codes(FILE *out)
 #undef BRRT_EXIT_LINE
 }
 
+void cli_terminal_safe(struct brrt_buf *b)
+{
+    if (!b->data || b->failed)
+        return;
+    char *w = b->data;
+    for (const char *r = b->data; *r;) {
+        size_t n = *r == '\n' ? 1 : brrt_printable_char(r);
+        if (n) {
+            memmove(w, r, n);
+            w += n;
+            r += n;
+        } else {
+            *w++ = '?';
+            r++;
+        }
+    }
+    *w = '\0';
+    b->len = (size_t)(w - b->data);
+}
+
 int cli_report_skipped(const char *segment, brrt_reader *r, const struct brrt_snapshot *s, int rc)
 {
     if (!s || !s->info.skipped_entries)

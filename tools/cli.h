@@ -6,6 +6,7 @@
 #include "cli_opts.h"
 
 #include "brrtstat/reader.h"
+#include "brrtstat/render.h"
 
 #include <stdio.h>
 
@@ -13,6 +14,9 @@
 int cli_exit_for(int brrt_err);
 /* Prints the exit-code table (for --help). */
 void cli_print_exit_codes(FILE *out);
+/* Rewrites `b` for a terminal: every control character but newline, and every invalid byte,
+ * becomes '?' (brrt_printable_char's rule). For machine formats written to a terminal. */
+void cli_terminal_safe(struct brrt_buf *b);
 /* When snapshot `s` skipped invalid directory entries: says so on stderr (how many, the first
  * reason) and returns BRRT_EXIT_PARTIAL in place of OK or WRITER_DOWN; else returns `rc`. */
 int cli_report_skipped(const char *segment, brrt_reader *r, const struct brrt_snapshot *s, int rc);

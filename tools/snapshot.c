@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum format { FMT_TEXT, FMT_JSON, FMT_PROM };
 
@@ -116,6 +117,10 @@ static int emit(const struct opts *o, const char *name, const struct brrt_snapsh
     } else {
         struct brrt_prom_opts po = {.filter = prom_filter, .filter_arg = (void *)&o->filter};
         brrt_render_prometheus(&b, cur, &po);
+        /* Exact bytes into a file or a pipe (promtool, Prometheus); on a terminal, help texts
+         * and label values from the segment must not reach it as escape sequences. */
+        if (isatty(STDOUT_FILENO))
+            cli_terminal_safe(&b);
     }
     if (rc || b.failed) {
         brrt_buf_free(&b);

@@ -47,6 +47,16 @@ no_control() { # file: no C0 control other than newline, no DEL, no C1 (UTF-8 C2
 mkfifo -m 0640 "$BRRT_STAT_DIR/fifo"
 
 # ---- FIFO at a segment name -----------------------------------------------------------------
+# Prometheus format: exact bytes into a file or pipe (for promtool/Prometheus), but on a
+# terminal (script(1) gives it a pty; -onlcr keeps newlines as they are) no control character.
+run esc_prom "$STAT" snapshot -s escapes -f prometheus
+check "prometheus format into a file: the exact label bytes (ESC kept, escaped only as the format says)" \
+    grep -qF $'who="red\e[31m bell\a cr\r c1\xc2\x9b end"' "$WORK/esc_prom.out"
+script -qec "stty -onlcr; '$STAT' snapshot -s escapes -f prometheus" /dev/null >"$WORK/esc_tty.out" 2>&1 || true
+check "prometheus format on a terminal: no control characters" no_control "$WORK/esc_tty.out"
+check "prometheus format on a terminal: ESC, BEL, CR and C1 shown as ?; the help text too" \
+    bash -c 'grep -qF "who=\"red?[31m bell? cr? c1?? end\"" "$1" && grep -qF "# HELP hostile_events_total Help with ?]0;title? and ?[2J." "$1"' _ "$WORK/esc_tty.out"
+
 run list "$STAT" list
 check "list returns despite a FIFO in the directory (status 6: badentry), no timeout" eq "$RC" 6
 check "list: the FIFO is invalid, not a regular file" \
