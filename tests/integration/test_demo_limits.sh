@@ -43,7 +43,7 @@ start_demo() {
     done
     kill "$DEMO_PID" 2>/dev/null || true
   done
-  echo "could not start brrt-demo" >&2
+  fail "brrt-demo $segment starts" # counted, so that the cleanup prints its log
   return 1
 }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
