@@ -230,12 +230,16 @@ void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
     if (!usable(seg, tag))
         return;
     struct thread_shard *t = find(tag);
-    if (__builtin_expect(!t || !t->base, 0)) {
+    if (__builtin_expect(t && t->base, 1)) {
+        make_current(t);
+        brrt__bump((uint64_t *)(t->base + off), n);
+    } else if (t && __atomic_load_n(&seg->releases, __ATOMIC_RELAXED) == t->releases_seen) {
+        /* Over the cap, and nothing was released since the last try: the shared shard. */
+        __atomic_fetch_add((uint64_t *)(brrt__shard_base(seg, 0) + off), n, __ATOMIC_RELAXED);
+        shared_update_done(seg, t);
+    } else {
         add_cold(seg, t, off, n);
-        return;
     }
-    make_current(t);
-    brrt__bump((uint64_t *)(t->base + off), n);
 }
 
 void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct brrt__hist_fast *fast,
