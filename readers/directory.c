@@ -49,6 +49,7 @@ void rd_dir_put(struct rd_dir *d)
     free(d->series);
     free(d->label_index);
     free(d->name_index);
+    brrt_buf_free(&d->scratch);
     free(d);
 }
 
@@ -246,6 +247,8 @@ static int parse_family(struct ctx *c, const struct brrt_shm_entry *e)
     f.scale = e->scale;
     if (e->type == BRRT_SHM_HISTOGRAM && (rc = take_hist_schema(c, e, &f)) != 0)
         return rc;
+    if ((rc = rd_text_family(d, &f)) != 0)
+        return rc;
     d->fams[d->n_fams] = f; /* the index compares against it; counted only when added */
     int dup = name_index_add(d, f.name);
     if (dup < 0)
@@ -361,6 +364,8 @@ static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
     s.value_offset = e->value_offset;
     s.value_size = e->value_size;
     s.overflow = (e->flags & BRRT_SHM_SERIES_OVERFLOW) != 0;
+    if ((rc = rd_text_series(d, f, &s)) != 0)
+        return rc;
     d->series[d->n_series++] = s;
     return 0;
 }

@@ -3,6 +3,7 @@
 #define BRRTSTAT_READER_INTERNAL_H
 
 #include "brrtstat/reader.h"
+#include "brrtstat/render.h"
 #include "brrtstat/shm_layout.h"
 #include "brrtstat/shm_path.h"
 
@@ -25,6 +26,8 @@ struct rd_series_meta {
     uint32_t value_size;
     bool overflow;
     uint64_t labels_hash; /* of the label values, to find a repeated label set quickly */
+    const char *labels_text; /* see brrt_snap_series */
+    uint32_t labels_text_len;
 };
 
 struct rd_dir {
@@ -50,6 +53,7 @@ struct rd_dir {
     uint64_t work_entries;
     uint64_t work_name_probes;
     uint64_t bytes;
+    struct brrt_buf scratch;  /* for building the exposition pieces */
 };
 
 struct brrt_reader {
@@ -81,6 +85,13 @@ int rd_check_published(struct brrt_reader *r, const struct brrt_shm_published *p
 /* Guarded: loads the publication counters into *pub, checks their ranges hold data, parses
  * the new directory entries. 0 or an error with r->why (without the path). */
 int rd_refresh(struct brrt_reader *r, struct brrt_shm_published *pub);
+/* Exposition pieces (expo_text.c): f->le_text, s->labels_text. */
+int rd_text_family(struct rd_dir *d, struct brrt_snap_family *f);
+int rd_text_series(struct rd_dir *d, const struct brrt_snap_family *f, struct rd_series_meta *s);
+/* Appends name="escaped value",... of the family's labels; label `rename` (or none: NULL) is
+ * named exported_NAME, as Prometheus does when a target label wins a clash. */
+void rd_labels_text(struct brrt_buf *b, const struct brrt_snap_family *f,
+                    const char *const *values, const char *rename);
 /* Fills the header-derived part of info (no lock or path check). */
 void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool reserve(struct brrt_buf *b, size_t extra)
+bool brrt_buf_reserve(struct brrt_buf *b, size_t extra)
 {
     if (b->failed)
         return false;
@@ -43,7 +43,7 @@ void brrt_buf_free(struct brrt_buf *b)
 
 void brrt_buf_add(struct brrt_buf *b, const char *s, size_t n)
 {
-    if (!reserve(b, n))
+    if (!brrt_buf_reserve(b, n))
         return;
     memcpy(b->data + b->len, s, n);
     b->len += n;
@@ -68,48 +68,12 @@ void brrt_buf_printf(struct brrt_buf *b, const char *fmt, ...)
         brrt_buf_add(b, small, (size_t)n);
         return;
     }
-    if (!reserve(b, (size_t)n))
+    if (!brrt_buf_reserve(b, (size_t)n))
         return;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
-}
-
-void brrt_fmt_double(char *out, size_t outlen, double v)
-{
-    if (isnan(v)) {
-        snprintf(out, outlen, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(out, outlen, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(out, outlen, "%.0f", v);
-        return;
-    }
-    /* %.15g is the shortest form of every double that has one of at most 15 significant
-     * digits (DBL_DIG: such decimals survive the round trip), %g dropping trailing zeros;
-     * the rest need 16 or 17. At most three tries instead of seventeen: this is on every
-     * scrape's path (histogram sums, bounds, gauges). */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, outlen, "%.*g", prec, v);
-        if (strtod(out, NULL) == v) /* same locale as snprintf: round trip holds */
-            break;
-    }
-    /* The exposition's decimal point is '.' whatever LC_NUMERIC says (a comma, or several
-     * bytes): %g writes only digits, a sign, 'e' and the decimal point. */
-    char *w = out;
-    for (const char *r = out; *r; r++) {
-        bool plain = (*r >= '0' && *r <= '9') || *r == '-' || *r == '+' || *r == 'e';
-        if (plain)
-            *w++ = *r;
-        else if (w == out || w[-1] != '.')
-            *w++ = '.';
-    }
-    *w = '\0';
 }
 
 void brrt_buf_escaped(struct brrt_buf *b, const char *s, bool quote)

@@ -104,6 +104,8 @@ struct brrt_snap_family {
     /* its series are series[first_series .. first_series + n_series) */
     uint32_t first_series;
     uint32_t n_series;
+    /* histograms: n_le + 1 strings, each bound as brrt_fmt_double writes it, then "+Inf" */
+    const char *const *le_text;
 };
 
 struct brrt_snap_series {
@@ -121,6 +123,10 @@ struct brrt_snap_series {
     const uint64_t *fine;      /* n_fine words: fine[0] the zero bucket (v <= zero_threshold),
                                 * fine[1 + (i - index_min)] native bucket i, fine[n_fine - 1] the
                                 * overflow (v > base^index_max, +Inf included; not a native bucket) */
+    /* The label pairs as exposition text, computed once per series and generation:
+     * name="escaped value",... without braces ("" without labels). */
+    const char *labels_text;
+    uint32_t labels_text_len;
 };
 
 struct brrt_snapshot {
@@ -131,10 +137,32 @@ struct brrt_snapshot {
     const struct brrt_snap_family *families;
     uint32_t n_series;
     const struct brrt_snap_series *series; /* grouped by family, directory order within */
+    uint32_t what; /* enum brrt_snap_what bits this snapshot read (never 0) */
 };
 
-/* Takes a snapshot (wait-free). Returns 0 or an error (the reader's why says more). */
+/* What a snapshot reads from the shards (a bit set). Families, series, labels and info are
+ * always complete; a part not asked for is neither read nor allocated: its numbers are 0 and
+ * its pointers NULL. A part asked for is exactly what a full snapshot would give. */
+enum brrt_snap_what {
+    BRRT_SNAP_SCALARS = 1u << 0,   /* counters and gauges: value, u64, i64 */
+    BRRT_SNAP_HIST_TEXT = 1u << 1, /* histograms: count, sum_raw, sum, le_counts */
+    BRRT_SNAP_HIST_FINE = 1u << 2, /* histograms: fine buckets (quantiles, native exposition) */
+    BRRT_SNAP_ALL = 7u,
+};
+
+struct brrt_snapshot_opts {
+    uint32_t what; /* BRRT_SNAP_* bits; 0 means BRRT_SNAP_ALL */
+    /* NULL, or an old snapshot (of any reader) handed back for its memory, so that a periodic
+     * consumer allocates nothing in the steady state. Always consumed (reused or freed), also
+     * when the call fails: the caller must not use or free it afterwards. */
+    struct brrt_snapshot *reuse;
+};
+
+/* Takes a snapshot (wait-free). Returns 0 or an error (the reader's why says more).
+ * brrt_reader_snapshot(r, out) is brrt_reader_snapshot_opts(r, NULL, out): everything. */
 BRRT_READER_API int brrt_reader_snapshot(brrt_reader *r, struct brrt_snapshot **out);
+BRRT_READER_API int brrt_reader_snapshot_opts(brrt_reader *r, const struct brrt_snapshot_opts *opts,
+                                              struct brrt_snapshot **out);
 BRRT_READER_API void brrt_snapshot_free(struct brrt_snapshot *s);
 /* The family called `name`, or NULL. */
 BRRT_READER_API const struct brrt_snap_family *brrt_snapshot_family(const struct brrt_snapshot *s,

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +24,9 @@ struct brrt_buf {
     bool failed;
 };
 
+/* Makes room for `extra` more bytes and the terminating NUL: then b->data + b->len may be
+ * written directly (and b->len advanced). False when the buffer has failed. */
+BRRT_BUF_API bool brrt_buf_reserve(struct brrt_buf *b, size_t extra);
 BRRT_BUF_API void brrt_buf_reset(struct brrt_buf *b);
 BRRT_BUF_API void brrt_buf_free(struct brrt_buf *b);
 BRRT_BUF_API void brrt_buf_add(struct brrt_buf *b, const char *s, size_t n);
@@ -42,8 +46,17 @@ BRRT_BUF_API size_t brrt_printable_char(const char *s);
  * '?': no byte of a segment's strings can move the cursor or change a terminal's state. */
 BRRT_BUF_API void brrt_buf_printable(struct brrt_buf *b, const char *s, bool quote);
 
-/* Shortest decimal that reads back as the same double; "NaN", "+Inf", "-Inf". */
-BRRT_BUF_API void brrt_fmt_double(char *out, size_t outlen, double v);
+/* Room brrt_fmt_double needs for the fast path (any double, NUL included), and the
+ * integer formatters always. */
+#define BRRT_FMT_DOUBLE_MAX 32
+#define BRRT_FMT_INT_MAX 21
+/* Shortest decimal that reads back as the same double; "NaN", "+Inf", "-Inf"; integral values
+ * below 1e15 without exponent or point; '.' whatever the locale. Returns the length written
+ * (NUL not counted). Definition and fast paths: util/fmt.c. */
+BRRT_BUF_API size_t brrt_fmt_double(char *out, size_t outlen, double v);
+/* The exact decimal of v (as %PRIu64 / %PRId64) into out[BRRT_FMT_INT_MAX]; returns its length. */
+BRRT_BUF_API size_t brrt_fmt_u64(char *out, uint64_t v);
+BRRT_BUF_API size_t brrt_fmt_i64(char *out, int64_t v);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,137 @@
+/* readers/fmt.c: the fast integer and double formatting against their definitions
+ * (snprintf %PRIu64 / %PRId64, and brrt_fmt_double's documented %.15g..%.17g rule). */
+#include "fixture.h"
+
+#include "brrtstat/render.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t next(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return rng;
+}
+
+/* The definition, as brrt_fmt_double's comment states it. */
+static void definition(char *out, size_t n, double v)
+{
+    if (isnan(v)) {
+        snprintf(out, n, "NaN");
+    } else if (isinf(v)) {
+        snprintf(out, n, v > 0 ? "+Inf" : "-Inf");
+    } else if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, n, "%.0f", v);
+    } else {
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(out, n, "%.*g", prec, v);
+            if (strtod(out, NULL) == v)
+                return;
+        }
+    }
+}
+
+static void check_double(double v)
+{
+    char got[BRRT_FMT_DOUBLE_MAX], want[64];
+    size_t n = brrt_fmt_double(got, sizeof got, v);
+    definition(want, sizeof want, v);
+    ck_assert_msg(strcmp(got, want) == 0, "%a (%.17g): got %s, definition %s", v, v, got, want);
+    ck_assert_uint_eq(n, strlen(want));
+}
+
+START_TEST(integers_match_printf)
+{
+    char got[BRRT_FMT_INT_MAX], want[32];
+    uint64_t edge[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 4294967295ull, 4294967296ull,
+                       9007199254740992ull, 9007199254740993ull, 10000000000000000000ull, UINT64_MAX,
+                       (uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0] + 100000; i++) {
+        uint64_t u = i < sizeof edge / sizeof edge[0] ? edge[i] : next() >> (next() % 64);
+        snprintf(want, sizeof want, "%" PRIu64, u);
+        ck_assert_uint_eq(brrt_fmt_u64(got, u), strlen(want));
+        ck_assert_str_eq(got, want);
+        int64_t s = (int64_t)u;
+        snprintf(want, sizeof want, "%" PRId64, s);
+        ck_assert_uint_eq(brrt_fmt_i64(got, s), strlen(want));
+        ck_assert_str_eq(got, want);
+    }
+    for (uint64_t p = 1; p <= 1000000000000000000ull; p *= 10) /* around every power of ten */
+        for (int64_t d = -1; d <= 1; d++) {
+            snprintf(want, sizeof want, "%" PRId64, -(int64_t)p + d);
+            brrt_fmt_i64(got, -(int64_t)p + d);
+            ck_assert_str_eq(got, want);
+        }
+}
+END_TEST
+
+/* The fast path's range [1e-4, 1e14): log-uniform magnitudes, both signs. */
+START_TEST(doubles_in_the_fast_range_match_the_definition)
+{
+    for (int i = 0; i < 100000; i++) {
+        double u = (double)(next() >> 11) / 9007199254740992.0;
+        double v = pow(10.0, -4.0 + 18.0 * u);
+        check_double(next() & 1 ? -v : v);
+    }
+}
+END_TEST
+
+/* What a histogram's _sum is: an integer raw sum times a decimal scale. */
+START_TEST(scaled_sums_match_the_definition)
+{
+    static const double scales[] = {1e-9, 1e-6, 1e-3, 0.1, 0.25, 1.0 / 3.0};
+    for (int i = 0; i < 100000; i++) {
+        uint64_t raw = next() >> (next() % 64);
+        check_double((double)raw * scales[i % 6]);
+    }
+}
+END_TEST
+
+/* Edges: around powers of ten and two (the wider gap below 2^k), ties at 16 digits, range
+ * limits, zeros, non-finite, subnormal, huge. */
+START_TEST(edge_doubles_match_the_definition)
+{
+    double specials[] = {0.0, -0.0, 1e-4, 1e14, 1e15, 1e-5, 5e-324, 1.7976931348623157e308,
+                         INFINITY, -INFINITY, NAN, 0.1, 0.2, 0.3, 1.0 / 3.0, 2.0 / 3.0,
+                         1234567890123.125, 123456789012.0625, 0.5, 0.0001220703125};
+    for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++)
+        check_double(specials[i]);
+    for (int e = -5; e <= 15; e++) {
+        double p = pow(10.0, e);
+        double v = p;
+        for (int k = 0; k < 40; k++)
+            v = nextafter(v, 0), check_double(v);
+        v = p;
+        for (int k = 0; k < 40; k++)
+            v = nextafter(v, INFINITY), check_double(v);
+    }
+    for (int e = -15; e <= 48; e++) {
+        double p = ldexp(1.0, e);
+        check_double(p);
+        check_double(nextafter(p, 0));
+        check_double(nextafter(p, INFINITY));
+        check_double(nextafter(nextafter(p, 0), 0));
+    }
+    for (uint64_t n = 1; n < 100000; n += 7) /* n + j/2^k: exact binary values with ties */
+        for (int j = 1; j < 16; j += 2)
+            check_double(ldexp((double)n * 16 + j, -4) * 1e8);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fmt");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, integers_match_printf);
+    tcase_add_test(tc, doubles_in_the_fast_range_match_the_definition);
+    tcase_add_test(tc, scaled_sums_match_the_definition);
+    tcase_add_test(tc, edge_doubles_match_the_definition);
+    suite_add_tcase(s, tc);
+    return fx_run(s);
+}
