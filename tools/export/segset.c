@@ -71,8 +71,10 @@ int segset_init(struct segset *s, const char *segment, bool all)
 
 void segset_free(struct segset *s)
 {
-    for (uint32_t i = 0; i < s->n; i++)
+    for (uint32_t i = 0; i < s->n; i++) {
         brrt_reader_close(s->e[i].r);
+        brrt_snapshot_free(s->e[i].snap);
+    }
     free(s->e);
     free(s->health);
     pthread_mutex_destroy(&s->lock);
@@ -105,6 +107,7 @@ static void rescan(struct segset *s)
             continue;
         }
         brrt_reader_close(s->e[i].r);
+        brrt_snapshot_free(s->e[i].snap);
         s->e[i] = s->e[--s->n];
     }
 }
@@ -118,9 +121,27 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* Brings one entry up to date: attach, follow a restart. Returns its snapshot or NULL.
+/* What each exposition reads: the text ones need counter and gauge values and the histograms'
+ * sum and `le` counts, never their fine buckets (a hundred times more words); the protobuf
+ * one has the native buckets as well. */
+static uint32_t needs(enum segset_format format)
+{
+    uint32_t text = BRRT_SNAP_SCALARS | BRRT_SNAP_HIST_TEXT;
+    return format == SEGSET_PROTOBUF ? text | BRRT_SNAP_HIST_FINE : text;
+}
+
+/* A snapshot of `what`, recycling the entry's last one. */
+static int take(struct seg_entry *e, uint32_t what, struct brrt_snapshot **out)
+{
+    struct brrt_snapshot_opts o = {.what = what, .reuse = e->snap};
+    e->snap = NULL; /* consumed */
+    return brrt_reader_snapshot_opts(e->r, &o, out);
+}
+
+/* Brings one entry up to date: attach, follow a restart. Returns its snapshot (owned by the
+ * entry, valid until the next refresh) or NULL.
  * One snapshot per scrape carries the liveness checks (lock probe, path stat) as well. */
-static struct brrt_snapshot *refresh(struct seg_entry *e)
+static struct brrt_snapshot *refresh(struct seg_entry *e, uint32_t what)
 {
     if (!e->r) {
         char path[BRRT_SHM_PATH_MAX];
@@ -145,12 +166,12 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
         }
     }
     struct brrt_snapshot *snap = NULL;
-    e->last_err = brrt_reader_snapshot(e->r, &snap);
+    e->last_err = take(e, what, &snap);
     if (snap && snap->info.replaced && brrt_reader_reopen(e->r) == 0) {
         e->reattaches++;
-        brrt_snapshot_free(snap);
+        e->snap = snap;
         snap = NULL;
-        e->last_err = brrt_reader_snapshot(e->r, &snap);
+        e->last_err = take(e, what, &snap);
     }
     if (!snap) {
         /* Unreadable now (damaged, truncated...): attach afresh next scrape, which also
@@ -165,11 +186,10 @@ static struct brrt_snapshot *refresh(struct seg_entry *e)
     e->info.path = NULL; /* points into the reader; not needed here */
     e->generation = snap->info.generation;
     e->up = snap->info.state == BRRT_WRITER_RUNNING;
+    e->snap = snap;
     /* A dead or exited writer's values are history: report it down, export none of them. */
-    if (snap->info.state == BRRT_WRITER_DEAD || snap->info.state == BRRT_WRITER_EXITED) {
-        brrt_snapshot_free(snap);
-        snap = NULL;
-    }
+    if (snap->info.state == BRRT_WRITER_DEAD || snap->info.state == BRRT_WRITER_EXITED)
+        return NULL;
     return snap;
 }
 
@@ -268,7 +288,7 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     uint32_t k = 0;
     for (uint32_t i = 0; snaps && names && dropped && entry_of && i < s->n; i++) {
         s->e[i].exposition_dropped = 0;
-        struct brrt_snapshot *snap = refresh(&s->e[i]);
+        struct brrt_snapshot *snap = refresh(&s->e[i], needs(format));
         if (snap) {
             snaps[k] = snap;
             entry_of[k] = i;
@@ -281,14 +301,13 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     } else {
         struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL,
                                       .reserved_names = self_names, .dropped = dropped};
+        brrt_buf_reserve(out, s->last_body_len + s->last_body_len / 16);
         brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
         for (uint32_t i = 0; dropped && i < k; i++)
             s->e[entry_of[i]].exposition_dropped = dropped[i];
     }
     free(dropped);
     free(entry_of);
-    for (uint32_t i = 0; i < k; i++)
-        brrt_snapshot_free(snaps[i]);
     free(snaps);
     free(names);
 #define SELF_ROW(name, type, help, value)                                                      \
@@ -332,6 +351,7 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     if (flavor == BRRT_PROM_OPENMETRICS)
         brrt_buf_puts(out, "# EOF\n");
     publish_health(s);
+    s->last_body_len = out->len;
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -29,6 +29,7 @@ struct seg_entry {
      * hostile or INITIALIZING file must not cost every scrape the attach and its retries). */
     struct stat failed_st;
     bool failed_cached;
+    struct brrt_snapshot *snap;   /* the last scrape's, recycled by the next (or NULL) */
 };
 
 struct segset {
@@ -42,6 +43,7 @@ struct segset {
     uint32_t n, cap;
     uint64_t scrapes;
     double last_scrape_seconds;
+    size_t last_body_len; /* the next body's buffer starts this big: no growing copies */
 };
 
 /* What a scrape renders: Prometheus text 0.0.4, OpenMetrics 1.0, or the protobuf exposition. */
