@@ -24,6 +24,8 @@
 #include "brrtstat/process.h"
 #include "cli_opts.h"
 
+#include "read_bench.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -451,6 +453,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: brrt-bench [--reps R] [--ops N] [--quick] [--segment-dir DIR] [--no-pin]\n"
+            "                  [--read-only | --no-read]\n"
             "       brrt-bench --help | --version\n"
             "  --reps R           repetitions per case, median reported (default %d)\n"
             "  --ops N            ops per thread per rep for the cheap cases (default %llu);\n"
@@ -459,6 +462,8 @@ static void usage(FILE *f)
             "  --segment-dir DIR  directory for the segment (default: a fresh mkdtemp directory\n"
             "                     under /dev/shm, removed at exit)\n"
             "  --no-pin           do not put the threads of 2-thread cases on distinct CPUs\n"
+            "  --read-only        only the read-side cases (snapshot + render, see read_bench.c)\n"
+            "  --no-read          only the writer cases\n"
             "output: <case> <median ns/op per thread> <min> <max> <median / baseline_tls_inc\n"
             "        median, same thread count>; then ratio_* and scaling_* lines:\n"
             "        <name> <ratio of the two medians> <median of the per-rep ratios>\n",
@@ -499,16 +504,57 @@ static void process_collect_cost(brrt_seg *seg, unsigned n, unsigned long long r
     brrt_process_collector_stop(pc);
 }
 
+/* The writer cases' lines, the ratios and the process collector's cost. */
+static void report(brrt_seg *seg, unsigned long long reps, int quick, uint64_t wall0, uint64_t busy0,
+                   uint64_t self0)
+{
+    uint64_t wall = now_ns() - wall0, busy = machine_busy_ns() - busy0, self = self_cpu_ns() - self0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (busy0 && ncpu > 0) /* how much of the machine other processes took: noise indicator */
+        fprintf(stderr, "# %.1f s; other processes used %.0f%% of the %ld CPUs meanwhile\n",
+                (double)wall / 1e9,
+                busy > self ? 100.0 * (double)(busy - self) / ((double)wall * (double)ncpu) : 0.0,
+                ncpu);
+    for (size_t i = 0; i < N_CASES; i++) {
+        struct bench_case *c = &cases[i];
+        memcpy(c->sorted, c->ns, reps * sizeof(double));
+        c->median = median_of(c->sorted, reps);
+        c->min = c->sorted[0];
+        c->max = c->sorted[reps - 1];
+    }
+    for (size_t i = 0; i < N_CASES; i++) {
+        const struct bench_case *c = &cases[i];
+        const struct bench_case *base = find(c->threads == 1 ? "baseline_tls_inc_1t" : "baseline_tls_inc_2t");
+        printf("%-28s %8.3f %8.3f %8.3f %7.2f\n", c->name, c->median, c->min, c->max,
+               c->median / base->median);
+    }
+    print_ratio("ratio_counter_vs_tls", "counter_inc_1t", "baseline_tls_inc_1t", reps);
+    print_ratio("ratio_observe_vs_tls", "histogram_observe_1t", "baseline_tls_inc_1t", reps);
+    print_ratio("ratio_counter_vs_tls_2t", "counter_inc_2t", "baseline_tls_inc_2t", reps);
+    print_ratio("ratio_observe_vs_tls_2t", "histogram_observe_2t", "baseline_tls_inc_2t", reps);
+    print_ratio("ratio_overcap_vs_atomic", "overcap_inc_1t", "baseline_atomic_shared_1t", reps);
+    print_ratio("ratio_overcap_vs_atomic_2t", "overcap_inc_2t", "baseline_atomic_shared_2t", reps);
+    print_ratio("scaling_counter_inc", "counter_inc_2t", "counter_inc_1t", reps);
+    print_ratio("scaling_histogram_observe", "histogram_observe_2t", "histogram_observe_1t", reps);
+    print_ratio("scaling_labelled_lookup_inc", "labelled_lookup_inc_2t", "labelled_lookup_inc_1t",
+                reps);
+    print_ratio("scaling_baseline_tls_inc", "baseline_tls_inc_2t", "baseline_tls_inc_1t", reps);
+    print_ratio("scaling_baseline_atomic_shared", "baseline_atomic_shared_2t",
+                "baseline_atomic_shared_1t", reps);
+    process_collect_cost(seg, quick ? 20 : 200, reps);
+}
+
 int main(int argc, char **argv)
 {
     unsigned long long reps = DEFAULT_REPS, ops = DEFAULT_OPS;
     const char *dir = NULL;
-    int quick = 0, have_reps = 0, have_ops = 0;
+    int quick = 0, have_reps = 0, have_ops = 0, do_read = 1, do_write = 1;
     static const struct option lo[] = {
         {"reps", required_argument, NULL, 'r'},        {"ops", required_argument, NULL, 'o'},
         {"quick", no_argument, NULL, 'q'},             {"segment-dir", required_argument, NULL, 'd'},
         {"no-pin", no_argument, NULL, 'p'},            {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},           {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},           {"read-only", no_argument, NULL, 'R'},
+        {"no-read", no_argument, NULL, 'W'},           {NULL, 0, NULL, 0}};
     int opt;
     cli_prog = "brrt-bench";
     opterr = 0;
@@ -521,6 +567,8 @@ int main(int argc, char **argv)
         case 'o': ops = parse_count("--ops", optarg); have_ops = 1; break;
         case 'p': g_pin = 0; break;
         case 'd': dir = optarg; break;
+        case 'R': do_write = 0; break;
+        case 'W': do_read = 0; break;
         default: return cli_option_error(opt, argv);
         }
     }
@@ -558,7 +606,7 @@ int main(int argc, char **argv)
             return 1;
     int failed = 0;
     uint64_t wall0 = now_ns(), busy0 = machine_busy_ns(), self0 = self_cpu_ns();
-    for (unsigned long long r = 0; r < reps; r++) {
+    for (unsigned long long r = 0; do_write && r < reps; r++) {
         for (size_t i = 0; i < N_CASES; i++) {
             struct bench_case *c = find(run_order[i]);
             uint64_t n = c->kind == K_LOOKUP ? ops / LOOKUP_DIVISOR : ops;
@@ -571,41 +619,11 @@ int main(int argc, char **argv)
         }
     }
 
-    uint64_t wall = now_ns() - wall0, busy = machine_busy_ns() - busy0, self = self_cpu_ns() - self0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (busy0 && ncpu > 0) /* how much of the machine other processes took: noise indicator */
-        fprintf(stderr, "# %.1f s; other processes used %.0f%% of the %ld CPUs meanwhile\n",
-                (double)wall / 1e9,
-                busy > self ? 100.0 * (double)(busy - self) / ((double)wall * (double)ncpu) : 0.0,
-                ncpu);
-    for (size_t i = 0; i < N_CASES; i++) {
-        struct bench_case *c = &cases[i];
-        memcpy(c->sorted, c->ns, reps * sizeof(double));
-        c->median = median_of(c->sorted, reps);
-        c->min = c->sorted[0];
-        c->max = c->sorted[reps - 1];
-    }
-    for (size_t i = 0; i < N_CASES; i++) {
-        const struct bench_case *c = &cases[i];
-        const struct bench_case *base = find(c->threads == 1 ? "baseline_tls_inc_1t" : "baseline_tls_inc_2t");
-        printf("%-28s %8.3f %8.3f %8.3f %7.2f\n", c->name, c->median, c->min, c->max,
-               c->median / base->median);
-    }
-    print_ratio("ratio_counter_vs_tls", "counter_inc_1t", "baseline_tls_inc_1t", reps);
-    print_ratio("ratio_observe_vs_tls", "histogram_observe_1t", "baseline_tls_inc_1t", reps);
-    print_ratio("ratio_counter_vs_tls_2t", "counter_inc_2t", "baseline_tls_inc_2t", reps);
-    print_ratio("ratio_observe_vs_tls_2t", "histogram_observe_2t", "baseline_tls_inc_2t", reps);
-    print_ratio("ratio_overcap_vs_atomic", "overcap_inc_1t", "baseline_atomic_shared_1t", reps);
-    print_ratio("ratio_overcap_vs_atomic_2t", "overcap_inc_2t", "baseline_atomic_shared_2t", reps);
-    print_ratio("scaling_counter_inc", "counter_inc_2t", "counter_inc_1t", reps);
-    print_ratio("scaling_histogram_observe", "histogram_observe_2t", "histogram_observe_1t", reps);
-    print_ratio("scaling_labelled_lookup_inc", "labelled_lookup_inc_2t", "labelled_lookup_inc_1t",
-                reps);
-    print_ratio("scaling_baseline_tls_inc", "baseline_tls_inc_2t", "baseline_tls_inc_1t", reps);
-    print_ratio("scaling_baseline_atomic_shared", "baseline_atomic_shared_2t",
-                "baseline_atomic_shared_1t", reps);
-    process_collect_cost(seg, quick ? 20 : 200, reps);
+    if (do_write)
+        report(seg, reps, quick, wall0, busy0, self0);
     fflush(stdout);
+    if (do_read)
+        failed |= read_bench_run(dir, (unsigned)reps, quick);
 
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
     brrt_seg_close(g_seg_other, BRRT_SEG_UNLINK);

@@ -49,6 +49,7 @@ void rd_dir_put(struct rd_dir *d)
     free(d->series);
     free(d->label_index);
     free(d->name_index);
+    free(d->slot);
     brrt_buf_free(&d->scratch);
     free(d);
 }

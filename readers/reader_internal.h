@@ -54,6 +54,12 @@ struct rd_dir {
     uint64_t work_name_probes;
     uint64_t bytes;
     struct brrt_buf scratch;  /* for building the exposition pieces */
+    /* Snapshot layout, recomputed only when series were added (snapshot.c): fams[].first_series
+     * and n_series; slot[i] = position of series i in a snapshot; histogram words per part. */
+    uint32_t grouped;         /* n_series when last computed */
+    uint32_t *slot;
+    uint32_t cap_slot;
+    size_t hist_text_words, hist_fine_words;
 };
 
 struct brrt_reader {

@@ -1,0 +1,324 @@
+/* brrt-bench read side: what a Prometheus text scrape costs the reader library, next to the
+ * floor of the same run.
+ *
+ * Segments (written in this process by short-lived threads that stay alive together, so each
+ * has its own shard; then quiescent):
+ *   hist_1000x4     1,000 histogram series (9 `le` bounds) of one family, 4 writer threads
+ *   counter_10000x1  10,000 counter series of one family, 1 writer thread
+ *   counter_10000x64 the same, 64 writer threads
+ * Cases per segment, one op each, reported in microseconds (median over interleaved reps):
+ *   snap_render       brrt_reader_snapshot_opts(SCALARS | HIST_TEXT, reusing the last snapshot)
+ *                     + brrt_render_prometheus (text 0.0.4) into a reused buffer: the exporter
+ *   snap_only         the snapshot part of that
+ *   snap_render_full  a full snapshot (fine buckets too, fresh memory) + render + free: what
+ *                     every scrape did before the snapshot options
+ *   floor_sum         the floor of reading: from a private mapping of the file, the 64-bit
+ *                     words the text needs (a counter's word; a histogram's sum and le counts)
+ *                     summed over the shards in use, in directory order, into an array
+ *   floor_copy        the floor of writing: memcpy of the rendered body into a reused buffer
+ * The last column is snap_render / (floor_sum + floor_copy), the per-rep pairs' median. */
+#include "read_bench.h"
+
+#include "brrtstat/brrtstat.h"
+#include "brrtstat/reader.h"
+#include "brrtstat/render.h"
+#include "brrtstat/shm_format.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define N_LE 9
+
+struct seg_case {
+    const char *name;
+    bool hist;
+    uint32_t series, threads;
+    brrt_seg *seg;
+    brrt_family *fam;
+};
+
+static struct seg_case segs[] = {
+    {.name = "hist_1000x4", .hist = true, .series = 1000, .threads = 4},
+    {.name = "counter_10000x1", .series = 10000, .threads = 1},
+    {.name = "counter_10000x64", .series = 10000, .threads = 64},
+};
+static pthread_barrier_t together;
+#define N_SEGS (sizeof segs / sizeof segs[0])
+
+enum op { SNAP_RENDER, SNAP_ONLY, SNAP_RENDER_FULL, FLOOR_SUM, FLOOR_COPY, N_OPS };
+static const char *const op_names[N_OPS] = {"snap_render", "snap_only", "snap_render_full",
+                                            "floor_sum", "floor_copy"};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "brrt-bench: %s: %s\n", what, brrt_strerror(rc));
+    exit(1);
+}
+
+struct writer_arg {
+    struct seg_case *c;
+    uint32_t t;
+    int rc;
+};
+
+/* Every thread updates every series (so every shard holds every series), then waits for the
+ * others: threads alive together hold distinct shards. */
+static void *writer(void *p)
+{
+    struct writer_arg *a = p;
+    char v[24];
+    for (uint32_t i = 0; i < a->c->series && !a->rc; i++) {
+        snprintf(v, sizeof v, "/route/%u", i);
+        const char *vals[] = {v};
+        if (a->c->hist) {
+            brrt_histogram h;
+            if (!(a->rc = brrt_histogram_get(a->c->fam, vals, &h)))
+                for (uint32_t k = 1; k <= 8; k++) /* 2 us .. 0.8 s: every le bucket */
+                    brrt_histogram_observe_raw(h, (uint64_t)(1000u * k * (i % 97 + 1)) << (k * 2));
+        } else {
+            brrt_counter c;
+            if (!(a->rc = brrt_counter_get(a->c->fam, vals, &c)))
+                brrt_counter_add(c, i + a->t);
+        }
+    }
+    pthread_barrier_wait(&together);
+    return NULL;
+}
+
+static void make_segment(struct seg_case *c, const char *dir)
+{
+    struct brrt_seg_opts o;
+    brrt_seg_opts_init(&o);
+    o.dir = dir;
+    o.mode = 0600;
+    o.heartbeat_ms = 0;
+    o.max_shards = c->threads + 2;
+    o.max_entries = c->series + 16;
+    o.arena_bytes = (uint64_t)c->series * 64 + 65536;
+    o.shard_bytes = c->hist ? (uint64_t)c->series * 8448 + 65536 : (uint64_t)c->series * 8 + 65536;
+    int rc = brrt_seg_create(c->name, &o, &c->seg);
+    if (rc)
+        die("brrt_seg_create", rc);
+    static const double le[N_LE] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    const char *const lnames[] = {"route"};
+    struct brrt_metric_def d = {.name = c->hist ? "bench_read_seconds" : "bench_read_total",
+                                .help = "read-side bench", .type = c->hist ? BRRT_HISTOGRAM : BRRT_COUNTER,
+                                .label_names = lnames, .nlabels = 1, .max_series = c->series};
+    if (c->hist) {
+        d.unit = "seconds";
+        d.scale = 1e-9;
+        d.le = le;
+        d.n_le = N_LE;
+    }
+    if ((rc = brrt_family_register(c->seg, &d, &c->fam)))
+        die("brrt_family_register", rc);
+    pthread_t t[64];
+    struct writer_arg a[64];
+    pthread_barrier_init(&together, NULL, c->threads);
+    for (uint32_t i = 0; i < c->threads; i++) {
+        a[i] = (struct writer_arg){c, i, 0};
+        if (pthread_create(&t[i], NULL, writer, &a[i]))
+            die("pthread_create", BRRT_E_SYSTEM);
+    }
+    for (uint32_t i = 0; i < c->threads; i++) {
+        pthread_join(t[i], NULL);
+        if (a[i].rc)
+            die("series", a[i].rc);
+    }
+    pthread_barrier_destroy(&together);
+}
+
+/* The floor: a private read-only mapping of the file, and the words the text needs. */
+struct floor_view {
+    const uint8_t *map;
+    size_t len;
+    uint32_t shards;
+    uint64_t stride;
+    uint32_t n; /* series */
+    uint64_t *off; /* file offset of each series' value area in shard 0 */
+    uint32_t words; /* per series */
+    uint64_t *out;  /* n * words sums */
+};
+
+static void floor_open(struct floor_view *v, const char *path, bool hist)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        die(path, BRRT_E_SYSTEM);
+    v->len = (size_t)st.st_size;
+    v->map = mmap(NULL, v->len, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (v->map == MAP_FAILED)
+        die("mmap", BRRT_E_SYSTEM);
+    const struct brrt_shm_header *h = (const void *)v->map;
+    const struct brrt_shm_entry *dir = (const void *)(v->map + h->dir_offset);
+    v->shards = h->shards_used;
+    v->stride = h->shard_stride;
+    v->words = hist ? N_LE + 2 : 1;
+    v->off = calloc(h->dir_count, sizeof *v->off);
+    v->n = 0;
+    for (uint32_t i = 0; v->off && i < h->dir_count; i++)
+        if (dir[i].kind == BRRT_SHM_SERIES)
+            v->off[v->n++] = h->shard_offset + dir[i].value_offset;
+    v->out = calloc((size_t)v->n * v->words + 1, sizeof *v->out);
+    if (!v->off || !v->out)
+        die("floor", BRRT_E_NOMEM);
+}
+
+static void floor_sum(const struct floor_view *v)
+{
+    uint64_t *out = v->out;
+    for (uint32_t i = 0; i < v->n; i++, out += v->words) {
+        memset(out, 0, v->words * sizeof *out);
+        const uint8_t *base = v->map + v->off[i];
+        for (uint32_t s = 0; s < v->shards; s++, base += v->stride)
+            for (uint32_t w = 0; w < v->words; w++)
+                out[w] += __atomic_load_n((const uint64_t *)base + w, __ATOMIC_RELAXED);
+    }
+}
+
+struct seg_run {
+    brrt_reader *r;
+    struct brrt_snapshot *snap; /* reused */
+    struct brrt_buf body, copy;
+    struct floor_view fv;
+    double *us[N_OPS]; /* per rep */
+    size_t full_words, text_words;
+};
+
+static double per_op_us(uint64_t t0, unsigned iters)
+{
+    return (double)(now_ns() - t0) / 1e3 / iters;
+}
+
+static double time_op(struct seg_run *s, enum op op, unsigned iters)
+{
+    const uint32_t text = BRRT_SNAP_SCALARS | BRRT_SNAP_HIST_TEXT;
+    uint64_t t0 = now_ns();
+    for (unsigned i = 0; i < iters; i++) {
+        int rc = 0;
+        switch (op) {
+        case SNAP_RENDER:
+        case SNAP_ONLY:
+            rc = brrt_reader_snapshot_opts(s->r, &(struct brrt_snapshot_opts){text, s->snap}, &s->snap);
+            if (!rc && op == SNAP_RENDER) {
+                brrt_buf_reset(&s->body);
+                brrt_render_prometheus(&s->body, s->snap, NULL);
+            }
+            break;
+        case SNAP_RENDER_FULL: {
+            struct brrt_snapshot *full;
+            rc = brrt_reader_snapshot(s->r, &full);
+            if (!rc) {
+                brrt_buf_reset(&s->copy);
+                brrt_render_prometheus(&s->copy, full, NULL);
+                brrt_snapshot_free(full);
+            }
+            break;
+        }
+        case FLOOR_SUM:
+            floor_sum(&s->fv);
+            break;
+        case FLOOR_COPY:
+            memcpy(s->copy.data, s->body.data, s->body.len);
+            break;
+        case N_OPS:
+            break;
+        }
+        if (rc)
+            die("snapshot", rc);
+    }
+    return per_op_us(t0, iters);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, unsigned n)
+{
+    double *c = malloc(n * sizeof *c);
+    if (!c)
+        return 0;
+    memcpy(c, v, n * sizeof *c);
+    qsort(c, n, sizeof *c, cmp_double);
+    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+    free(c);
+    return m;
+}
+
+int read_bench_run(const char *dir, unsigned reps, bool quick)
+{
+    struct seg_run run[N_SEGS];
+    memset(run, 0, sizeof run);
+    for (size_t i = 0; i < N_SEGS; i++) {
+        struct seg_case *c = &segs[i];
+        struct seg_run *s = &run[i];
+        make_segment(c, dir);
+        int rc = brrt_reader_open(brrt_seg_path(c->seg), &s->r, NULL, 0);
+        if (rc)
+            die("brrt_reader_open", rc);
+        floor_open(&s->fv, brrt_seg_path(c->seg), c->hist);
+        time_op(s, SNAP_RENDER, 1); /* sizes the buffers */
+        brrt_buf_reserve(&s->copy, s->body.len);
+        for (int op = 0; op < N_OPS; op++)
+            if (!(s->us[op] = calloc(reps, sizeof(double))))
+                die("calloc", BRRT_E_NOMEM);
+        s->text_words = (size_t)s->fv.n * s->fv.words * s->fv.shards;
+        s->full_words = c->hist ? (size_t)s->fv.n * (brrt_snapshot_family(s->snap, "bench_read_seconds")->n_fine +
+                                                     N_LE + 2) * s->fv.shards
+                                : s->text_words;
+    }
+    for (unsigned r = 0; r < reps; r++)
+        for (size_t i = 0; i < N_SEGS; i++)
+            for (int op = 0; op < N_OPS; op++) {
+                unsigned iters = quick ? 2 : segs[i].hist || op == FLOOR_COPY ? 20 : 10;
+                if (op == SNAP_RENDER_FULL && segs[i].hist)
+                    iters = quick ? 1 : 4; /* reads ~100x more */
+                run[i].us[op][r] = time_op(&run[i], (enum op)op, iters);
+            }
+    printf("# read side (us per op; x floor = snap_render / (floor_sum + floor_copy), median of per-rep pairs)\n");
+    for (size_t i = 0; i < N_SEGS; i++) {
+        struct seg_run *s = &run[i];
+        double pair[1000];
+        for (unsigned r = 0; r < reps && r < 1000; r++)
+            pair[r] = s->us[SNAP_RENDER][r] / (s->us[FLOOR_SUM][r] + s->us[FLOOR_COPY][r]);
+        printf("read_%-20s shards %u, text reads %zu words (%.0f KiB), a full snapshot %zu; body %zu bytes\n",
+               segs[i].name, s->fv.shards, s->text_words, (double)s->text_words * 8 / 1024, s->full_words,
+               s->body.len);
+        for (int op = 0; op < N_OPS; op++)
+            printf("read_%s_%-17s %10.1f\n", segs[i].name, op_names[op], median(s->us[op], reps));
+        printf("read_%s_x_floor           %10.2f\n", segs[i].name, median(pair, reps < 1000 ? reps : 1000));
+    }
+    for (size_t i = 0; i < N_SEGS; i++) {
+        struct seg_run *s = &run[i];
+        for (int op = 0; op < N_OPS; op++)
+            free(s->us[op]);
+        brrt_snapshot_free(s->snap);
+        brrt_buf_free(&s->body);
+        brrt_buf_free(&s->copy);
+        munmap((void *)s->fv.map, s->fv.len);
+        free(s->fv.off);
+        free(s->fv.out);
+        brrt_reader_close(s->r);
+        brrt_seg_close(segs[i].seg, BRRT_SEG_UNLINK);
+    }
+    return 0;
+}
