@@ -1,50 +1,105 @@
 #!/usr/bin/env bash
-# Exporter throughput (a benchmark, not a test): wrk against GET /metrics for the demo's
-# series set, reporting scrapes/s, p99 latency, exporter CPU per scrape (from /proc) and RSS,
-# for the text format, text with gzip and the protobuf exposition (native histograms).
-# Usage: bench/export_bench.sh [BIN_DIR] [SECONDS]   (default build/bin, 10)
+# Exporter throughput (a benchmark, not a test): wrk against GET /metrics of brrt-stat export,
+# next to the floor measured in the same run: libmicrohttpd (brrt-bench-static, the exporter's
+# server options) serving the same body pre-rendered. Rounds alternate exporter and floor;
+# medians are reported, and the ratio is the median of the per-round ratios.
+# Scenarios:
+#   demo      the demo's own segment after 20,000 mixed requests (small: ~200 samples); also
+#             one run each with gzip and with the protobuf exposition (native histograms)
+#   hist1000  1,000 histogram series (9 buckets) written by 4 threads (brrt-bench-writer)
+#   ctr10000  10,000 counter series written by 1 thread
+# Usage: bench/export_bench.sh [BIN_DIR] [SECONDS] [ROUNDS] [SCENARIOS...]
+#        (defaults: build/bin, 5, 3, all three)
+# Output: one line per scenario and measure:
+#   export_<scenario>_<measure> <value>
 set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd)
-SECS=${2:-10}
+SECS=${2:-5}
+ROUNDS=${3:-3}
+shift $(($# < 3 ? $# : 3))
+SCENARIOS=("${@:-demo hist1000 ctr10000}")
+read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
 WORK=$(mktemp -d /tmp/brrt-export-bench-XXXXXX)
 export BRRT_STAT_DIR=$WORK/seg
 mkdir -m 0750 "$BRRT_STAT_DIR"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-DP=$((20000 + RANDOM % 20000)) EP=$((20000 + RANDOM % 20000))
-"$BIN/brrt-demo" --listen 127.0.0.1:$DP --segment bench --error-rate 0.05 --duration 600 2>/dev/null &
-pids+=($!)
-sleep 0.5
-"$BIN/brrt-demo" load --target 127.0.0.1:$DP --requests 20000 --duration 20 >/dev/null # all series exist
-"$BIN/brrt-stat" export --listen 127.0.0.1:$EP --segment bench 2>/dev/null &
-EXP=$!
-pids+=($EXP)
-sleep 0.5
-series=$(curl -s http://127.0.0.1:$EP/metrics | grep -vc '^#')
-bytes=$(curl -s http://127.0.0.1:$EP/metrics | wc -c)
-cpu() { awk '{ print $14 + $15 }' "/proc/$EXP/stat"; }
-run() { # label, extra wrk args...
-  local label=$1; shift
-  local c0 out n c1
-  c0=$(cpu)
-  out=$(wrk -t2 -c16 -d"${SECS}s" --latency "$@" "http://127.0.0.1:$EP/metrics")
-  c1=$(cpu)
-  n=$(awk '/requests in/ { print $1 }' <<<"$out")
-  local rps p99
-  rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
-  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-  echo "export_${label}_scrapes_per_s $rps"
-  echo "export_${label}_p99 $p99"
-  echo "export_${label}_cpu_us_per_scrape $(awk -v c=$((c1 - c0)) -v n="$n" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", c / t / n * 1e6 }')"
+
+port() { echo $((20000 + RANDOM % 20000)); }
+wait_http() { # url
+  for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
+  echo "export_bench: $1 did not answer" >&2
+  exit 1
 }
-echo "export_series $series"
-echo "export_body_bytes $bytes"
-PB='Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
-echo "export_protobuf_body_bytes $(curl -s -H "$PB" http://127.0.0.1:$EP/metrics | wc -c)"
-# same run: text, gzip and protobuf (native histograms: what a Prometheus with native
-# histograms enabled asks for) one after the other against the same exporter and segment
-run plain
-run gzip -H 'Accept-Encoding: gzip'
-run protobuf -H "$PB"
-echo "export_rss_kib $(awk '/^VmRSS/ { print $2 }' "/proc/$EXP/status")"
-echo "nproc $(nproc) (wrk and the exporter share these cores)"
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# wrk for SECS against URL; prints "<scrapes/s> <scrapes>"
+load() {
+  local out
+  out=$(wrk -t2 -c16 -d"${SECS}s" "$@")
+  echo "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out") $(awk '/requests in/ { print $1 }' <<<"$out")"
+}
+
+start_writer() { # scenario segment
+  case $1 in
+    demo)
+      local dp
+      dp=$(port)
+      "$BIN/brrt-demo" --listen "127.0.0.1:$dp" --segment "$2" --error-rate 0.05 --duration 3600 2>/dev/null &
+      pids+=($!)
+      wait_http "http://127.0.0.1:$dp/health"
+      "$BIN/brrt-demo" load --target "127.0.0.1:$dp" --requests 20000 --duration 20 >/dev/null ;;
+    hist1000)
+      "$BIN/brrt-bench-writer" --segment "$2" --histograms 1000 --threads 4 >"$WORK/$2.ready" &
+      pids+=($!) ;;
+    ctr10000)
+      "$BIN/brrt-bench-writer" --segment "$2" --counters 10000 --threads 1 >"$WORK/$2.ready" &
+      pids+=($!) ;;
+    *) echo "export_bench: unknown scenario $1" >&2; exit 2 ;;
+  esac
+  for _ in $(seq 300); do [[ -s $WORK/$2.ready || $1 == demo ]] && break; sleep 0.1; done
+}
+
+for scn in "${SCENARIOS[@]}"; do
+  start_writer "$scn" "$scn"
+  EP=$(port)
+  "$BIN/brrt-stat" export --listen "127.0.0.1:$EP" --segment "$scn" 2>/dev/null &
+  EXP=$!
+  pids+=($EXP)
+  wait_http "http://127.0.0.1:$EP/metrics"
+  curl -s "http://127.0.0.1:$EP/metrics" >"$WORK/$scn.body"
+  SP=$(port)
+  "$BIN/brrt-bench-static" --port "$SP" --body "$WORK/$scn.body" &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$SP/metrics"
+  : >"$WORK/exp" && : >"$WORK/floor" && : >"$WORK/ratio" && : >"$WORK/cpu"
+  for _ in $(seq "$ROUNDS"); do
+    c0=$(cpu "$EXP")
+    read -r e n < <(load "http://127.0.0.1:$EP/metrics")
+    c1=$(cpu "$EXP")
+    read -r f _ < <(load "http://127.0.0.1:$SP/metrics")
+    echo "$e" >>"$WORK/exp"
+    echo "$f" >>"$WORK/floor"
+    awk -v e="$e" -v f="$f" 'BEGIN { print e / f }' >>"$WORK/ratio"
+    awk -v c=$((c1 - c0)) -v n="$n" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", c / t / n * 1e6 }' >>"$WORK/cpu"
+  done
+  echo "export_${scn}_samples $(grep -vc '^#' "$WORK/$scn.body")"
+  echo "export_${scn}_body_bytes $(wc -c <"$WORK/$scn.body")"
+  echo "export_${scn}_scrapes_per_s $(median <"$WORK/exp") (rounds: $(paste -sd' ' "$WORK/exp"))"
+  echo "export_${scn}_floor_scrapes_per_s $(median <"$WORK/floor") (rounds: $(paste -sd' ' "$WORK/floor"))"
+  echo "export_${scn}_ratio $(median <"$WORK/ratio" | awk '{ printf "%.3f", $1 }') (rounds: $(xargs printf '%.3f ' <"$WORK/ratio"))"
+  echo "export_${scn}_cpu_us_per_scrape $(median <"$WORK/cpu")"
+  if [[ $scn == demo ]]; then # one run each: gzip, and protobuf with native histograms
+    read -r g _ < <(load -H 'Accept-Encoding: gzip' "http://127.0.0.1:$EP/metrics")
+    echo "export_demo_gzip_scrapes_per_s $g"
+    PB='Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
+    echo "export_demo_protobuf_body_bytes $(curl -s -H "$PB" "http://127.0.0.1:$EP/metrics" | wc -c)"
+    read -r g _ < <(load -H "$PB" "http://127.0.0.1:$EP/metrics")
+    echo "export_demo_protobuf_scrapes_per_s $g"
+  fi
+  echo "export_${scn}_rss_kib $(awk '/^VmRSS/ { print $2 }' "/proc/$EXP/status")"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+done
+echo "nproc $(nproc) (wrk, the exporter and the floor server share these cores); load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -16,8 +16,12 @@
  *                     words the text needs (a counter's word; a histogram's sum and le counts)
  *                     summed over the shards in use, in directory order, into an array
  *   floor_copy        the floor of writing: memcpy of the rendered body into a reused buffer
- * The last column is snap_render / (floor_sum + floor_copy), the per-rep pairs' median. */
+ * Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so that other processes' time
+ * slices on a shared machine are not charged; caches they evict still are.
+ * x_floor is snap_render / (floor_sum + floor_copy), the median of the per-rep pairs. */
 #include "read_bench.h"
+
+#include "bench_segment.h"
 
 #include "brrtstat/brrtstat.h"
 #include "brrtstat/reader.h"
@@ -25,7 +29,6 @@
 #include "brrtstat/shm_format.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define N_LE 9
-
 struct seg_case {
     const char *name;
     bool hist;
     uint32_t series, threads;
     brrt_seg *seg;
-    brrt_family *fam;
 };
 
 static struct seg_case segs[] = {
@@ -49,17 +49,18 @@ static struct seg_case segs[] = {
     {.name = "counter_10000x1", .series = 10000, .threads = 1},
     {.name = "counter_10000x64", .series = 10000, .threads = 64},
 };
-static pthread_barrier_t together;
 #define N_SEGS (sizeof segs / sizeof segs[0])
 
 enum op { SNAP_RENDER, SNAP_ONLY, SNAP_RENDER_FULL, FLOOR_SUM, FLOOR_COPY, N_OPS };
 static const char *const op_names[N_OPS] = {"snap_render", "snap_only", "snap_render_full",
                                             "floor_sum", "floor_copy"};
 
+/* This thread's CPU time: the machine is shared, and a single-threaded op preempted by other
+ * processes would otherwise be charged their time slices. */
 static uint64_t now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -67,79 +68,6 @@ static void die(const char *what, int rc)
 {
     fprintf(stderr, "brrt-bench: %s: %s\n", what, brrt_strerror(rc));
     exit(1);
-}
-
-struct writer_arg {
-    struct seg_case *c;
-    uint32_t t;
-    int rc;
-};
-
-/* Every thread updates every series (so every shard holds every series), then waits for the
- * others: threads alive together hold distinct shards. */
-static void *writer(void *p)
-{
-    struct writer_arg *a = p;
-    char v[24];
-    for (uint32_t i = 0; i < a->c->series && !a->rc; i++) {
-        snprintf(v, sizeof v, "/route/%u", i);
-        const char *vals[] = {v};
-        if (a->c->hist) {
-            brrt_histogram h;
-            if (!(a->rc = brrt_histogram_get(a->c->fam, vals, &h)))
-                for (uint32_t k = 1; k <= 8; k++) /* 2 us .. 0.8 s: every le bucket */
-                    brrt_histogram_observe_raw(h, (uint64_t)(1000u * k * (i % 97 + 1)) << (k * 2));
-        } else {
-            brrt_counter c;
-            if (!(a->rc = brrt_counter_get(a->c->fam, vals, &c)))
-                brrt_counter_add(c, i + a->t);
-        }
-    }
-    pthread_barrier_wait(&together);
-    return NULL;
-}
-
-static void make_segment(struct seg_case *c, const char *dir)
-{
-    struct brrt_seg_opts o;
-    brrt_seg_opts_init(&o);
-    o.dir = dir;
-    o.mode = 0600;
-    o.heartbeat_ms = 0;
-    o.max_shards = c->threads + 2;
-    o.max_entries = c->series + 16;
-    o.arena_bytes = (uint64_t)c->series * 64 + 65536;
-    o.shard_bytes = c->hist ? (uint64_t)c->series * 8448 + 65536 : (uint64_t)c->series * 8 + 65536;
-    int rc = brrt_seg_create(c->name, &o, &c->seg);
-    if (rc)
-        die("brrt_seg_create", rc);
-    static const double le[N_LE] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-    const char *const lnames[] = {"route"};
-    struct brrt_metric_def d = {.name = c->hist ? "bench_read_seconds" : "bench_read_total",
-                                .help = "read-side bench", .type = c->hist ? BRRT_HISTOGRAM : BRRT_COUNTER,
-                                .label_names = lnames, .nlabels = 1, .max_series = c->series};
-    if (c->hist) {
-        d.unit = "seconds";
-        d.scale = 1e-9;
-        d.le = le;
-        d.n_le = N_LE;
-    }
-    if ((rc = brrt_family_register(c->seg, &d, &c->fam)))
-        die("brrt_family_register", rc);
-    pthread_t t[64];
-    struct writer_arg a[64];
-    pthread_barrier_init(&together, NULL, c->threads);
-    for (uint32_t i = 0; i < c->threads; i++) {
-        a[i] = (struct writer_arg){c, i, 0};
-        if (pthread_create(&t[i], NULL, writer, &a[i]))
-            die("pthread_create", BRRT_E_SYSTEM);
-    }
-    for (uint32_t i = 0; i < c->threads; i++) {
-        pthread_join(t[i], NULL);
-        if (a[i].rc)
-            die("series", a[i].rc);
-    }
-    pthread_barrier_destroy(&together);
 }
 
 /* The floor: a private read-only mapping of the file, and the words the text needs. */
@@ -169,7 +97,7 @@ static void floor_open(struct floor_view *v, const char *path, bool hist)
     const struct brrt_shm_entry *dir = (const void *)(v->map + h->dir_offset);
     v->shards = h->shards_used;
     v->stride = h->shard_stride;
-    v->words = hist ? N_LE + 2 : 1;
+    v->words = hist ? BENCH_N_LE + 2 : 1;
     v->off = calloc(h->dir_count, sizeof *v->off);
     v->n = 0;
     for (uint32_t i = 0; v->off && i < h->dir_count; i++)
@@ -271,7 +199,7 @@ int read_bench_run(const char *dir, unsigned reps, bool quick)
     for (size_t i = 0; i < N_SEGS; i++) {
         struct seg_case *c = &segs[i];
         struct seg_run *s = &run[i];
-        make_segment(c, dir);
+        c->seg = bench_segment(dir, c->name, c->hist, c->series, c->threads, 0);
         int rc = brrt_reader_open(brrt_seg_path(c->seg), &s->r, NULL, 0);
         if (rc)
             die("brrt_reader_open", rc);
@@ -283,7 +211,7 @@ int read_bench_run(const char *dir, unsigned reps, bool quick)
                 die("calloc", BRRT_E_NOMEM);
         s->text_words = (size_t)s->fv.n * s->fv.words * s->fv.shards;
         s->full_words = c->hist ? (size_t)s->fv.n * (brrt_snapshot_family(s->snap, "bench_read_seconds")->n_fine +
-                                                     N_LE + 2) * s->fv.shards
+                                                     BENCH_N_LE + 2) * s->fv.shards
                                 : s->text_words;
     }
     for (unsigned r = 0; r < reps; r++)

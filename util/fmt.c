@@ -52,12 +52,16 @@ size_t brrt_fmt_i64(char *out, int64_t v)
 
 typedef unsigned __int128 u128;
 
-static u128 pow10_128(int k)
+static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+                                       100000000000ull, 1000000000000ull, 10000000000000ull,
+                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                       100000000000000000ull, 1000000000000000000ull,
+                                       10000000000000000000ull};
+
+static u128 pow10_128(int k) /* 0 <= k <= 38 */
 {
-    u128 p = 1;
-    while (k-- > 0)
-        p *= 10;
-    return p;
+    return k < 20 ? pow10_u64[k] : (u128)pow10_u64[19] * pow10_u64[k - 19];
 }
 
 /* v = M * 2^-s exactly (2^52 <= M < 2^53), 1e-4 <= v < 1e14. The decimal of P significant
