@@ -12,6 +12,8 @@
 #        (defaults: build/bin, 5, 3, all three)
 # Output: one line per scenario and measure:
 #   export_<scenario>_<measure> <value>
+# CPU per scrape (user + system from /proc, over the wrk run) is given for the exporter and for
+# the floor server: unlike scrapes/s it does not depend on what else the machine runs.
 set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd)
 SECS=${2:-5}
@@ -70,25 +72,30 @@ for scn in "${SCENARIOS[@]}"; do
   curl -s "http://127.0.0.1:$EP/metrics" >"$WORK/$scn.body"
   SP=$(port)
   "$BIN/brrt-bench-static" --port "$SP" --body "$WORK/$scn.body" &
-  pids+=($!)
+  FLOOR=$!
+  pids+=($FLOOR)
   wait_http "http://127.0.0.1:$SP/metrics"
-  : >"$WORK/exp" && : >"$WORK/floor" && : >"$WORK/ratio" && : >"$WORK/cpu"
+  : >"$WORK/exp" && : >"$WORK/floor" && : >"$WORK/ratio" && : >"$WORK/cpu" && : >"$WORK/fcpu"
   for _ in $(seq "$ROUNDS"); do
     c0=$(cpu "$EXP")
     read -r e n < <(load "http://127.0.0.1:$EP/metrics")
     c1=$(cpu "$EXP")
-    read -r f _ < <(load "http://127.0.0.1:$SP/metrics")
+    f0=$(cpu "$FLOOR")
+    read -r f fn < <(load "http://127.0.0.1:$SP/metrics")
+    f1=$(cpu "$FLOOR")
     echo "$e" >>"$WORK/exp"
     echo "$f" >>"$WORK/floor"
     awk -v e="$e" -v f="$f" 'BEGIN { print e / f }' >>"$WORK/ratio"
-    awk -v c=$((c1 - c0)) -v n="$n" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", c / t / n * 1e6 }' >>"$WORK/cpu"
+    per_scrape() { awk -v c="$1" -v n="$2" -v t="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", c / t / n * 1e6 }'; }
+    per_scrape $((c1 - c0)) "$n" >>"$WORK/cpu"
+    per_scrape $((f1 - f0)) "$fn" >>"$WORK/fcpu"
   done
   echo "export_${scn}_samples $(grep -vc '^#' "$WORK/$scn.body")"
   echo "export_${scn}_body_bytes $(wc -c <"$WORK/$scn.body")"
   echo "export_${scn}_scrapes_per_s $(median <"$WORK/exp") (rounds: $(paste -sd' ' "$WORK/exp"))"
   echo "export_${scn}_floor_scrapes_per_s $(median <"$WORK/floor") (rounds: $(paste -sd' ' "$WORK/floor"))"
   echo "export_${scn}_ratio $(median <"$WORK/ratio" | awk '{ printf "%.3f", $1 }') (rounds: $(xargs printf '%.3f ' <"$WORK/ratio"))"
-  echo "export_${scn}_cpu_us_per_scrape $(median <"$WORK/cpu")"
+  echo "export_${scn}_cpu_us_per_scrape $(median <"$WORK/cpu") (the floor server's: $(median <"$WORK/fcpu"))"
   if [[ $scn == demo ]]; then # one run each: gzip, and protobuf with native histograms
     read -r g _ < <(load -H 'Accept-Encoding: gzip' "http://127.0.0.1:$EP/metrics")
     echo "export_demo_gzip_scrapes_per_s $g"
