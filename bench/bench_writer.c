@@ -1,15 +1,17 @@
 /* brrt-bench-writer: holds a big segment for bench/export_bench.sh.
  * Usage: brrt-bench-writer --segment NAME (--histograms N | --counters N) [--threads T]
- *                          [--seconds S]
+ *                          [--seconds S]   (--help, --version)
  * Creates NAME in $BRRT_STAT_DIR: N labelled histogram series (9 le bounds) or counters, each
  * updated by each of T writer threads (default 1), prints "ready", then keeps the segment
  * (heartbeat running) until SIGTERM/SIGINT or S seconds (default 600). */
 #include "bench_segment.h"
+#include "cli_opts.h"
+
+#include <getopt.h>
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -20,27 +22,43 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: brrt-bench-writer --segment NAME (--histograms N | --counters N) [--threads T]\n"
+               "                         [--seconds S]\n"
+               "       brrt-bench-writer --help | --version\n");
+}
+
 int main(int argc, char **argv)
 {
+    static const struct option lo[] = {
+        {"segment", required_argument, NULL, 's'}, {"histograms", required_argument, NULL, 'H'},
+        {"counters", required_argument, NULL, 'c'}, {"threads", required_argument, NULL, 't'},
+        {"seconds", required_argument, NULL, 'S'},  {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0}};
     const char *name = NULL;
     long series = 0, threads = 1, seconds = 600;
     bool hist = false;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--segment") == 0)
-            name = argv[i + 1];
-        else if (strcmp(argv[i], "--histograms") == 0)
-            series = strtol(argv[i + 1], NULL, 10), hist = true;
-        else if (strcmp(argv[i], "--counters") == 0)
-            series = strtol(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--threads") == 0)
-            threads = strtol(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--seconds") == 0)
-            seconds = strtol(argv[i + 1], NULL, 10);
+    int opt;
+    cli_prog = "brrt-bench-writer";
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        switch (opt) {
+        case 's': name = optarg; break;
+        case 'H': series = strtol(optarg, NULL, 10), hist = true; break;
+        case 'c': series = strtol(optarg, NULL, 10); break;
+        case 't': threads = strtol(optarg, NULL, 10); break;
+        case 'S': seconds = strtol(optarg, NULL, 10); break;
+        case 'h': usage(stdout); return BRRT_EXIT_OK;
+        case 'V': return cli_version("brrt-bench-writer");
+        default: return cli_option_error(opt, argv);
+        }
     }
+    if (cli_no_more_args(argc, argv))
+        return BRRT_EXIT_USAGE;
     if (!name || series < 1 || series > 1000000 || threads < 1 || threads > 256 || seconds < 1) {
-        fprintf(stderr, "usage: brrt-bench-writer --segment NAME (--histograms N | --counters N) "
-                        "[--threads T] [--seconds S]\n");
-        return 2;
+        usage(stderr);
+        return BRRT_EXIT_USAGE;
     }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);

@@ -1,16 +1,18 @@
 /* brrt-bench-static: libmicrohttpd serving one pre-rendered body on every GET, with the server
  * options brrt-stat export uses (internal epoll thread pool of --threads, default 2): the
  * floor an exporter scrape is compared with in bench/export_bench.sh.
- * Usage: brrt-bench-static --port PORT --body FILE [--threads N]   (listens on 127.0.0.1) */
+ * Usage: brrt-bench-static --port PORT --body FILE [--threads N]   (listens on 127.0.0.1;
+ *        --help, --version) */
 #include "brrtstat/render.h"
+#include "cli_opts.h"
 
 #include <arpa/inet.h>
+#include <getopt.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -52,23 +54,40 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: brrt-bench-static --port PORT --body FILE [--threads N]\n"
+               "       brrt-bench-static --help | --version\n");
+}
+
 int main(int argc, char **argv)
 {
+    static const struct option lo[] = {
+        {"port", required_argument, NULL, 'p'}, {"body", required_argument, NULL, 'b'},
+        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0}};
     long port = 0, threads = 2;
     const char *body_path = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--port") == 0)
-            port = strtol(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--body") == 0)
-            body_path = argv[i + 1];
-        else if (strcmp(argv[i], "--threads") == 0)
-            threads = strtol(argv[i + 1], NULL, 10);
+    int opt;
+    cli_prog = "brrt-bench-static";
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        switch (opt) {
+        case 'p': port = strtol(optarg, NULL, 10); break;
+        case 'b': body_path = optarg; break;
+        case 't': threads = strtol(optarg, NULL, 10); break;
+        case 'h': usage(stdout); return BRRT_EXIT_OK;
+        case 'V': return cli_version("brrt-bench-static");
+        default: return cli_option_error(opt, argv);
+        }
     }
+    if (cli_no_more_args(argc, argv))
+        return BRRT_EXIT_USAGE;
     size_t len = 0;
     char *body = body_path ? slurp(body_path, &len) : NULL;
     if (port <= 0 || port > 65535 || threads < 1 || threads > 64 || !body) {
-        fprintf(stderr, "usage: brrt-bench-static --port PORT --body FILE [--threads N]\n");
-        return 2;
+        usage(stderr);
+        return BRRT_EXIT_USAGE;
     }
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, BRRT_PROM_CONTENT_TYPE_004);
