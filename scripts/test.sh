@@ -12,7 +12,7 @@ quick=0
 step() { printf '\n==== %s\n' "$*"; }
 build() { # dir, extra cmake args...
   local dir=$1; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBRRT_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs" >/dev/null
 }
 
@@ -32,6 +32,10 @@ build build-asan -DBRRT_SANITIZE=address,undefined
 step "TSan (clang): concurrency and writer tests"
 build build-tsan -DCMAKE_C_COMPILER=clang -DBRRT_SANITIZE=thread
 (cd build-tsan && ctest --output-on-failure -L concurrency && ctest --output-on-failure -R 'test_writer|test_fork')
+
+step "reader + exporter only, without liburcu, ncurses, cJSON and Check"
+scripts/build-reader-only.sh build-reader-only build/bin -DBRRT_WERROR=ON
+(cd build-reader-only && ctest --output-on-failure)
 
 step "fuzz: segment reader, bounded"
 scripts/fuzz.sh "${BRRT_FUZZ_SECONDS:-60}"
