@@ -14,9 +14,9 @@ export BRRT_STAT_DIR=$(mktemp -d /tmp/brrt-demo-limits-XXXXXX)
 chmod 0750 "$BRRT_STAT_DIR"
 PIDS=()
 cleanup() {
+  local rc=$? # the script's own exit status (set -e stopped it, or brrt_summary failed)
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  local rc=$?
   if ((FAIL || rc)); then # the logs of every server started, for the failure's cause
     for f in "$BRRT_STAT_DIR"/*.log; do [[ -e $f ]] && { echo "---- tail of $f" >&2; tail -n 20 "$f" >&2; }; done
   fi

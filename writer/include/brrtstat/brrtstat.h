@@ -11,7 +11,11 @@
  *     always safe.
  *  5. Stop updating a segment's handles before brrt_seg_close(); after it they are invalid.
  *  6. A forked child cannot update the parent's segment: its updates are dropped or land in
- *     a private copy; brrt_seg_close() in the child only releases the child's resources.
+ *     a private copy; brrt_seg_close() in the child only releases the child's resources. The
+ *     child holds no descriptor of the segment (a killed parent reads as dead and can restart
+ *     while the child lives). The library's pthread_atfork handlers call liburcu-bp's fork
+ *     hooks (urcu_bp_before_fork & co.): an application that uses liburcu-bp must not call
+ *     them a second time.
  *  7. Thread exit gives the thread's shard back for reuse. The values stay in the shard, so
  *     nothing is lost and nothing is counted twice.
  * What it does NOT guarantee: that a reader sees several values as of one instant. Each value
