@@ -347,12 +347,7 @@ static int parse_series(struct ctx *c, const struct brrt_shm_entry *e)
     int rc = take_strings(c, e->labels, e->nlabels, &s.label_values, "label value");
     if (rc)
         return rc;
-    s.labels_hash = 1469598103934665603ull;
-    for (uint32_t i = 0; i < e->nlabels; i++) {
-        for (const unsigned char *p = (const unsigned char *)s.label_values[i]; *p; p++)
-            s.labels_hash = (s.labels_hash ^ *p) * 1099511628211ull;
-        s.labels_hash = (s.labels_hash ^ 0xff) * 1099511628211ull;
-    }
+    s.labels_hash = brrt_shm_labels_hash(BRRT_SHM_FNV_OFFSET, s.label_values, e->nlabels);
     /* Two series with one label set would be one time series twice: Prometheus rejects
      * such an exposition whole. */
     int dup = label_index_add(d, fi, &s);

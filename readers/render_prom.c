@@ -6,11 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *type_name(const struct brrt_snap_family *f)
-{
-    return f->type == BRRT_SHM_COUNTER ? "counter" : f->type == BRRT_SHM_HISTOGRAM ? "histogram" : "gauge";
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -44,7 +39,7 @@ static void header(struct brrt_buf *b, const struct brrt_snap_family *f, const c
     brrt_buf_add(b, "\n# TYPE ", 8);
     brrt_buf_add(b, fam, fam_len);
     brrt_buf_add(b, " ", 1);
-    brrt_buf_puts(b, type_name(f));
+    brrt_buf_puts(b, brrt_snap_type_name(f->type));
     brrt_buf_add(b, "\n", 1);
     size_t unit_len = strlen(f->unit);
     /* OpenMetrics: a UNIT only where the family name ends in _UNIT (the whole unit, however
@@ -104,13 +99,19 @@ static char *line_head(char *p, const struct line_ctx *c, const char *suffix, si
     return p;
 }
 
-static size_t scalar_value(char *out, const struct brrt_snap_family *f, const struct brrt_snap_series *s)
+size_t brrt_fmt_exact(char *out, const struct brrt_snap_family *f, const struct brrt_snap_series *s)
 {
     if (f->storage == BRRT_SHM_SHARDED_U64 && f->scale == 1.0)
         return brrt_fmt_u64(out, s->u64); /* exact, also above 2^53 */
     if (f->storage == BRRT_SHM_SHARDED_I64 && f->scale == 1.0)
         return brrt_fmt_i64(out, s->i64);
-    return brrt_fmt_double(out, BRRT_FMT_DOUBLE_MAX, s->value);
+    return 0;
+}
+
+static size_t scalar_value(char *out, const struct brrt_snap_family *f, const struct brrt_snap_series *s)
+{
+    size_t n = brrt_fmt_exact(out, f, s);
+    return n ? n : brrt_fmt_double(out, BRRT_FMT_DOUBLE_MAX, s->value);
 }
 
 #define SUFFIX(s) s, sizeof s - 1

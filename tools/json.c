@@ -19,22 +19,10 @@ static cJSON *exact_u64(uint64_t v)
     return cJSON_CreateRaw(s);
 }
 
-static cJSON *exact_i64(int64_t v)
-{
-    char s[24];
-    snprintf(s, sizeof s, "%" PRId64, v);
-    return cJSON_CreateRaw(s);
-}
-
 /* JSON has no NaN/Inf: those become null. */
 static cJSON *number(double v)
 {
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
-static const char *type_name(enum brrt_shm_type t)
-{
-    return t == BRRT_SHM_COUNTER ? "counter" : t == BRRT_SHM_HISTOGRAM ? "histogram" : "gauge";
 }
 
 static void iso8601(char *out, size_t n, uint64_t ns)
@@ -134,12 +122,8 @@ static int series(cJSON *arr, const struct view *v, uint32_t fi, uint32_t k)
         cJSON_AddBoolToObject(o, "overflow", true);
     if (f->type == BRRT_SHM_HISTOGRAM)
         return histogram(o, v, fi, k);
-    if (f->storage == BRRT_SHM_SHARDED_U64 && f->scale == 1.0)
-        cJSON_AddItemToObject(o, "value", exact_u64(s->u64));
-    else if (f->storage == BRRT_SHM_SHARDED_I64 && f->scale == 1.0)
-        cJSON_AddItemToObject(o, "value", exact_i64(s->i64));
-    else
-        cJSON_AddItemToObject(o, "value", number(s->value));
+    char exact[BRRT_FMT_INT_MAX];
+    cJSON_AddItemToObject(o, "value", brrt_fmt_exact(exact, f, s) ? cJSON_CreateRaw(exact) : number(s->value));
     if (f->type == BRRT_SHM_COUNTER && v->prev)
         cJSON_AddItemToObject(o, "rate", number(view_rate(v, fi, k)));
     return 0;
@@ -165,7 +149,7 @@ int render_json(struct brrt_buf *b, const struct view *v)
         cJSON *m = cJSON_CreateObject();
         cJSON_AddItemToArray(metrics, m);
         cJSON_AddStringToObject(m, "name", f->name);
-        cJSON_AddStringToObject(m, "type", type_name(f->type));
+        cJSON_AddStringToObject(m, "type", brrt_snap_type_name(f->type));
         cJSON_AddStringToObject(m, "help", f->help);
         cJSON_AddStringToObject(m, "unit", f->unit);
         cJSON *ln = cJSON_AddArrayToObject(m, "label_names");

@@ -45,11 +45,7 @@ static void scalar(struct brrt_buf *b, const struct view *v, uint32_t fi, uint32
     const struct brrt_snap_family *f = &v->cur->families[fi];
     const struct brrt_snap_series *s = &v->cur->series[f->first_series + k];
     char val[48];
-    if (f->storage == BRRT_SHM_SHARDED_U64 && f->scale == 1.0)
-        snprintf(val, sizeof val, "%" PRIu64, s->u64);
-    else if (f->storage == BRRT_SHM_SHARDED_I64 && f->scale == 1.0)
-        snprintf(val, sizeof val, "%" PRId64, s->i64);
-    else
+    if (!brrt_fmt_exact(val, f, s))
         human_value(val, sizeof val, s->value, f->unit);
     brrt_buf_printf(b, "%16s", val);
     double rate = f->type == BRRT_SHM_COUNTER ? view_rate(v, fi, k) : NAN;

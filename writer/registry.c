@@ -516,12 +516,7 @@ int brrt_family_register(brrt_seg *seg, const struct brrt_metric_def *def, brrt_
 
 static unsigned long hash_key(const struct brrt_family *fam, const char *const *values)
 {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)fam;
-    for (uint32_t i = 0; i < fam->nlabels; i++) {
-        for (const unsigned char *p = (const unsigned char *)values[i]; *p; p++)
-            h = (h ^ *p) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull; /* separator: ("ab","c") != ("a","bc") */
-    }
+    uint64_t h = brrt_shm_labels_hash(BRRT_SHM_FNV_OFFSET ^ (uint64_t)(uintptr_t)fam, values, fam->nlabels);
     return (unsigned long)(h ^ (h >> 29));
 }
 

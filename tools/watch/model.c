@@ -55,24 +55,11 @@ static double scalar(const struct brrt_snapshot *s, enum brrt_metric_id id)
     return f && f->type != BRRT_SHM_HISTOGRAM ? s->series[f->first_series].value : NAN;
 }
 
-/* Per-second rate of series k of counter family fi. A series that appeared within the
- * interval counted all of its value within it. */
-static double series_rate(const struct view *v, uint32_t fi, uint32_t k)
-{
-    double r = view_rate(v, fi, k);
-    if (isnan(r) && v->dt > 0 && !brrt_snapshot_match(v->prev, v->cur, fi, k)) {
-        const struct brrt_snap_family *f = &v->cur->families[fi];
-        const struct brrt_snap_series *s = &v->cur->series[f->first_series + k];
-        r = (f->storage == BRRT_SHM_SHARDED_U64 ? (double)s->u64 * f->scale : s->value) / v->dt;
-    }
-    return r;
-}
-
 static double counter_rate(const struct view *v, enum brrt_metric_id id)
 {
     uint32_t fi;
     const struct brrt_snap_family *f = family_of(v->cur, id, &fi);
-    return f && f->type == BRRT_SHM_COUNTER && v->dt > 0 ? series_rate(v, fi, 0) : NAN;
+    return f && f->type == BRRT_SHM_COUNTER && v->dt > 0 ? view_rate(v, fi, 0) : NAN;
 }
 
 static void requests(const struct view *v, struct watch_sample *o)
@@ -87,7 +74,7 @@ static void requests(const struct view *v, struct watch_sample *o)
             status = (int)i;
     o->req_rate = o->rate_4xx = o->rate_5xx = 0;
     for (uint32_t k = 0; k < f->n_series; k++) {
-        double r = series_rate(v, fi, k);
+        double r = view_rate(v, fi, k);
         if (isnan(r))
             continue;
         const struct brrt_snap_series *s = &v->cur->series[f->first_series + k];
@@ -490,11 +477,7 @@ static void shown_value(const struct brrt_snap_family *f, const struct brrt_snap
 {
     if (f->type == BRRT_SHM_HISTOGRAM)
         snprintf(out, n, "n=%" PRIu64, s->count);
-    else if (f->storage == BRRT_SHM_SHARDED_U64 && f->scale == 1.0)
-        snprintf(out, n, "%" PRIu64, s->u64);
-    else if (f->storage == BRRT_SHM_SHARDED_I64 && f->scale == 1.0)
-        snprintf(out, n, "%" PRId64, s->i64);
-    else
+    else if (n < BRRT_FMT_INT_MAX || !brrt_fmt_exact(out, f, s))
         human_value(out, n, s->value, f->unit);
 }
 

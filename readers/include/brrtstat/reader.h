@@ -65,6 +65,12 @@ struct brrt_reader_info {
 
 BRRT_READER_API const char *brrt_writer_state_name(enum brrt_writer_state s);
 
+/* The Prometheus type of a family: "counter", "gauge" or "histogram". */
+static inline const char *brrt_snap_type_name(enum brrt_shm_type t)
+{
+    return t == BRRT_SHM_COUNTER ? "counter" : t == BRRT_SHM_HISTOGRAM ? "histogram" : "gauge";
+}
+
 /* Attaches to `name_or_path` (a name in $BRRT_STAT_DIR, or a path with a '/').
  * Returns 0 or an error; `why` (may be NULL) receives a one-line reason. */
 BRRT_READER_API int brrt_reader_open(const char *name_or_path, brrt_reader **out, char *why,

@@ -14,6 +14,13 @@
 extern "C" {
 #endif
 
+/* The exact value of a scalar series whose raw integer is its value (a counter or up-down
+ * gauge at scale 1; also above 2^53), in decimal into `out` (BRRT_FMT_INT_MAX bytes):
+ * returns its length, or 0 for a series whose value is the double s->value. Every output
+ * (Prometheus, text, JSON, the TUI) shows values through this one choice. */
+BRRT_READER_API size_t brrt_fmt_exact(char *out, const struct brrt_snap_family *f,
+                                      const struct brrt_snap_series *s);
+
 /* Which metric families to render: NULL or returns true to include. */
 typedef bool (*brrt_family_filter)(const struct brrt_snap_family *f, void *arg);
 

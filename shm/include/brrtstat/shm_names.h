@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,21 @@ bool brrt_shm_expo_clash(const char *a, bool a_counter, bool a_histogram, const 
 
 /* Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF) of `len` bytes. */
 bool brrt_shm_utf8_valid(const char *s, size_t len);
+
+#define BRRT_SHM_FNV_OFFSET 1469598103934665603ull
+
+/* FNV-1a over a label set's `n` values, each followed by a 0xff separator (so ("ab", "c") and
+ * ("a", "bc") differ), starting from `h` (BRRT_SHM_FNV_OFFSET, or that mixed with a seed).
+ * The writer finds a series by it, readers spot a repeated label set by it. */
+static inline uint64_t brrt_shm_labels_hash(uint64_t h, const char *const *values, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        for (const unsigned char *p = (const unsigned char *)values[i]; *p; p++)
+            h = (h ^ *p) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;
+    }
+    return h;
+}
 
 
 #ifdef __cplusplus
