@@ -5,7 +5,9 @@
 # medians are reported, and the ratio is the median of the per-round ratios.
 # Scenarios:
 #   demo      the demo's own segment after 20,000 mixed requests (small: ~200 samples); also
-#             one run each with gzip and with the protobuf exposition (native histograms)
+#             one run with gzip
+#   (every scenario: one run of the protobuf exposition with native histograms, body size,
+#   scrapes/s and CPU per scrape, next to the text runs)
 #   hist1000  1,000 histogram series (9 buckets) written by 4 threads (brrt-bench-writer)
 #   ctr10000  10,000 counter series written by 1 thread
 # Usage: bench/export_bench.sh [BIN_DIR] [SECONDS] [ROUNDS] [SCENARIOS...]
@@ -96,14 +98,19 @@ for scn in "${SCENARIOS[@]}"; do
   echo "export_${scn}_floor_scrapes_per_s $(median <"$WORK/floor") (rounds: $(paste -sd' ' "$WORK/floor"))"
   echo "export_${scn}_ratio $(median <"$WORK/ratio" | awk '{ printf "%.3f", $1 }') (rounds: $(xargs printf '%.3f ' <"$WORK/ratio"))"
   echo "export_${scn}_cpu_us_per_scrape $(median <"$WORK/cpu") (the floor server's: $(median <"$WORK/fcpu"))"
-  if [[ $scn == demo ]]; then # one run each: gzip, and protobuf with native histograms
+  if [[ $scn == demo ]]; then # one run with gzip
     read -r g _ < <(load -H 'Accept-Encoding: gzip' "http://127.0.0.1:$EP/metrics")
     echo "export_demo_gzip_scrapes_per_s $g"
-    PB='Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
-    echo "export_demo_protobuf_body_bytes $(curl -s -H "$PB" "http://127.0.0.1:$EP/metrics" | wc -c)"
-    read -r g _ < <(load -H "$PB" "http://127.0.0.1:$EP/metrics")
-    echo "export_demo_protobuf_scrapes_per_s $g"
   fi
+  # one run of the protobuf exposition (native histograms: what a Prometheus with native
+  # histograms enabled asks for), next to the text runs above against the same exporter
+  PB='Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
+  echo "export_${scn}_protobuf_body_bytes $(curl -s -H "$PB" "http://127.0.0.1:$EP/metrics" | wc -c)"
+  c0=$(cpu "$EXP")
+  read -r g n < <(load -H "$PB" "http://127.0.0.1:$EP/metrics")
+  c1=$(cpu "$EXP")
+  echo "export_${scn}_protobuf_scrapes_per_s $g"
+  echo "export_${scn}_protobuf_cpu_us_per_scrape $(per_scrape $((c1 - c0)) "$n")"
   echo "export_${scn}_rss_kib $(awk '/^VmRSS/ { print $2 }' "/proc/$EXP/status")"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true

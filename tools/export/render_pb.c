@@ -16,7 +16,7 @@ typedef Io__Prometheus__Client__Gauge PbGauge;
 typedef Io__Prometheus__Client__Histogram PbHistogram;
 typedef Io__Prometheus__Client__Bucket PbBucket;
 
-/* ---- a bump arena: everything of one family, freed at once -------------------------------- */
+/* ---- a bump arena: everything of one family, rewound for the next ------------------------- */
 
 struct pb_chunk {
     struct pb_chunk *next;
@@ -25,39 +25,54 @@ struct pb_chunk {
 };
 
 struct pb_arena {
-    struct pb_chunk *head;
+    struct pb_chunk *head, *cur; /* chunks in order; allocating from cur */
     bool failed;
 };
 
 static void *pb_alloc(struct pb_arena *a, size_t n)
 {
     n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    struct pb_chunk *c = a->head;
-    if (!c || c->cap - c->used < n) {
+    struct pb_chunk *c = a->cur;
+    while (c && c->cap - c->used < n) /* later chunks are empty after a rewind */
+        c = c->next;
+    if (!c) {
         size_t cap = n > 65536 ? n : 65536;
         c = malloc(sizeof *c + cap);
         if (!c) {
             a->failed = true;
             return NULL;
         }
-        c->next = a->head;
+        c->next = NULL;
         c->used = 0;
         c->cap = cap;
-        a->head = c;
+        struct pb_chunk **tail = &a->head;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = c;
     }
+    a->cur = c;
     void *p = (char *)c->data + c->used;
     c->used += n;
     memset(p, 0, n);
     return p;
 }
 
-static void pb_arena_reset(struct pb_arena *a)
+/* Keeps the chunks for the next family: a scrape allocates once, not once per family. */
+static void pb_arena_rewind(struct pb_arena *a)
+{
+    for (struct pb_chunk *c = a->head; c; c = c->next)
+        c->used = 0;
+    a->cur = a->head;
+}
+
+static void pb_arena_free(struct pb_arena *a)
 {
     while (a->head) {
         struct pb_chunk *c = a->head;
         a->head = c->next;
         free(c);
     }
+    a->cur = NULL;
     a->failed = false;
 }
 
@@ -160,9 +175,26 @@ static void native(struct pb_arena *a, PbHistogram *h, const struct brrt_snap_fa
     h->zero_threshold = f->zero_threshold; /* > 0: what makes Prometheus read it as native */
     h->zero_count = s->fine[0];
     uint32_t n = f->n_fine - 2; /* regular buckets */
-    h->positive_delta = pb_alloc(a, n * sizeof *h->positive_delta);
-    PbSpan *spans = pb_alloc(a, n * sizeof *spans);
-    h->positive_span = pb_alloc(a, n * sizeof *h->positive_span);
+    /* first pass: how many spans and deltas (exact sizes: 1,000 series x 432 buckets would
+     * otherwise clear megabytes per scrape) */
+    size_t n_spans = 0, n_deltas = 0;
+    int64_t last = INT64_MIN;
+    for (uint32_t k = 0; k < n; k++) {
+        if (!s->fine[1 + k])
+            continue;
+        if (n_spans && (int64_t)k - last - 1 <= PB_SPAN_GAP) {
+            n_deltas += (size_t)((int64_t)k - last);
+        } else {
+            n_spans++;
+            n_deltas++;
+        }
+        last = k;
+    }
+    if (!n_spans)
+        return;
+    h->positive_delta = pb_alloc(a, n_deltas * sizeof *h->positive_delta);
+    PbSpan *spans = pb_alloc(a, n_spans * sizeof *spans);
+    h->positive_span = pb_alloc(a, n_spans * sizeof *h->positive_span);
     if (!h->positive_delta || !spans || !h->positive_span)
         return;
     int64_t prev_count = 0;
@@ -295,9 +327,10 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
                 }
             }
             emit(b, &a, &mf);
-            pb_arena_reset(&a);
+            pb_arena_rewind(&a);
         }
     }
+    pb_arena_free(&a);
 }
 
 void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const char *help,
@@ -339,5 +372,5 @@ void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const
         mf.metric[mf.n_metric++] = m;
     }
     emit(b, &a, &mf);
-    pb_arena_reset(&a);
+    pb_arena_free(&a);
 }
