@@ -207,6 +207,15 @@ label_values() { # label, match
     pass "no namespace label outside Kubernetes, and the queries above still matched (.* matches a missing label)" ||
     fail "unexpected namespace label"
 
+# The exporter's own metric names the panels and rules use (BRRT_EXPORTER_CATALOG in catalog.h)
+# are the names brrt-stat export serves (tools/export/segset.c): every one is in Prometheus.
+missing=""
+for m in $(sed -n '/BRRT_EXPORTER_CATALOG(X)/,/^$/p' "$SRC/metrics/include/brrtstat/catalog.h" | grep -o '"brrtstat_[a-z_]*"' | tr -d '"'); do
+    curl -fsG "$PROM/api/v1/query" --data-urlencode "query=count($m)" | grep -q '"value"' || missing+=" $m"
+done
+[[ -z $missing ]] && pass "every exporter metric the dashboard and rules name is served by brrt-stat export" ||
+    fail "exporter metrics named in catalog.h but not served:$missing"
+
 # ---- per process: one series each, each its own snapshot's value; service level: both -------
 node "$MJS" per-process "$WORK/all.json" "$WORK/snap-a.json" "$WORK/snap-b.json" >"$WORK/per-process.out" 2>&1 || true
 report "$WORK/per-process.out"
