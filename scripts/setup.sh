@@ -5,7 +5,8 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       liburcu-dev libmicrohttpd-dev libncurses-dev libcjson-dev check zlib1g-dev
       libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3
       prometheus wrk tmux yamllint locales
-      python3-prometheus-client)
+      python3-prometheus-client
+      podman)  # podman: scripts/build-images.sh (tests/deploy/test_images.sh)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

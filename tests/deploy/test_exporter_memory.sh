@@ -33,12 +33,12 @@ read -r n unit <<<"$limit"
 [[ $unit == Mi ]] && limit_kb=$((n * 1024)) || limit_kb=$((n * 1000000 / 1024))
 check "the exporter's memory limit is read from the manifest ($limit)" test "${limit_kb:-0}" -gt 0
 
-port=$((20000 + RANDOM % 20000))
+port=$(free_port)
 "$BIN/brrt-demo" --listen "127.0.0.1:$port" --segment demo --duration 120 2>"$WORK/demo.log" &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$port/health" 10
 "$BIN/brrt-demo" load --target "127.0.0.1:$port" --duration 1 --rate 2000 >/dev/null 2>>"$WORK/demo.log"
-eport=$((port + 1))
+eport=$(free_port)
 "$BIN/brrt-stat" export --listen "127.0.0.1:$eport" --segment demo 2>"$WORK/export.log" &
 EXP=$!
 PIDS+=("$EXP")
