@@ -27,6 +27,7 @@
 #ifndef BRRTSTAT_SHM_FORMAT_H
 #define BRRTSTAT_SHM_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define BRRT_SHM_MAGIC "BRRTSTAT" /* 8 bytes, no NUL stored */
@@ -179,6 +180,66 @@ struct brrt_shm_hist_schema {
 BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_header) == BRRT_SHM_HEADER_SIZE, "header is 256 bytes");
 BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_entry) == BRRT_SHM_ENTRY_SIZE, "entry is 64 bytes");
 BRRT_SHM_STATIC_ASSERT(sizeof(struct brrt_shm_hist_schema) == 32, "hist schema is 32 bytes");
+
+/* Every field at the offset and of the size docs/segment-format.md gives (§5, §6, §8); the
+ * test format_doc_offsets checks that these lines and the document's tables agree. */
+#define BRRT_SHM_FIELD(st, field, off, size)                                                      \
+    BRRT_SHM_STATIC_ASSERT(offsetof(struct st, field) == (off) && sizeof(((struct st *)0)->field) == (size), \
+                           #st "." #field " is at offset " #off ", " #size " bytes")
+BRRT_SHM_FIELD(brrt_shm_header, magic, 0, 8);
+BRRT_SHM_FIELD(brrt_shm_header, abi_major, 8, 4);
+BRRT_SHM_FIELD(brrt_shm_header, abi_minor, 12, 4);
+BRRT_SHM_FIELD(brrt_shm_header, byte_order, 16, 4);
+BRRT_SHM_FIELD(brrt_shm_header, header_size, 20, 4);
+BRRT_SHM_FIELD(brrt_shm_header, segment_size, 24, 8);
+BRRT_SHM_FIELD(brrt_shm_header, generation, 32, 8);
+BRRT_SHM_FIELD(brrt_shm_header, writer_pid, 40, 8);
+BRRT_SHM_FIELD(brrt_shm_header, start_realtime_ns, 48, 8);
+BRRT_SHM_FIELD(brrt_shm_header, entry_size, 56, 4);
+BRRT_SHM_FIELD(brrt_shm_header, dir_capacity, 60, 4);
+BRRT_SHM_FIELD(brrt_shm_header, dir_offset, 64, 8);
+BRRT_SHM_FIELD(brrt_shm_header, arena_offset, 72, 8);
+BRRT_SHM_FIELD(brrt_shm_header, arena_capacity, 80, 8);
+BRRT_SHM_FIELD(brrt_shm_header, shard_offset, 88, 8);
+BRRT_SHM_FIELD(brrt_shm_header, shard_stride, 96, 8);
+BRRT_SHM_FIELD(brrt_shm_header, shard_capacity, 104, 4);
+BRRT_SHM_FIELD(brrt_shm_header, flags, 108, 4);
+BRRT_SHM_FIELD(brrt_shm_header, reserved1, 112, 16);
+BRRT_SHM_FIELD(brrt_shm_header, state, 128, 4);
+BRRT_SHM_FIELD(brrt_shm_header, dir_count, 132, 4);
+BRRT_SHM_FIELD(brrt_shm_header, arena_used, 136, 8);
+BRRT_SHM_FIELD(brrt_shm_header, shard_bytes_used, 144, 8);
+BRRT_SHM_FIELD(brrt_shm_header, shards_used, 152, 4);
+BRRT_SHM_FIELD(brrt_shm_header, reserved2, 156, 4);
+BRRT_SHM_FIELD(brrt_shm_header, reserved3, 160, 32);
+BRRT_SHM_FIELD(brrt_shm_header, heartbeat_mono_ns, 192, 8);
+BRRT_SHM_FIELD(brrt_shm_header, heartbeat_interval_ns, 200, 8);
+BRRT_SHM_FIELD(brrt_shm_header, full_errors, 208, 8);
+BRRT_SHM_FIELD(brrt_shm_header, cardinality_overflows, 216, 8);
+BRRT_SHM_FIELD(brrt_shm_header, shared_shard_updates, 224, 8);
+BRRT_SHM_FIELD(brrt_shm_header, reserved4, 232, 24);
+BRRT_SHM_FIELD(brrt_shm_entry, kind, 0, 2);
+BRRT_SHM_FIELD(brrt_shm_entry, type, 2, 2);
+BRRT_SHM_FIELD(brrt_shm_entry, storage, 4, 2);
+BRRT_SHM_FIELD(brrt_shm_entry, nlabels, 6, 2);
+BRRT_SHM_FIELD(brrt_shm_entry, family, 8, 4);
+BRRT_SHM_FIELD(brrt_shm_entry, name, 12, 4);
+BRRT_SHM_FIELD(brrt_shm_entry, help, 16, 4);
+BRRT_SHM_FIELD(brrt_shm_entry, unit, 20, 4);
+BRRT_SHM_FIELD(brrt_shm_entry, labels, 24, 4);
+BRRT_SHM_FIELD(brrt_shm_entry, hist, 28, 4);
+BRRT_SHM_FIELD(brrt_shm_entry, value_offset, 32, 8);
+BRRT_SHM_FIELD(brrt_shm_entry, value_size, 40, 4);
+BRRT_SHM_FIELD(brrt_shm_entry, flags, 44, 4);
+BRRT_SHM_FIELD(brrt_shm_entry, scale, 48, 8);
+BRRT_SHM_FIELD(brrt_shm_entry, reserved, 56, 8);
+BRRT_SHM_FIELD(brrt_shm_hist_schema, schema, 0, 4);
+BRRT_SHM_FIELD(brrt_shm_hist_schema, index_min, 4, 4);
+BRRT_SHM_FIELD(brrt_shm_hist_schema, index_max, 8, 4);
+BRRT_SHM_FIELD(brrt_shm_hist_schema, n_le, 12, 4);
+BRRT_SHM_FIELD(brrt_shm_hist_schema, zero_threshold, 16, 8);
+BRRT_SHM_FIELD(brrt_shm_hist_schema, sum_cap_raw, 24, 8);
+#undef BRRT_SHM_FIELD
 #undef BRRT_SHM_STATIC_ASSERT
 
 #endif
