@@ -24,7 +24,7 @@
     X("pod", "Pod", "job=~\"$job\",namespace=~\"$namespace\"", ".*")                               \
     X("instance", "Instance", "job=~\"$job\",namespace=~\"$namespace\",pod=~\"$pod\"", ".*")
 
-/* The description's refresh presets: dashboard links (time range and refresh) and quick ranges
+/* The dashboard's refresh presets: dashboard links (time range and refresh) and quick ranges
  * of the time picker. X(title, from, refresh) */
 #define DASH_PRESETS(X)                                                                            \
     X("Real-time debugging", "now-5m", "5s")                                                       \

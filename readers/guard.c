@@ -1,6 +1,6 @@
 /* Reading a mapping that someone else may shrink, and a file that may be sparse on purpose.
  *
- * Holes (issue 12 item 1): a read fault on a tmpfs hole allocates a page (and raises SIGBUS
+ * Holes: a read fault on a tmpfs hole allocates a page (and raises SIGBUS
  * when the tmpfs is full), so a file that is mostly holes could make a reader fault in
  * gigabytes. An honest writer reserves every byte before it publishes it (docs/segment-format.md
  * §4.1); readers check with lseek(SEEK_HOLE) that the ranges they are about to read — the
@@ -8,7 +8,7 @@
  * shards [0, shards_used) — hold data, and refuse the file (CORRUPT) otherwise. The check is
  * incremental: only what the counters added since the last check.
  *
- * Truncation (issue 12 item 2): a file truncated under a reader raises SIGBUS on the next read
+ * Truncation: a file truncated under a reader raises SIGBUS on the next read
  * of a vanished page. Every read of the mapping runs inside rd_guarded(): a thread-local guard
  * armed around it, and a process-wide SIGBUS handler that siglongjmps back only for a fault
  * inside the armed thread's own mapping and chains to the previous handler otherwise. Chosen

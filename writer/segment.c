@@ -171,8 +171,8 @@ static void init_header(brrt_seg *seg, uint64_t generation)
     __atomic_store_n(&h->state, BRRT_SHM_READY, __ATOMIC_RELEASE);
 }
 
-/* Removes DIR/.NAME.PID.tmp files left by creators that died before their rename (issue 12
- * item 11): on a tight tmpfs they would hold pages forever. Runs under the directory's creation
+/* Removes DIR/.NAME.PID.tmp files left by creators that died before their rename: on a tight
+ * tmpfs they would hold pages forever. Runs under the directory's creation
  * lock, which every creator holds from its temporary's open to its rename, so a temporary
  * present now is stale; the LOCK_EX probe (a creator takes it right after open) double-checks.
  * Only regular files we own are removed. */

@@ -1,5 +1,5 @@
-// What the types cannot check: the dashboard is the one issues 7 and 14 ask for. The 13 panels
-// of the description and the ones an SRE needs beside them, in 7 sections, with their types,
+// What the types cannot check: the dashboard docs/dashboard.md describes. Its 13 base panels
+// and the ones an SRE needs beside them, in 7 sections, with their types,
 // units, legends, and thresholds that are the thresholds table's (read from
 // metrics/include/brrtstat/thresholds.h, not copied here); every per-process query grouped by
 // segment with a legend by pod and segment; one error definition (5xx); variables (datasource,
@@ -197,7 +197,7 @@ check(exprs('Resource Usage vs Limits').some((e) => e.includes('process_memory_l
 check(!exprs('Resource Usage vs Limits').some((e) => /1073741824|1024 \* 1024 \* 1024/.test(e)), 'limits: no hard-coded 1 GiB');
 check(exprs('Request Latency Percentiles').map((e) => e.match(/histogram_quantile\(([\d.]+)/)[1]).join() === '0.5,0.9,0.95,0.99',
     'percentiles p50, p90, p95, p99');
-// latency: the native histogram first, the classic buckets as the fallback (issue 11)
+// latency: the native histogram first, the classic buckets as the fallback
 const NATIVE = /histogram_quantile\([\d.]+, sum by \([^)]*\) \(rate\(brrtrouter_request_duration_seconds\{/;
 for (const t of ['Request Latency Percentiles', 'Slowest Routes (p99 by path)'])
     check(exprs(t).every((e) => NATIVE.test(e) && / or histogram_quantile\(.*_bucket\{/.test(e)),

@@ -2,8 +2,8 @@
 //   same     the PrometheusRule's spec.groups equal the plain rules file's groups
 //   rules    the first group holds the recording rules, every other one alerts of one severity,
 //            each with expr, for, a severity, summary, description (with the value), dashboard
-//            and a runbook_url into docs/runbook.md whose section exists; the alerts issue 14
-//            asks for are all there; no subquery in an alert (recording rules do that)
+//            and a runbook_url into docs/runbook.md whose section exists; the alerts of
+//            docs/dashboard.md are all there; no subquery in an alert (recording rules do that)
 //   tests    prepares the promtool unit tests: every alert has a test where it fires and one where
 //            it stays silent; the static annotations (dashboard, runbook_url) are copied from the
 //            rule into each expected alert, and rule_files points at the rules under test

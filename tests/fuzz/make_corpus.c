@@ -281,7 +281,7 @@ static void copy_prefix(const char *from, const char *seed, size_t keep, int spa
     printf("make_corpus: %s\n", to);
 }
 
-/* Truncated and sparse variants of a live two-shard segment (issue 12 items 1, 2). */
+/* Truncated and sparse variants of a live two-shard segment. */
 static void seed_sparse(void)
 {
     struct brrt_seg_opts o = small_opts(8);

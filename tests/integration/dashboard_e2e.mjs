@@ -132,7 +132,7 @@ function perProcess(rowsPath, ...snapPaths) {
         }
     }
     ok(n >= 25, `${n} per-process queries checked`);
-    // the numbers that were merged before (issue 14): each process's own
+    // the numbers that were merged before: each process's own
     const a = snaps[segs[0]], b = snaps[segs[1]];
     ok(a.gauge('brrtrouter_coroutine_stack_bytes') !== b.gauge('brrtrouter_coroutine_stack_bytes'),
         `the processes differ: stacks of ${a.gauge('brrtrouter_coroutine_stack_bytes')} and ${b.gauge('brrtrouter_coroutine_stack_bytes')} bytes`);

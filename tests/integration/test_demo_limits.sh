@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# brrt-demo against clients that misbehave (issue 12 items 14 and 15): a client that pipelines
+# brrt-demo against clients that misbehave: a client that pipelines
 # and never reads must not grow the server; idle connections are closed; when descriptors run
 # out (a low RLIMIT_NOFILE via prlimit) the workers must not spin on the listener, and a new
 # client is answered once descriptors come free. Usage: test_demo_limits.sh BIN_DIR SOURCE_DIR.

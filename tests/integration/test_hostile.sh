@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hostile files against brrt-stat (issue 12): a FIFO at a segment name (list, snapshot and
+# Hostile files against brrt-stat: a FIFO at a segment name (list, snapshot and
 # export --all must not block; /healthz and SIGTERM keep working), terminal escapes in label
 # values, help texts and names quoted by error messages (never reach a terminal), a segment
 # with an invalid directory entry (the rest is served, exit status 6, counted by the
@@ -165,7 +165,7 @@ check "a changed file is tried again (init01: 2 failures, the others still 1)" \
     bash -c 'grep -qx "brrtstat_segment_attach_failures_total{segment=\"init01\"} 2" "$1" &&
              [[ $(grep -c "^brrtstat_segment_attach_failures_total{segment=\"init[0-9]*\"} 1$" "$1") == 59 ]]' _ "$WORK/init4.prom"
 
-# ---- families whose exposition would be invalid (issue 12 item 12) --------------------------
+# ---- families whose exposition would be invalid ----------------------------------------------
 # brrt-hostile-seg renames valid families in the file into ones the writer refuses (a crafted
 # segment): the exporter leaves them out and counts them, and what it serves passes promtool,
 # the strict OpenMetrics parser (python3-prometheus-client) and parse-prometheus-text-format.

@@ -1,4 +1,4 @@
-/* Valid exposition whatever the app registers (issue 12 item 12): the writer refuses a family
+/* Valid exposition whatever the app registers: the writer refuses a family
  * whose exposition names clash with another's or with the exporter's own (BRRT_E_CLASH), and
  * a unit that cannot be a name suffix; the renderer leaves clashing families of a crafted or
  * merged set of snapshots out and counts them. */

@@ -1,4 +1,4 @@
-/* A bad directory entry costs a reader once, not on every snapshot (issue 12 items 4, 6, 7):
+/* A bad directory entry costs a reader once, not on every snapshot:
  * it is skipped and counted, the rest of the segment is served, and it is never parsed (or its
  * strings copied) again. Family-name uniqueness is checked through a hash index, so a segment
  * with very many families costs linear work. Work is asserted through the reader's work

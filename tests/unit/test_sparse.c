@@ -1,5 +1,5 @@
-/* Memory that follows use (issue 10), a tight tmpfs (issue 12 item 11), hostile sparse files
- * and truncation under a reader (issue 12 items 1, 2). Tests that need a tmpfs mount their own
+/* Memory that follows use (a segment's pages are allocated as it grows), a tight tmpfs,
+ * hostile sparse files and truncation under a reader. Tests that need a tmpfs mount their own
  * small one (CI runs as root), so "du" and ENOSPC are tmpfs's own; without root they print
  * SKIP and why, and pass without checking (the same code runs in CI as root). */
 #include "fixture.h"

@@ -488,7 +488,7 @@ START_TEST(nan_observation_is_dropped)
     ck_assert_uint_eq(x->count, 2);
     ck_assert_uint_eq(x->le_counts[0], 1); /* -inf counts as 0 */
     ck_assert_uint_eq(x->le_counts[1], 1); /* +inf overflows */
-    /* +Inf adds the top of the range (2^26 by default), never 2^64-1 (issue 12 item 10) */
+    /* +Inf adds the top of the range (2^26 by default), never 2^64-1 */
     ck_assert(fabs(x->sum - 0x1p26) <= 1e-9 * 0x1p26);
     brrt_snapshot_free(s);
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
