@@ -44,12 +44,17 @@ START_TEST(killed_writer_is_dead_while_its_forked_child_lives)
         brrt_counter_inc(c);
         pid_t child = fork();
         if (child == 0) {
+            /* The child announces itself: by the time fork() returns here, its atfork handlers
+             * have dropped the writer's lock, so the test cannot look while it is still held. */
+            pid_t me = getpid();
+            if (write(to_test[1], &me, sizeof me) != (ssize_t)sizeof me)
+                _exit(1);
             close(to_test[1]);
             for (int i = 0; i < 600; i++) /* bounded: the test kills it long before */
                 usleep(100 * 1000);
             _exit(0);
         }
-        if (write(to_test[1], &child, sizeof child) != (ssize_t)sizeof child)
+        if (child < 0)
             _exit(1);
         for (;;)
             pause(); /* until SIGKILLed */
