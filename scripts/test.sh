@@ -29,9 +29,9 @@ step "ASan + UBSan: all tests"
 build build-asan -DBRRT_SANITIZE=address,undefined
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs")
 
-step "TSan (clang): concurrency and writer tests"
+step "TSan (clang): concurrency, writer and SIGBUS-guard tests"
 build build-tsan -DCMAKE_C_COMPILER=clang -DBRRT_SANITIZE=thread
-(cd build-tsan && ctest --output-on-failure -L concurrency && ctest --output-on-failure -R 'test_writer|test_fork')
+(cd build-tsan && ctest --output-on-failure -L concurrency && ctest --output-on-failure -R 'test_writer|test_fork|test_sparse')
 
 step "reader + exporter only, without liburcu, ncurses, cJSON and Check"
 scripts/build-reader-only.sh build-reader-only build/bin -DBRRT_WERROR=ON
