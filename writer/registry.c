@@ -77,7 +77,8 @@ static void family_free(struct brrt_family *f)
     free(f->le);
     free(f->le_raw_store);
     free(f->slot_to_le_store);
-    free(f->cells_store);
+    free(f->slot_of_store);
+    free(f->bound_of_store);
     free(f);
 }
 
@@ -264,8 +265,9 @@ static int hist_range_of(const struct brrt_metric_def *d, struct hist_range *out
     if (out->index_max < out->index_min ||
         (uint64_t)((int64_t)out->index_max - out->index_min + 1) > BRRT_HIST_MAX_BUCKETS)
         return -1;
-    /* The largest raw value (+Inf observed) must land past the range, in the overflow. */
-    if (!((double)UINT64_MAX * out->scale > brrt_hist_bound(schema, out->index_max)))
+    /* Raw values from 2^63 (+Inf observed: 2^64 - 1) must land past the range, in the
+     * overflow: the observe path relies on it (static/brrtstat.h). */
+    if (!(0x1p63 * out->scale > brrt_hist_bound(schema, out->index_max)))
         return -1;
     return 0;
 }
@@ -330,7 +332,7 @@ static int same_def(const struct brrt_family *f, const struct brrt_metric_def *d
         return 1;
     struct hist_range hr;
     hist_range_of(d, &hr); /* checked in def_valid */
-    return f->fast.n_le == d->n_le && f->schema == hr.schema && f->fast.index_min == hr.index_min &&
+    return f->fast.n_le == d->n_le && f->schema == hr.schema && f->index_min == hr.index_min &&
            f->index_max == hr.index_max &&
            (d->n_le == 0 || memcmp(f->le, d->le, d->n_le * sizeof(double)) == 0);
 }
@@ -349,9 +351,82 @@ static uint64_t slot_first_raw(const struct brrt__hist_fast *h, uint32_t k)
     return lo;
 }
 
-/* Histogram tables that the observe fast path reads: the key cells of the schema, raw bounds
- * with a UINT64_MAX sentinel, and for each slot the first Prometheus bucket its smallest raw
- * value falls in. */
+/* The slot of value bits `b` by the definition (the key through the cells of hist_math.h). */
+struct slot_def {
+    struct brrt_hist_cell cells[512];
+    int32_t schema;
+    int32_t index_min;
+    uint32_t last_slot;
+};
+
+static uint32_t def_slot(const struct slot_def *d, uint64_t b)
+{
+    double v;
+    memcpy(&v, &b, sizeof v);
+    int32_t key = brrt_hist_key(v, d->cells, brrt_hist_cell_schema(d->schema),
+                                d->schema < 0 ? (uint32_t)-d->schema : 0);
+    int64_t k = (int64_t)key - d->index_min + 1;
+    return k < 0 ? 0 : k > (int64_t)d->last_slot ? d->last_slot : (uint32_t)k;
+}
+
+static uint64_t bits_of(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+/* The fast path's table (static/brrtstat.h): one entry per cell of 2^(s+1) per octave, from
+ * the zero threshold's cell to one cell past the top bound's; each entry's slot and bound
+ * come from the definition, the bound by binary search inside the cell. */
+static int build_slot_table(struct brrt_family *f, struct hist_range *hr)
+{
+    struct brrt__hist_fast *h = &f->fast;
+    struct slot_def *d = calloc(1, sizeof *d);
+    if (!d)
+        return BRRT_E_NOMEM;
+    brrt_hist_cells_fill(hr->schema, d->cells);
+    d->schema = hr->schema;
+    d->index_min = hr->index_min;
+    d->last_slot = h->last_slot;
+    h->shift = 51u - brrt_hist_cell_schema(hr->schema);
+    h->base = (int64_t)(bits_of(f->zero_threshold) >> h->shift);
+    h->last = (int64_t)(bits_of(brrt_hist_bound(hr->schema, hr->index_max)) >> h->shift) + 1 - h->base;
+    size_t n = (size_t)h->last + 1;
+    f->slot_of_store = calloc(n, sizeof *f->slot_of_store);
+    f->bound_of_store = calloc(n, sizeof *f->bound_of_store);
+    int rc = (f->slot_of_store && f->bound_of_store) ? 0 : BRRT_E_NOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        uint64_t lo = (uint64_t)(h->base + (int64_t)i) << h->shift, hi = lo + ((1ull << h->shift) - 1u);
+        uint32_t s_lo = def_slot(d, lo), s_hi = def_slot(d, hi);
+        uint64_t bound = UINT64_MAX;
+        if (s_hi != s_lo) {
+            if (s_hi != s_lo + 1u) { /* two bounds in one cell: impossible (hist_math.h) */
+                rc = BRRT_E_INVAL;
+                break;
+            }
+            uint64_t a = lo, b = hi; /* the largest bits still in s_lo */
+            while (a < b) {
+                uint64_t mid = a + (b - a + 1) / 2;
+                if (def_slot(d, mid) == s_lo)
+                    a = mid;
+                else
+                    b = mid - 1;
+            }
+            bound = a;
+        }
+        f->slot_of_store[i] = (uint16_t)s_lo;
+        f->bound_of_store[i] = bound;
+    }
+    free(d);
+    h->slot_of = f->slot_of_store;
+    h->bound_of = f->bound_of_store;
+    return rc;
+}
+
+/* Histogram tables that the observe fast path reads: the slot table, raw bounds with a
+ * UINT64_MAX sentinel, and for each slot the first Prometheus bucket its smallest raw value
+ * falls in. */
 static int build_hist_tables(struct brrt_family *f, const struct brrt_metric_def *d)
 {
     struct brrt__hist_fast *h = &f->fast;
@@ -359,23 +434,21 @@ static int build_hist_tables(struct brrt_family *f, const struct brrt_metric_def
     hist_range_of(d, &hr); /* checked in def_valid */
     uint32_t nb = (uint32_t)(hr.index_max - hr.index_min + 1);
     f->schema = hr.schema;
+    f->index_min = hr.index_min;
     f->index_max = hr.index_max;
     f->zero_threshold = brrt_hist_bound(hr.schema, hr.index_min - 1);
     h->scale = f->scale;
     h->inv_scale = 1.0 / f->scale;
-    h->cell_schema = brrt_hist_cell_schema(hr.schema);
-    h->neg_shift = hr.schema < 0 ? (uint32_t)-hr.schema : 0;
-    h->index_min = hr.index_min;
     h->last_slot = nb + 1;
     h->n_le = d->n_le;
     f->le = calloc(d->n_le + 1, sizeof(double));
     f->le_raw_store = calloc(d->n_le + 1, sizeof(uint64_t));
     f->slot_to_le_store = calloc(nb + 2, 1);
-    f->cells_store = calloc(2u << h->cell_schema, sizeof *f->cells_store);
-    if (!f->le || !f->le_raw_store || !f->slot_to_le_store || !f->cells_store)
+    if (!f->le || !f->le_raw_store || !f->slot_to_le_store)
         return BRRT_E_NOMEM;
-    brrt_hist_cells_fill(hr.schema, f->cells_store);
-    h->cells = f->cells_store;
+    int rc = build_slot_table(f, &hr);
+    if (rc)
+        return rc;
     for (uint32_t i = 0; i < d->n_le; i++) {
         f->le[i] = d->le[i];
         raw_bound(d->le[i], h->inv_scale, &f->le_raw_store[i]); /* checked in def_valid */
@@ -415,7 +488,7 @@ static int write_family_entry(brrt_seg *seg, struct brrt_family *f)
         void *p;
         rc = arena_alloc(seg, sizeof(struct brrt_shm_hist_schema) + n * 16, 8, &hist, &p);
         if (!rc) {
-            struct brrt_shm_hist_schema s = {f->schema, f->fast.index_min, f->index_max,
+            struct brrt_shm_hist_schema s = {f->schema, f->index_min, f->index_max,
                                              (uint32_t)n, f->zero_threshold, f->fast.sum_cap};
             memcpy(p, &s, sizeof s);
             memcpy((char *)p + sizeof s, f->le, n * sizeof(double));

@@ -32,8 +32,10 @@ struct brrt_family {
     struct brrt__hist_fast fast;
     uint64_t *le_raw_store;  /* owned storage behind fast.le_raw */
     uint8_t *slot_to_le_store;
-    struct brrt_hist_cell *cells_store;
+    uint16_t *slot_of_store;  /* owned storage behind fast.slot_of / fast.bound_of */
+    uint64_t *bound_of_store;
     int32_t schema;          /* histogram: native schema, range index_min..index_max */
+    int32_t index_min;
     int32_t index_max;
     double zero_threshold;
     struct brrt_family *next; /* seg->families list, under seg->lock */

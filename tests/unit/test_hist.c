@@ -2,6 +2,7 @@
 #include "fixture.h"
 
 #include <float.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,85 @@ START_TEST(key_matches_reference_on_random_values)
 }
 END_TEST
 
+static struct brrt_snapshot *snap(const char *name, brrt_reader **r)
+{
+    char why[256];
+    int rc = brrt_reader_open(name, r, why, sizeof why);
+    ck_assert_msg(rc == 0, "%s", why);
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(*r, &s), 0);
+    return s;
+}
+
+/* The observe path's per-family table (brrt__hist_slot) against the definition (reference key,
+ * the family's published range), for several schemas, scales and ranges: on random raws and
+ * on the raws around every bucket bound. */
+static uint32_t def_slot(const struct brrt_snap_family *f, uint64_t raw)
+{
+    int32_t key = brrt_hist_key_ref((double)raw * f->scale, f->schema);
+    int64_t k = key == INT32_MIN ? 0 : (int64_t)key - f->index_min + 1;
+    return k < 0 ? 0 : k > (int64_t)f->n_fine - 1 ? f->n_fine - 1 : (uint32_t)k;
+}
+
+START_TEST(family_slots_match_the_definition)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("slots", &o, &seg), 0);
+    static const struct {
+        int32_t schema;
+        double scale, lo, hi;
+        const char *unit;
+    } fams[] = {
+        {0, 1e-9, 0, 0, "seconds"},             /* defaults: schema 4, 2^-20 .. 128 s */
+        {3, 1e-9, 1e-6, 100, "seconds"},        {8, 1e-9, 1e-3, 10, "seconds"},
+        {BRRT_HIST_SCHEMA_ZERO, 1, 1, 1e6, ""}, {-2, 1, 0.5, 1e12, ""},
+        {-4, 1e-6, 1e-3, 1e9, "seconds"},       {5, 1, 0, 0, "bytes"},
+        {2, 1e-3, 0.7, 333.3, "seconds"},
+    };
+    enum { NF = sizeof fams / sizeof fams[0] };
+    brrt_histogram h[NF];
+    for (size_t n = 0; n < NF; n++) {
+        char name[32];
+        snprintf(name, sizeof name, "h%zu", n);
+        struct brrt_metric_def d = {.name = name, .unit = fams[n].unit, .type = BRRT_HISTOGRAM,
+                                    .scale = fams[n].scale, .schema = fams[n].schema,
+                                    .hist_min = fams[n].lo, .hist_max = fams[n].hi};
+        brrt_family *f;
+        ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+        ck_assert_int_eq(brrt_histogram_get(f, NULL, &h[n]), 0);
+    }
+    brrt_reader *r;
+    struct brrt_snapshot *s = snap("slots", &r);
+    for (size_t n = 0; n < NF; n++) {
+        char name[32];
+        snprintf(name, sizeof name, "h%zu", n);
+        const struct brrt_snap_family *f = brrt_snapshot_family(s, name);
+        const struct brrt__hist_fast *fast = h[n].fast;
+        ck_assert_uint_eq(fast->last_slot, f->n_fine - 1);
+        for (int i = 0; i < 40000; i++) {
+            uint64_t raw = next_rand() >> (next_rand() % 64);
+            ck_assert_msg(brrt__hist_slot(fast, raw) == def_slot(f, raw), "family %zu raw %llu", n,
+                          (unsigned long long)raw);
+        }
+        for (int32_t i = f->index_min - 1; i <= f->index_max; i++) {
+            double rb = brrt_hist_bound(f->schema, i) / f->scale;
+            if (!(rb < 1.8e19))
+                continue;
+            uint64_t c = (uint64_t)rb;
+            for (uint64_t raw = c > 2 ? c - 2 : 0; raw <= c + 2; raw++)
+                ck_assert_msg(brrt__hist_slot(fast, raw) == def_slot(f, raw), "family %zu bound %d raw %llu",
+                              n, i, (unsigned long long)raw);
+        }
+        ck_assert_uint_eq(brrt__hist_slot(fast, 0), 0);
+        ck_assert_uint_eq(brrt__hist_slot(fast, UINT64_MAX), fast->last_slot);
+    }
+    brrt_snapshot_free(s);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 static const double LE[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
 
 static brrt_seg *hist_seg(brrt_histogram *h, int32_t schema)
@@ -96,15 +176,6 @@ static brrt_seg *hist_seg(brrt_histogram *h, int32_t schema)
     return seg;
 }
 
-static struct brrt_snapshot *snap(const char *name, brrt_reader **r)
-{
-    char why[256];
-    int rc = brrt_reader_open(name, r, why, sizeof why);
-    ck_assert_msg(rc == 0, "%s", why);
-    struct brrt_snapshot *s;
-    ck_assert_int_eq(brrt_reader_snapshot(*r, &s), 0);
-    return s;
-}
 
 START_TEST(prometheus_buckets_are_exact_at_bounds)
 {
@@ -277,6 +348,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, key_is_exact_at_every_bound);
     tcase_add_test(tc, key_matches_reference_on_random_values);
+    tcase_add_test(tc, family_slots_match_the_definition);
     tcase_add_test(tc, prometheus_buckets_are_exact_at_bounds);
     tcase_add_loop_test(tc, quantiles_within_stated_error, 2, 6);
     tcase_add_test(tc, zero_and_overflow_buckets);

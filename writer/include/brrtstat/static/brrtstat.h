@@ -27,16 +27,22 @@ struct brrt__tls {
 BRRT_API extern __thread struct brrt__tls brrt__tls_cache
     __attribute__((tls_model("initial-exec")));
 
+/* Native slot of a raw value, without log() and without a search: the top bits of the
+ * double v = raw * scale (exponent and schema+1 mantissa bits, `bits >> shift`) pick one
+ * entry of a per-family table spanning the family's range; each entry's cell holds at most one
+ * bucket bound, so the slot is the entry's slot, plus one above its bound (upper-inclusive).
+ * Built from the exact definition at registration (registry.c; docs/segment-format.md §10.1). */
 struct brrt__hist_fast {
     double scale;                      /* v = raw * scale, the value the native index is of */
     double inv_scale;                  /* raw steps per unit */
-    uint32_t cell_schema;              /* brrt_hist_cell_schema(schema) */
-    uint32_t neg_shift;                /* -schema for negative schemas, else 0 */
-    int32_t index_min;
-    uint32_t last_slot;                /* n_buckets + 1: the overflow slot */
+    uint32_t shift;                    /* 51 - max(schema, 0) */
     uint32_t n_le;
+    int64_t base;                      /* (bits of zero_threshold) >> shift: entry 0 */
+    int64_t last;                      /* last table entry (above the range: overflow) */
+    const uint16_t *slot_of;           /* per entry: slot of its smallest value */
+    const uint64_t *bound_of;          /* per entry: bits of its bound, UINT64_MAX if none */
+    uint32_t last_slot;                /* n_buckets + 1: the overflow slot */
     uint64_t sum_cap;                  /* largest raw below the overflow bucket */
-    const struct brrt_hist_cell *cells;
     const uint64_t *le_raw;            /* n_le + 1 bounds, the last UINT64_MAX */
     const uint8_t *slot_to_le;         /* per slot, the first le bucket its raws can fall in */
 };
@@ -82,10 +88,15 @@ static inline void brrt_gauge_set(brrt_gauge g, double v)
 /* Slot of `raw` among zero (0), native buckets (1..n_buckets) and overflow (last_slot). */
 static inline uint32_t brrt__hist_slot(const struct brrt__hist_fast *f, uint64_t raw)
 {
-    int32_t key = brrt_hist_key((double)raw * f->scale, f->cells, f->cell_schema, f->neg_shift);
-    int64_t k = (int64_t)key - f->index_min + 1;
-    k = k < 0 ? 0 : k;
-    return k > (int64_t)f->last_slot ? f->last_slot : (uint32_t)k;
+    /* Signed conversion (one instruction): a raw >= 2^63 becomes negative, its sign bit makes
+     * the index huge, and it lands in the overflow, where registration guarantees it belongs. */
+    double v = (double)(int64_t)raw * f->scale;
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int64_t i = (int64_t)(bits >> f->shift) - f->base;
+    i = i < 0 ? 0 : i;
+    i = i > f->last ? f->last : i;
+    return f->slot_of[i] + (bits > f->bound_of[i]);
 }
 
 /* Shared by the fast path (plain bumps) and the shared-shard slow path (atomic adds). */
