@@ -85,15 +85,34 @@ static void family_free(struct brrt_family *f)
 void brrt__registry_destroy(brrt_seg *seg)
 {
     if (seg->series) {
+        /* The table's resize worker may still walk its chains (the deletions below start a
+         * shrink): unlink under the read lock, free the nodes only once cds_lfht_destroy has
+         * waited for that worker. Freeing right after each cds_lfht_del let the worker walk
+         * freed nodes (an rculfhash assertion at close, seen in brrt-bench). */
         struct cds_lfht_iter it;
         struct cds_lfht_node *n;
+        struct series_node **dead = NULL;
+        size_t n_dead = 0, cap = 0;
+        urcu_bp_read_lock();
         cds_lfht_first(seg->series, &it);
         while ((n = cds_lfht_iter_get_node(&it)) != NULL) {
             cds_lfht_next(seg->series, &it);
+            if (n_dead == cap) {
+                size_t c = cap ? 2 * cap : 64;
+                struct series_node **p = realloc(dead, c * sizeof *p);
+                if (!p)
+                    continue; /* out of memory: the node stays (and is leaked) */
+                dead = p;
+                cap = c;
+            }
             cds_lfht_del(seg->series, n);
-            free(caa_container_of(n, struct series_node, node));
+            dead[n_dead++] = caa_container_of(n, struct series_node, node);
         }
-        cds_lfht_destroy(seg->series, NULL);
+        urcu_bp_read_unlock();
+        if (cds_lfht_destroy(seg->series, NULL) == 0)
+            for (size_t i = 0; i < n_dead; i++)
+                free(dead[i]);
+        free(dead);
         seg->series = NULL;
     }
     while (seg->families) {
