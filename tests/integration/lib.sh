@@ -1,6 +1,8 @@
 # Shared by the integration test scripts (sourced): counted checks and small assertions.
 #   pass NAME / fail NAME [DETAIL] / check NAME CMD...  (CMD's exit status decides)
 #   eq A B / within V LO HI / wait_http URL SECONDS      (assertions that say why they fail)
+#   poll SECONDS CMD...   runs CMD every 0.1 s until it succeeds (returns 0 at once) or SECONDS
+#                         have passed (returns 1): wait for a condition, never a fixed sleep
 #   brrt_summary [NOTE]   the failed names, then the closing "N passed, M failed" line; fails
 #                         when anything failed (and then shows the server logs, below)
 #   free_port             a TCP port on 127.0.0.1 that nothing is bound to right now, from
@@ -44,6 +46,15 @@ wait_http() { # url, seconds
     for ((i = 0; i < $2 * 10; i++)); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
     echo "  $1 did not answer within $2 s" >&2
     return 1
+}
+poll() { # seconds, command...
+    local end=$((SECONDS + $1))
+    shift
+    while :; do
+        "$@" && return 0
+        ((SECONDS < end)) || return 1
+        sleep 0.1
+    done
 }
 BRRT_LOGS=()
 brrt_log() { BRRT_LOGS+=("$@"); }
