@@ -4,8 +4,10 @@
 
 #include "brrtstat/process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,17 +17,56 @@
 /* writer/cgroup.c (internal; the static library exposes it to tests) */
 void brrt__cgroup_limits(const char *proc_cgroup, const char *root, double *mem, double *cpu);
 
-static double value_of(const char *name)
+/* The value of NAME through reader r (one kept open: its descriptor is part of the counted state) */
+static double value_in(brrt_reader *r, const char *name)
 {
-    brrt_reader *r;
-    ck_assert_int_eq(brrt_reader_open("proc", &r, NULL, 0), 0);
     struct brrt_snapshot *s;
     ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
     const struct brrt_snap_series *x = fx_series(s, name, NULL);
     double v = x ? x->value : NAN;
     brrt_snapshot_free(s);
+    return v;
+}
+
+static double value_of(const char *name)
+{
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("proc", &r, NULL, 0), 0);
+    double v = value_in(r, name);
     brrt_reader_close(r);
     return v;
+}
+
+static void statm(unsigned long long *size, unsigned long long *resident)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fscanf(f, "%llu %llu", size, resident), 2);
+    fclose(f);
+}
+
+/* This process's descriptors now (the directory's own one not counted) */
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1;
+}
+
+/* True once NAME reads WANT through r, polled every 10 ms for up to 10 s */
+static bool poll_value(brrt_reader *r, const char *name, double want)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (value_in(r, name) == want)
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
 }
 
 static brrt_process_collector *start(brrt_seg **seg)
@@ -41,10 +82,19 @@ START_TEST(memory_agrees_with_proc)
 {
     brrt_seg *seg;
     brrt_process_collector *c = start(&seg);
-    unsigned long long size, resident;
-    FILE *f = fopen("/proc/self/statm", "r");
-    ck_assert_int_eq(fscanf(f, "%llu %llu", &size, &resident), 2);
-    fclose(f);
+    /* Compared at a known instant: a sample bracketed by two equal statm reads. The segment's
+     * heartbeat thread (100 ms) can map or touch memory at any time (its first run, on a loaded
+     * machine late), so a sample and a later statm read are not of the same process state. */
+    unsigned long long size, resident, size2 = 0, resident2 = 0;
+    for (int i = 0; i < 200; i++) {
+        statm(&size, &resident);
+        brrt_process_collect(c);
+        statm(&size2, &resident2);
+        if (size == size2 && resident == resident2)
+            break;
+        usleep(10 * 1000);
+    }
+    ck_assert_msg(size == size2 && resident == resident2, "statm never stable around a sample");
     double ps = (double)sysconf(_SC_PAGESIZE);
     double rss = value_of("process_memory_rss_bytes"), vss = value_of("process_memory_vss_bytes");
     ck_assert_msg(fabs(rss - (double)resident * ps) <= 0.05 * (double)resident * ps, "rss %f vs %f", rss, resident * ps);
@@ -129,11 +179,18 @@ START_TEST(collector_thread_samples_on_its_own)
     ck_assert_int_eq(brrt_seg_create("proc", &o, &seg), 0);
     brrt_process_collector *c;
     ck_assert_int_eq(brrt_process_collector_start(seg, 50, &c), 0);
-    double fds0 = value_of("process_open_fds");
+    /* One reader open throughout: a reader opened per read is a descriptor the 50 ms thread can
+     * count or not, depending on when it samples (a loaded machine widens that window). */
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("proc", &r, NULL, 0), 0);
+    int fds0 = count_fds();
+    /* Waits (10 s at most, 50 ms when idle) for the thread's own samples: first the state with
+     * the reader open, then one more descriptor. Nobody else calls brrt_process_collect. */
+    ck_assert_msg(poll_value(r, "process_open_fds", fds0), "open fds never read %d", fds0);
     int fd = open("/dev/null", O_RDONLY);
-    usleep(200 * 1000);
-    ck_assert_int_eq((int)(value_of("process_open_fds") - fds0), 1);
+    ck_assert_msg(poll_value(r, "process_open_fds", fds0 + 1), "open fds never read %d", fds0 + 1);
     close(fd);
+    brrt_reader_close(r);
     brrt_process_collector_stop(c);
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
 }
