@@ -118,15 +118,21 @@ capture() { # capture SESSION: $WORK/SESSION.e (escapes) and $WORK/SESSION.txt (
     sed 's/\x1b\[[0-9;]*m//g' "$WORK/$1.e" >"$WORK/$1.txt"
 }
 # wait_for SESSION SECONDS CMD...: captures until CMD (run with $TXT and $ESC set to the
-# capture files) succeeds; on timeout prints the last screen and fails.
+# capture files) succeeds; on timeout prints the last screen and fails. SECONDS is what the
+# condition takes on an idle machine; the wait goes on for at least WAIT_MIN (60 s), so that a
+# loaded CI machine (ASan, TSan, other jobs) cannot fail it. It returns as soon as CMD holds.
+WAIT_MIN=60
 wait_for() {
-    local s=$1 t=$2 i
+    local s=$1 t=$2
     shift 2
-    for ((i = 0; i < t * 10; i++)); do
+    ((t >= WAIT_MIN)) || t=$WAIT_MIN
+    local end=$((SECONDS + t))
+    while :; do
         if capture "$s"; then
             TXT=$WORK/$s.txt ESC=$WORK/$s.e
             if "$@"; then return 0; fi
         fi
+        ((SECONDS < end)) || break
         sleep 0.1
     done
     echo "        (timed out after ${t}s waiting for: $*; the screen was:)" >&2
@@ -149,9 +155,11 @@ status_line() { tail -n 1 "$TXT"; }
 rows() { sed -n '/^Metrics [0-9]* of [0-9]*/,$p' "$TXT" | sed '1d;$d' | sed '/^ *$/d'; }
 first_row() { rows | head -n 1; }
 keys() { tm send-keys -t "$1" "${@:2}"; }
-wait_rc() { # wait_rc TAG SECONDS: the exit status of run.sh TAG, "" on timeout
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
+wait_rc() { # wait_rc TAG SECONDS: the exit status of run.sh TAG, "" on timeout (>= WAIT_MIN)
+    local t=$2
+    ((t >= WAIT_MIN)) || t=$WAIT_MIN
+    local end=$((SECONDS + t))
+    while ((SECONDS < end)); do
         [[ -s $WORK/$1.rc ]] && { cat "$WORK/$1.rc"; return 0; }
         sleep 0.1
     done
@@ -176,7 +184,7 @@ start_bg() { # start_bg TAG CMD...: a background writer; waits for its "ready"; 
 }
 
 # ---- exit codes without a terminal -------------------------------------------------------
-start_bg fixture "$FIX" --mode hold --segment fx --seconds 120
+start_bg fixture "$FIX" --mode hold --segment fx --seconds 900
 FIX_PID=$BG_PID
 rc=0
 "$WATCH" -s fx </dev/null >"$WORK/notty.out" 2>"$WORK/notty.err" || rc=$?
@@ -318,7 +326,7 @@ for b in 0 1 2 3; do
     WW_CPU+=("$(awk -v v="${CPU_L[$b]}" 'BEGIN { printf "%g", 2 * v }')")
     WW_STACK+=("${STACK_L[$b]}")
 done
-start_bg ww "$WW" --segment ww --cpu "$(IFS=,; echo "${WW_CPU[*]}")" --stack "$(IFS=,; echo "${WW_STACK[*]}")" --seconds 120
+start_bg ww "$WW" --segment ww --cpu "$(IFS=,; echo "${WW_CPU[*]}")" --stack "$(IFS=,; echo "${WW_STACK[*]}")" --seconds 900
 WW_PID=$BG_PID
 disown "$WW_PID" # it is killed with -9 below: no "Killed" report from bash
 start ww "$WATCH" -s ww --interval 0.5
@@ -380,7 +388,7 @@ check "r resets the averages: 1m average was $before%, then about the current ${
 kill -9 "$WW_PID"
 check "writer killed -9: the status bar says dead, the watch keeps running" \
     wait_for ww 4 eval 'status_line | grep -qE "^ ww  dead  pid '"$WW_PID"'  gen 1  up -" && [[ -n $(watch_pid ww) ]]'
-start_bg ww2 "$WW" --segment ww --cpu 60 --seconds 120
+start_bg ww2 "$WW" --segment ww --cpu 60 --seconds 900
 WW2_PID=$BG_PID
 check "writer restarted: followed (restarted, new pid $WW2_PID, generation 2), new values (30% of 2 cores)" \
     wait_for ww 5 eval 'status_line | grep -qE "^ ww  restarted  pid '"$WW2_PID"'  gen 2 " && has "^CPU .* (2[89]|3[01])\.[0-9]% ok"'
@@ -391,7 +399,7 @@ start_demo() { # start_demo SEGMENT: on a free port; sets PORT, DEMO_PID
     brrt_log "$WORK/demo.log"
     for _ in 1 2 3 4 5; do
         PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
-        "$DEMO" --listen "127.0.0.1:$PORT" --segment "$1" --duration 120 --error-rate 0.02 \
+        "$DEMO" --listen "127.0.0.1:$PORT" --segment "$1" --duration 900 --error-rate 0.02 \
             --slow-rate 0.01 2>"$WORK/demo.log" &
         DEMO_PID=$!
         BG_PIDS+=("$DEMO_PID")
@@ -406,7 +414,9 @@ start_demo() { # start_demo SEGMENT: on a free port; sets PORT, DEMO_PID
     exit 1
 }
 start_demo demo
-"$DEMO" load --target "127.0.0.1:$PORT" --duration 12 --rate 1000 --connections 8 >"$WORK/load.out" 2>&1 &
+# The load lasts until the checks under load are done (stopped below; at most 120 s, 120000
+# requests), however long a loaded machine makes them take.
+"$DEMO" load --target "127.0.0.1:$PORT" --duration 120 --rate 1000 --connections 8 >"$WORK/load.out" 2>&1 &
 LOAD_PID=$!
 BG_PIDS+=("$LOAD_PID")
 start demo "$WATCH" -s demo --interval 1
@@ -438,6 +448,7 @@ keys demo q
 check "q quits with exit 0 (demo)" test "$(wait_rc demo 5)" = 0
 keys ww q
 check "q quits with exit 0 (after a dead and a restarted writer)" test "$(wait_rc ww 5)" = 0
+kill "$LOAD_PID" 2>/dev/null || true
 wait "$LOAD_PID" 2>/dev/null || true
 
 # ---- the man page -------------------------------------------------------------------------
