@@ -103,8 +103,10 @@ static int w_promrule(FILE *f, const struct dash_opts *o, const cJSON *dash, cha
                "    app.kubernetes.io/name: brrtrouter\n"
                "    app.kubernetes.io/component: alert-rules\n"
                "    app.kubernetes.io/managed-by: brrt-stat-dashboard\n"
-               "    # kube-prometheus' ruleSelector; add your own (e.g. release: NAME for\n"
-               "    # kube-prometheus-stack) with a kustomize labels entry\n"
+               "    # the ruleSelector of kube-prometheus-stack installed as `helm install\n"
+               "    # kube-prometheus-stack ...` (another release name: docs/deploy.md's overlay)\n"
+               "    release: kube-prometheus-stack\n"
+               "    # kube-prometheus' ruleSelector\n"
                "    prometheus: k8s\n"
                "    role: alert-rules\n"
                "spec:\n");

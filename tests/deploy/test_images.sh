@@ -76,6 +76,13 @@ for spec in "brrt-demo 10001 brrt-demo" "brrt-stat 10002 brrt-stat brrt-stat-exp
   done
 done
 
+# --rootfs (the multi-stage recipe's path) assembles the same file systems without podman.
+"$SRC/scripts/build-images.sh" --build "$BIN/.." --rootfs "$WORK/rootfs" >>"$WORK/build.log" 2>&1 || true
+for name in brrt-demo brrt-stat; do
+  check "$name: --rootfs assembles the image's files" \
+    diff <(cd "$WORK/rootfs/$name/rootfs" && find . -type f | sed 's|^\./|/|' | sort) "$WORK/$name.files"
+done
+
 # The pod, with both images: their root file systems read-only, /proc and /dev as a runtime
 # gives them, the emptyDir (root:10000 2777) rw for the demo and ro for brrt-stat.
 fsgroup=10000

@@ -87,5 +87,8 @@ kubectl kustomize "$WORK/k8s/overlays/my-prometheus" >"$WORK/overlay.yaml" 2>"$W
 check "docs/deploy.md's overlay relabels the ServiceMonitor (release: my-prometheus)" \
   grep -q '^    release: my-prometheus$' "$WORK/overlay.yaml"
 check "... and the result still holds the contract" node "$HERE/k8s_validate.mjs" --sidecar <"$WORK/overlay.yaml"
+kubectl kustomize "$SRC/k8s/observability" >"$WORK/observability.yaml"
+check "the PrometheusRule (k8s/observability) carries release: kube-prometheus-stack too" \
+  test "$(awk '/^kind: PrometheusRule/ { r = 1 } /^---/ { r = 0 } r && /^    release: kube-prometheus-stack$/' "$WORK/observability.yaml" | wc -l)" -eq 1
 check "the sidecar's exporter flags are real ones" grep -q -- '--listen ADDR:PORT \[--segment NAME' <<<"$("$BIN/brrt-stat" export --help)"
 brrt_summary
