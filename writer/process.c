@@ -150,16 +150,7 @@ static void *collector_main(void *arg)
 {
     brrt_process_collector *c = arg;
     pthread_mutex_lock(&c->lock);
-    while (!c->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)c->interval_ms * 1000000ull;
-        until.tv_sec += (time_t)(ns / 1000000000ull);
-        until.tv_nsec = (long)(ns % 1000000000ull);
-        while (!c->stop && pthread_cond_timedwait(&c->cond, &c->lock, &until) == 0)
-            ;
-        if (c->stop)
-            break;
+    while (brrt__wait_period(&c->cond, &c->lock, (uint64_t)c->interval_ms * 1000000ull, &c->stop)) {
         pthread_mutex_unlock(&c->lock);
         brrt_process_collect(c);
         pthread_mutex_lock(&c->lock);
@@ -196,11 +187,7 @@ int brrt_process_collector_start(brrt_seg *seg, uint32_t interval_ms, brrt_proce
     c->seg = seg;
     c->interval_ms = interval_ms;
     pthread_mutex_init(&c->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    brrt__cond_init_monotonic(&c->cond);
     int rc = 0;
     for (int i = 0; rc == 0 && i < PM_GAUGES; i++) {
         brrt_family *f;

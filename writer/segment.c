@@ -236,16 +236,7 @@ static void *heartbeat_main(void *arg)
 {
     brrt_seg *seg = arg;
     pthread_mutex_lock(&seg->lock);
-    while (!seg->hb_stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        uint64_t ns = (uint64_t)until.tv_nsec + seg->heartbeat_ns;
-        until.tv_sec += (time_t)(ns / 1000000000ull);
-        until.tv_nsec = (long)(ns % 1000000000ull);
-        while (!seg->hb_stop && pthread_cond_timedwait(&seg->hb_cond, &seg->lock, &until) == 0)
-            ;
-        if (seg->hb_stop)
-            break;
+    while (brrt__wait_period(&seg->hb_cond, &seg->lock, seg->heartbeat_ns, &seg->hb_stop)) {
         uint32_t n = seg->n_ticks;
         pthread_mutex_unlock(&seg->lock);
         for (uint32_t i = 0; i < n; i++)
@@ -259,11 +250,7 @@ static void *heartbeat_main(void *arg)
 
 static int start_heartbeat(brrt_seg *seg)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&seg->hb_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    brrt__cond_init_monotonic(&seg->hb_cond);
     if (seg->heartbeat_ns == 0)
         return 0;
     if (pthread_create(&seg->hb_thread, NULL, heartbeat_main, seg) != 0)

@@ -104,6 +104,13 @@ void brrt__shards_init_once(void);
 /* cgroup.c: container limits (< 0 when unlimited) from a /proc/<pid>/cgroup file */
 void brrt__cgroup_limits(const char *proc_cgroup, const char *root, double *mem, double *cpu);
 
+/* The timed background threads (heartbeat, process collector), timer.c. A condition variable
+ * on CLOCK_MONOTONIC, and the wait of one period: with `lock` held, waits on `cond` until
+ * `period_ns` from now or until *stop; returns with `lock` held, true when the period passed
+ * (false: stop). */
+void brrt__cond_init_monotonic(pthread_cond_t *cond);
+bool brrt__wait_period(pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t period_ns, const bool *stop);
+
 /* reserve.c: tmpfs pages for what is about to be published, under seg->lock. Each returns 0,
  * BRRT_E_FULL (tmpfs full) or BRRT_E_SYSTEM. */
 int brrt__reserve_header(brrt_seg *seg);
