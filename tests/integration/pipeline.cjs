@@ -1,4 +1,4 @@
-// Pipelining clients for test_demo.sh (127.0.0.1 only, bounded by a 20 s timer):
+// Pipelining clients for test_demo.sh (127.0.0.1 only, bounded by a 60 s timer, generous for a loaded machine):
 //   node pipeline.cjs halfclose PORT N PATH   N pipelined GETs, then shut down our sending side
 //   node pipeline.cjs postfirst PORT N        a POST with a body, then N pipelined GETs, each
 //                                             with a 4 KB header (the input buffer must grow
@@ -23,15 +23,16 @@ s.on("connect", () => {
   s.write(out);
   if (mode === "halfclose") s.end();
 });
-const finish = () => {
+const finish = (why) => {
   const statuses = got.match(/HTTP\/1\.1 \d{3}/g) || [];
-  console.log(`responses=${statuses.length} first=${statuses.length ? statuses[0].slice(9) : "none"}`);
+  // a timeout says so (the expected output has no suffix): not to be mistaken for a server close
+  console.log(`responses=${statuses.length} first=${statuses.length ? statuses[0].slice(9) : "none"}${why === "timeout" ? " (timed out)" : ""}`);
   process.exit(0);
 };
 s.on("data", (d) => {
   got += d.toString("latin1");
   if ((got.match(/HTTP\/1\.1 \d{3}/g) || []).length >= want && mode !== "halfclose") { s.destroy(); finish(); }
 });
-s.on("close", finish);
+s.on("close", () => finish("close"));
 s.on("error", () => {});
-setTimeout(finish, 20000);
+setTimeout(() => finish("timeout"), 60000);

@@ -150,7 +150,7 @@ head -c 1000 "$D_EXIT/fixture" >"$D_LIVE/short"
 chmod 0640 "$D_LIVE/broken" "$D_LIVE/short"
 D_EMPTY=$(newdir)
 
-start_hold "$D_LIVE" live --rate 1000 --seconds 60
+start_hold "$D_LIVE" live --rate 1000 --seconds 600 # outlives the test on a loaded machine; stopped with SIGTERM below
 LIVE_PID=$HOLD_PID
 export BRRT_STAT_DIR=$D_LIVE
 
