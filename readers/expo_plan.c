@@ -205,3 +205,101 @@ void expo_plan_free(struct expo_plan *p)
     p->items = NULL;
     p->n = 0;
 }
+
+/* What a cached plan was built from: per snapshot its family count, then each family's type
+ * and name; then the reserved names. */
+struct brrt_prom_cache {
+    struct expo_plan plan;
+    struct brrt_buf key;
+    uint32_t *dropped; /* per snapshot: what the plan leaves out */
+    bool valid;
+};
+
+struct key_walk {
+    struct brrt_buf *key;
+    bool write;
+    bool differs;
+    size_t pos;
+};
+
+static void key_put(struct key_walk *w, const void *p, size_t n)
+{
+    if (w->write) {
+        brrt_buf_add(w->key, p, n);
+        return;
+    }
+    if (w->differs || w->pos + n > w->key->len || memcmp(w->key->data + w->pos, p, n) != 0)
+        w->differs = true;
+    w->pos += n;
+}
+
+/* Writes the key of (snaps, o) into c->key, or compares it with c->key: true when equal. */
+static bool key_walk(struct brrt_prom_cache *c, const struct brrt_snapshot *const *snaps, uint32_t n,
+                     const struct brrt_prom_opts *o, bool write)
+{
+    struct key_walk w = {&c->key, write, false, 0};
+    key_put(&w, &n, sizeof n);
+    for (uint32_t i = 0; i < n && !w.differs; i++) {
+        key_put(&w, &snaps[i]->n_families, sizeof snaps[i]->n_families);
+        for (uint32_t j = 0; j < snaps[i]->n_families && !w.differs; j++) {
+            const struct brrt_snap_family *f = &snaps[i]->families[j];
+            unsigned char type = (unsigned char)f->type;
+            key_put(&w, &type, 1);
+            key_put(&w, f->name, strlen(f->name) + 1);
+        }
+    }
+    for (const char *const *r = o->reserved_names; r && *r && !w.differs; r++)
+        key_put(&w, *r, strlen(*r) + 1);
+    key_put(&w, "", 1); /* the end of the reserved names */
+    return !w.differs && w.pos == c->key.len;
+}
+
+static void add_dropped(const struct brrt_prom_cache *c, uint32_t n, const struct brrt_prom_opts *o)
+{
+    for (uint32_t i = 0; o->dropped && i < n; i++)
+        o->dropped[i] += c->dropped[i];
+}
+
+int expo_plan_get(struct expo_plan *own, const struct brrt_snapshot *const *snaps, uint32_t n,
+                  const struct brrt_prom_opts *o, const struct expo_plan **out)
+{
+    struct brrt_prom_cache *c = o->filter ? NULL : o->cache;
+    if (!c) {
+        *out = own;
+        return expo_plan_build(own, snaps, n, o);
+    }
+    if (c->valid && key_walk(c, snaps, n, o, false)) {
+        add_dropped(c, n, o);
+        *out = &c->plan;
+        return 0;
+    }
+    c->valid = false;
+    expo_plan_free(&c->plan);
+    brrt_buf_reset(&c->key);
+    free(c->dropped);
+    c->dropped = calloc(n + 1, sizeof *c->dropped);
+    struct brrt_prom_opts built = *o;
+    built.dropped = c->dropped;
+    if (!c->dropped || expo_plan_build(&c->plan, snaps, n, &built) != 0)
+        return -1;
+    key_walk(c, snaps, n, o, true);
+    c->valid = !c->key.failed; /* without its key the plan serves this render only */
+    add_dropped(c, n, o);
+    *out = &c->plan;
+    return 0;
+}
+
+struct brrt_prom_cache *brrt_prom_cache_new(void)
+{
+    return calloc(1, sizeof(struct brrt_prom_cache));
+}
+
+void brrt_prom_cache_free(struct brrt_prom_cache *c)
+{
+    if (!c)
+        return;
+    expo_plan_free(&c->plan);
+    brrt_buf_free(&c->key);
+    free(c->dropped);
+    free(c);
+}

@@ -30,5 +30,10 @@ struct expo_plan {
 int expo_plan_build(struct expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
                     const struct brrt_prom_opts *o);
 void expo_plan_free(struct expo_plan *p);
+/* The plan for these snapshots: o->cache's when it was built from the same families and
+ * reserved names (o->dropped counted as a build would), else built (into o->cache when there
+ * is one and no filter, else into `own`, which the caller frees when *out == own). 0 or -1. */
+int expo_plan_get(struct expo_plan *own, const struct brrt_snapshot *const *snaps, uint32_t n,
+                  const struct brrt_prom_opts *o, const struct expo_plan **out);
 
 #endif

@@ -248,15 +248,17 @@ void brrt_render_prometheus_n(struct brrt_buf *b, const struct brrt_snapshot *co
     const char *suffix = "";
     /* Each family is rendered where it first appears, together with the same-named families
      * of the later snapshots; families that would make the exposition invalid are left out. */
-    struct expo_plan plan;
-    if (expo_plan_build(&plan, snaps, n, o) != 0) {
+    struct expo_plan own = {0};
+    const struct expo_plan *plan;
+    if (expo_plan_get(&own, snaps, n, o, &plan) != 0) {
+        expo_plan_free(&own);
         b->failed = true;
         free(extra_off);
         brrt_buf_free(&extras);
         return;
     }
-    for (uint32_t k = 0; k < plan.n; k++) {
-        const struct expo_item *it = &plan.items[k];
+    for (uint32_t k = 0; k < plan->n; k++) {
+        const struct expo_item *it = &plan->items[k];
         const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
         if (it->head) {
             suffix = family_name(f, om, fam, sizeof fam);
@@ -267,7 +269,7 @@ void brrt_render_prometheus_n(struct brrt_buf *b, const struct brrt_snapshot *co
                              extra_off[i + 1] - extra_off[i], clashing_label(f, extra_name)};
         series_of(b, &scratch, snaps[i], f, &c, suffix, om, o->dropped ? &o->dropped[i] : NULL);
     }
-    expo_plan_free(&plan);
+    expo_plan_free(&own);
     free(extra_off);
     brrt_buf_free(&extras);
     brrt_buf_free(&scratch);

@@ -8,6 +8,7 @@
 #include "brrtstat/shm_names.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int reg(brrt_seg *seg, const char *name, enum brrt_type t, const char *unit,
@@ -115,12 +116,89 @@ START_TEST(renderer_leaves_out_and_counts_clashes)
 }
 END_TEST
 
+/* Renders a and b (text, segment label) into a fresh buffer; dropped[] counted. */
+static char *render2(const struct brrt_snapshot *const *snaps, const char *const *reserved,
+                     struct brrt_prom_cache *cache, uint32_t dropped[2])
+{
+    static const char *const names[] = {"a", "b"};
+    dropped[0] = dropped[1] = 0;
+    struct brrt_prom_opts po = {.extra_label_name = "segment", .reserved_names = reserved,
+                                .dropped = dropped, .cache = cache};
+    struct brrt_buf buf = {0};
+    brrt_render_prometheus_n(&buf, snaps, names, 2, &po);
+    ck_assert(!buf.failed);
+    return buf.data;
+}
+
+/* The exporter keeps the plan between scrapes: the cached plan must render exactly what a
+ * fresh one does, count the same drops every time, and follow new families and other
+ * reserved names. */
+START_TEST(cached_plan_renders_what_a_fresh_one_does)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *a, *b;
+    ck_assert_int_eq(brrt_seg_create("a", &o, &a), 0);
+    ck_assert_int_eq(brrt_seg_create("b", &o, &b), 0);
+    ck_assert_int_eq(reg(a, "jobs", BRRT_COUNTER, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(b, "jobs_created", BRRT_GAUGE, NULL, NULL, 0), 0);
+    ck_assert_int_eq(reg(b, "up_seconds", BRRT_GAUGE, NULL, NULL, 0), 0);
+    brrt_reader *ra, *rb;
+    char why[256];
+    ck_assert_int_eq(brrt_reader_open("a", &ra, why, sizeof why), 0);
+    ck_assert_int_eq(brrt_reader_open("b", &rb, why, sizeof why), 0);
+    struct brrt_snapshot *sa, *sb;
+    ck_assert_int_eq(brrt_reader_snapshot(ra, &sa), 0);
+    ck_assert_int_eq(brrt_reader_snapshot(rb, &sb), 0);
+    static const char *const reserved[] = {"up_seconds", NULL}, *const other[] = {"other", NULL};
+    struct brrt_prom_cache *cache = brrt_prom_cache_new();
+    ck_assert_ptr_nonnull(cache);
+    uint32_t d_fresh[2], d_cached[2];
+    for (int round = 0; round < 3; round++) { /* round 0 builds the cache, 1 and 2 use it */
+        const struct brrt_snapshot *snaps[] = {sa, sb};
+        char *fresh = render2(snaps, reserved, NULL, d_fresh);
+        char *cached = render2(snaps, reserved, cache, d_cached);
+        ck_assert_str_eq(cached, fresh);
+        ck_assert_uint_eq(d_cached[0], 0);
+        ck_assert_uint_eq(d_cached[1], 2); /* jobs_created, up_seconds */
+        ck_assert_uint_eq(d_fresh[1], 2);
+        free(fresh);
+        free(cached);
+    }
+    /* Other reserved names: up_seconds comes back. */
+    const struct brrt_snapshot *snaps[] = {sa, sb};
+    char *cached = render2(snaps, other, cache, d_cached);
+    ck_assert_uint_eq(d_cached[1], 1);
+    ck_assert_uint_eq(count(cached, "# TYPE up_seconds gauge\n"), 1);
+    free(cached);
+    /* A new family in a: a new snapshot has it, rendered through the same cache. */
+    ck_assert_int_eq(reg(a, "later", BRRT_GAUGE, NULL, NULL, 0), 0);
+    struct brrt_snapshot_opts so = {.reuse = sa};
+    ck_assert_int_eq(brrt_reader_snapshot_opts(ra, &so, &sa), 0);
+    const struct brrt_snapshot *snaps2[] = {sa, sb};
+    cached = render2(snaps2, reserved, cache, d_cached);
+    char *fresh = render2(snaps2, reserved, NULL, d_fresh);
+    ck_assert_str_eq(cached, fresh);
+    ck_assert_uint_eq(count(cached, "# TYPE later gauge\n"), 1);
+    ck_assert_uint_eq(d_cached[1], 2);
+    free(cached);
+    free(fresh);
+    brrt_prom_cache_free(cache);
+    brrt_snapshot_free(sa);
+    brrt_snapshot_free(sb);
+    brrt_reader_close(ra);
+    brrt_reader_close(rb);
+    brrt_seg_close(a, BRRT_SEG_UNLINK);
+    brrt_seg_close(b, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("expo_names");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, writer_refuses_clashing_registrations);
     tcase_add_test(tc, renderer_leaves_out_and_counts_clashes);
+    tcase_add_test(tc, cached_plan_renders_what_a_fresh_one_does);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

@@ -77,6 +77,8 @@ void segset_free(struct segset *s)
     }
     free(s->e);
     free(s->health);
+    brrt_buf_free(&s->self_labels);
+    brrt_prom_cache_free(s->plan);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->health_lock);
 }
@@ -220,22 +222,41 @@ static struct brrt_snapshot *refresh(struct seg_entry *e, uint32_t what)
       "clash with another family's or the exporter's own, or a counter is negative or NaN",    \
       (double)e->exposition_dropped)
 
-static void self_header(struct brrt_buf *b, const char *name, const char *type, const char *help,
-                        enum brrt_prom_flavor flavor)
+/* Appends a string literal (its length known at compile time). */
+#define ADD_LIT(b, lit) brrt_buf_add((b), (lit), sizeof(lit) - 1)
+
+/* "# HELP name help\n# TYPE name type\n" from literals, without printf (OpenMetrics names a
+ * counter's family without _total). */
+static void self_header(struct brrt_buf *b, const char *name, size_t len, const char *type, size_t type_len,
+                        const char *help, size_t help_len, enum brrt_prom_flavor flavor)
 {
-    size_t len = strlen(name);
-    bool om_counter = flavor == BRRT_PROM_OPENMETRICS && strcmp(type, "counter") == 0;
-    int n = om_counter ? (int)len - 6 : (int)len; /* OpenMetrics: family without _total */
-    brrt_buf_printf(b, "# HELP %.*s %s\n# TYPE %.*s %s\n", n, name, help, n, name, type);
+    bool om_counter = flavor == BRRT_PROM_OPENMETRICS && type_len == 7 && memcmp(type, "counter", 7) == 0;
+    size_t n = om_counter ? len - 6 : len;
+    ADD_LIT(b, "# HELP ");
+    brrt_buf_add(b, name, n);
+    ADD_LIT(b, " ");
+    brrt_buf_add(b, help, help_len);
+    ADD_LIT(b, "\n# TYPE ");
+    brrt_buf_add(b, name, n);
+    ADD_LIT(b, " ");
+    brrt_buf_add(b, type, type_len);
+    ADD_LIT(b, "\n");
 }
 
-static void self_value(struct brrt_buf *b, const char *name, const struct seg_entry *e, double v)
+/* name{segment="..."} value: `label` is the entry's `{segment="..."} `, escaped once per scrape. */
+static void self_value(struct brrt_buf *b, const char *name, size_t len, const char *label, size_t label_len,
+                       double v)
 {
-    char num[40];
-    brrt_fmt_double(num, sizeof num, v);
-    brrt_buf_printf(b, "%s{segment=\"", name);
-    brrt_buf_escaped(b, e->name, true);
-    brrt_buf_printf(b, "\"} %s\n", num);
+    if (!brrt_buf_reserve(b, len + label_len + BRRT_FMT_DOUBLE_MAX + 1))
+        return;
+    char *p = b->data + b->len;
+    memcpy(p, name, len);
+    memcpy(p + len, label, label_len);
+    p += len + label_len;
+    p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, v);
+    *p++ = '\n';
+    b->len = (size_t)(p - b->data);
+    b->data[b->len] = '\0';
 }
 
 /* brrtstat_exporter_build_info{version="0.1.0"} 1 */
@@ -276,10 +297,30 @@ static const char *const self_names[] = {SELF_METRICS(SELF_NAME) "brrtstat_expor
                                          "brrtstat_exporter_scrapes_total", NULL};
 #undef SELF_NAME
 
+/* Each entry's `{segment="NAME"} ` (NAME escaped) into s->self_labels, entry i's at
+ * (*off)[i]..(*off)[i + 1]: escaped once per scrape, not once per self-metric row. */
+static int self_labels(struct segset *s, size_t **off)
+{
+    struct brrt_buf *b = &s->self_labels;
+    brrt_buf_reset(b);
+    *off = malloc((s->n + 1) * sizeof **off);
+    if (!*off)
+        return -1;
+    for (uint32_t i = 0; i < s->n; i++) {
+        (*off)[i] = b->len;
+        ADD_LIT(b, "{segment=\"");
+        brrt_buf_escaped(b, s->e[i].name, true);
+        ADD_LIT(b, "\"} ");
+    }
+    (*off)[s->n] = b->len;
+    return b->failed ? -1 : 0;
+}
+
 void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format format)
 {
     pthread_mutex_lock(&s->lock);
     double t0 = now_s();
+    size_t *label_off = NULL;
     if (s->all)
         rescan(s);
     struct brrt_snapshot **snaps = calloc(s->n + 1, sizeof *snaps);
@@ -301,6 +342,9 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     } else {
         struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL,
                                       .reserved_names = self_names, .dropped = dropped};
+        if (!s->plan)
+            s->plan = brrt_prom_cache_new(); /* NULL: rendered without a cache */
+        opts.cache = s->plan;
         brrt_buf_reserve(out, s->last_body_len + s->last_body_len / 16);
         brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
         for (uint32_t i = 0; dropped && i < k; i++)
@@ -312,19 +356,24 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     free(names);
 #define SELF_ROW(name, type, help, value)                                                      \
     if (s->n) {                                                                                \
-        self_header(out, #name, type, help, flavor);                                           \
+        self_header(out, #name, sizeof #name - 1, type, sizeof type - 1, help, sizeof help - 1, flavor); \
         for (uint32_t i = 0; i < s->n; i++) {                                                  \
             const struct seg_entry *e = &s->e[i];                                              \
             const struct brrt_reader_info *in = &e->info;                                     \
             (void)in;                                                                          \
-            self_value(out, #name, e, (value));                                                \
+            self_value(out, #name, sizeof #name - 1, labels->data + label_off[i],              \
+                       label_off[i + 1] - label_off[i], (value));                              \
         }                                                                                      \
     }
     if (format == SEGSET_PROTOBUF)
         self_pb(s, out);
+    else if (self_labels(s, &label_off))
+        out->failed = true;
     else {
+        const struct brrt_buf *labels = &s->self_labels;
         SELF_METRICS(SELF_ROW)
     }
+    free(label_off);
 #undef SELF_ROW
     s->scrapes++;
     s->last_scrape_seconds = now_s() - t0;
@@ -339,15 +388,21 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
         pthread_mutex_unlock(&s->lock);
         return;
     }
-    char num[40];
-    brrt_fmt_double(num, sizeof num, s->last_scrape_seconds);
-    self_header(out, "brrtstat_exporter_scrape_duration_seconds", "gauge",
-                "Seconds this scrape spent reading and rendering the segments", flavor);
-    brrt_buf_printf(out, "brrtstat_exporter_scrape_duration_seconds %s\n", num);
-    self_header(out, "brrtstat_exporter_scrapes_total", "counter", "Scrapes served", flavor);
-    brrt_buf_printf(out, "brrtstat_exporter_scrapes_total %" PRIu64 "\n", s->scrapes);
-    self_header(out, "brrtstat_exporter_build_info", "gauge", BUILD_INFO_HELP, flavor);
-    brrt_buf_puts(out, "brrtstat_exporter_build_info{version=\"" BRRT_VERSION "\"} 1\n");
+#define SELF_HEADER(b, name, type, help)                                                       \
+    self_header(b, name, sizeof name - 1, type, sizeof type - 1, help, sizeof help - 1, flavor)
+    SELF_HEADER(out, "brrtstat_exporter_scrape_duration_seconds", "gauge",
+                "Seconds this scrape spent reading and rendering the segments");
+    self_value(out, "brrtstat_exporter_scrape_duration_seconds", sizeof "brrtstat_exporter_scrape_duration_seconds" - 1,
+               " ", 1, s->last_scrape_seconds);
+    SELF_HEADER(out, "brrtstat_exporter_scrapes_total", "counter", "Scrapes served");
+    char num[BRRT_FMT_INT_MAX];
+    size_t num_len = brrt_fmt_u64(num, s->scrapes);
+    ADD_LIT(out, "brrtstat_exporter_scrapes_total ");
+    brrt_buf_add(out, num, num_len);
+    ADD_LIT(out, "\n");
+    SELF_HEADER(out, "brrtstat_exporter_build_info", "gauge", BUILD_INFO_HELP);
+#undef SELF_HEADER
+    ADD_LIT(out, "brrtstat_exporter_build_info{version=\"" BRRT_VERSION "\"} 1\n");
     if (flavor == BRRT_PROM_OPENMETRICS)
         brrt_buf_puts(out, "# EOF\n");
     publish_health(s);

@@ -44,6 +44,8 @@ struct segset {
     uint64_t scrapes;
     double last_scrape_seconds;
     size_t last_body_len; /* the next body's buffer starts this big: no growing copies */
+    struct brrt_prom_cache *plan; /* the text exposition's plan, kept between scrapes */
+    struct brrt_buf self_labels; /* each entry's {segment="..."} for the self-metrics, per scrape */
 };
 
 /* What a scrape renders: Prometheus text 0.0.4, OpenMetrics 1.0, or the protobuf exposition. */

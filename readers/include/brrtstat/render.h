@@ -42,7 +42,17 @@ struct brrt_prom_opts {
      * same-named family of an earlier snapshot) and every counter series left out (a
      * negative or NaN value): what is left is always a valid exposition. */
     uint32_t *dropped;
+    /* NULL, or a cache (brrt_prom_cache_new) that keeps the exposition plan (grouping by name,
+     * clash checks) between renders of snapshots with the same families and reserved names:
+     * a periodic caller (the exporter) then does not rebuild it every time. Checked against
+     * the families' names and types on every use; not used when `filter` is set. One render
+     * at a time per cache. */
+    struct brrt_prom_cache *cache;
 };
+
+struct brrt_prom_cache;
+BRRT_READER_API struct brrt_prom_cache *brrt_prom_cache_new(void);
+BRRT_READER_API void brrt_prom_cache_free(struct brrt_prom_cache *c);
 
 #define BRRT_PROM_CONTENT_TYPE_004 "text/plain; version=0.0.4; charset=utf-8"
 #define BRRT_PROM_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
