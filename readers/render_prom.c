@@ -143,7 +143,7 @@ static void series_of(struct brrt_buf *b, struct brrt_buf *scratch, const struct
     }
     for (uint32_t i = 0; i < f->n_series; i++) {
         const struct brrt_snap_series *s = &snap->series[f->first_series + i];
-        if (f->type == BRRT_SHM_COUNTER && !(s->value >= 0)) {
+        if (!brrt_expo_series_ok(f, s)) {
             if (dropped) /* a sampled counter gone negative or NaN: no valid counter sample */
                 (*dropped)++;
             continue;

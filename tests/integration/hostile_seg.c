@@ -11,7 +11,8 @@
  *                                       ones in the file (same length): histogram hx next to
  *                                       gauge hx_count, counter jobs_total next to counter
  *                                       jobs, counter reqs next to gauge reqs_created, a gauge
- *                                       brrtstat_segment_up; sampled counters at -5 and NaN;
+ *                                       brrtstat_segment_up, a gauge
+ *                                       brrtstat_exporter_build_info; sampled counters at -5 and NaN;
  *                                       an 80-byte unit; ok_total 1. Stays open SECONDS.
  * Closes the segment (state EXITED) and exits 0; prints nothing. */
 #include "brrtstat/brrtstat.h"
@@ -113,6 +114,8 @@ int main(int argc, char **argv)
         MUST(brrt_counter_get(reg(seg, "reqs", "Requests.", BRRT_COUNTER, NULL, 0), NULL, &c));
         MUST(brrt_gauge_get(reg(seg, "reqs_createx", "Clashes with reqs.", BRRT_GAUGE, NULL, 0), NULL, &g));
         MUST(brrt_gauge_get(reg(seg, "xrrtstat_segment_up", "The exporter's.", BRRT_GAUGE, NULL, 0), NULL, &g));
+        MUST(brrt_gauge_get(reg(seg, "xrrtstat_exporter_build_info", "The exporter's.", BRRT_GAUGE, NULL, 0),
+                            NULL, &g));
         MUST(brrt_gauge_get(reg(seg, "neg_seconds_total", "Sampled, negative.", BRRT_COUNTER_SAMPLED, NULL, 0),
                             NULL, &g));
         brrt_gauge_set(g, -5);
@@ -131,11 +134,12 @@ int main(int argc, char **argv)
         MUST(brrt_counter_get(reg(seg, "ok_total", "Fine.", BRRT_COUNTER, NULL, 0), NULL, &c));
         brrt_counter_inc(c);
         /* Entries: hx 0, its series 1, hx_coun1 2, 3, jobs_total 4, 5, jobz 6, 7, reqs 8, 9,
-         * reqs_createx 10, 11, xrrtstat_segment_up 12, 13. */
+         * reqs_createx 10, 11, xrrtstat_segment_up 12, 13, xrrtstat_exporter_build_info 14, 15. */
         poke_name(path, 2, "hx_count");
         poke_name(path, 6, "jobs");
         poke_name(path, 10, "reqs_created");
         poke_name(path, 12, "brrtstat_segment_up");
+        poke_name(path, 14, "brrtstat_exporter_build_info");
         sleep(argc == 5 ? (unsigned)atoi(argv[4]) : 0);
     } else if (strcmp(argv[3], "init") == 0) {
         MUST(brrt_seg_close(seg, 0));

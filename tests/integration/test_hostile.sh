@@ -206,14 +206,26 @@ check "clash: the valid families are served (ok_total, hx, jobs_total, reqs as r
 check "clash: promtool check metrics is clean (text 0.0.4)" promcheck "$WORK/clash.prom"
 check "clash: the strict OpenMetrics parser accepts the OpenMetrics exposition" omcheck "$WORK/clash.om"
 check "clash: parse-prometheus-text-format reads it" node "$SRC/tests/integration/parse_exposition.cjs" <"$WORK/clash.prom"
-check "clash: 4 families and 2 counter series left out, counted" \
-    grep -qx 'brrtstat_segment_exposition_dropped{segment="clash"} 6' "$WORK/clash.prom"
-check "clash: gauge hx_count, counter jobs, gauge reqs_created, the app's brrtstat_segment_up are not served" \
+check "clash: 5 families and 2 counter series left out, counted" \
+    grep -qx 'brrtstat_segment_exposition_dropped{segment="clash"} 7' "$WORK/clash.prom"
+check "clash: gauge hx_count, counter jobs, gauge reqs_created, the app's brrtstat_segment_up and brrtstat_exporter_build_info are not served" \
     bash -c '! grep -qE "^(# TYPE (hx_count|jobs|reqs_created) |(jobs|reqs_created)[{ ])" "$1" &&
-             [[ $(grep -c "^hx_count{" "$1") == 1 && $(grep -c "^# TYPE brrtstat_segment_up " "$1") == 1 ]]' _ "$WORK/clash.prom"
-check "clash: no negative or NaN counter sample" bash -c '! grep -qE "^(neg|nan)_seconds_total" "$1"' _ "$WORK/clash.prom"
-check "clash: OpenMetrics: no UNIT for a name that ends with only part of its 80-byte unit" \
-    bash -c '! grep -q "^# UNIT m_" "$1" && grep -q "^m_a* " <(sed "s/{.*}//" "$1")' _ "$WORK/clash.om"
+             [[ $(grep -c "^hx_count{" "$1") == 1 && $(grep -c "^# TYPE brrtstat_segment_up " "$1") == 1 &&
+                $(grep -c "^# TYPE brrtstat_exporter_build_info " "$1") == 1 ]]' _ "$WORK/clash.prom"
+# The protobuf exposition applies the same plan: the same families left out, the same count.
+curl -s --max-time 10 -H 'Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited' \
+    "http://127.0.0.1:$PORT/metrics" -o "$WORK/clash.pb" || true
+python3 "$SRC/tests/integration/pb_decode.py" "$SRC/tools/export/proto/metrics.proto" <"$WORK/clash.pb" \
+    >"$WORK/clash.pbtxt" 2>"$WORK/clash.pb.err" || cat "$WORK/clash.pb.err" >&2
+pb_names() { sed -n 's/^name: "\(.*\)"$/\1/p' "$WORK/clash.pbtxt"; }
+M78=m_$(printf 'a%.0s' {1..78})
+check "clash: protobuf carries the app families the text format serves with samples (hx, jobs_total, reqs, m_a.., ok_total)" \
+    eq "$(pb_names | grep -v '^brrtstat_' | sort | tr '\n' ' ')" "$(printf '%s\n' hx jobs_total "$M78" ok_total reqs | sort | tr '\n' ' ')"
+check "clash: protobuf serves no clashing family (hx_count, jobs, reqs_created) and one brrtstat_segment_up, one build_info" \
+    bash -c '! grep -qxE "hx_count|jobs|reqs_created" <<<"$1" && [[ $(grep -cx brrtstat_segment_up <<<"$1") == 1 &&
+             $(grep -cx brrtstat_exporter_build_info <<<"$1") == 1 ]]' _ "$(pb_names)"
+check "clash: protobuf counts the same 7 left out" \
+    bash -c 'sed -n "/^name: \"brrtstat_segment_exposition_dropped\"/,/^---/p" "$1" | grep -qE "^ +value: 7$"' _ "$WORK/clash.pbtxt"
 
 LONG=/$(printf 'd%.0s' {1..300})/$(printf 'x%.0s' {1..4000})
 run long_export "$STAT" export --listen 127.0.0.1:1 --segment "$LONG"

@@ -1,8 +1,10 @@
 /* tools/export/render_pb.c: the protobuf exposition, unpacked again by protobuf-c and compared
  * with the segment: native spans and deltas (a gap inside a span, a gap that opens a new one),
- * the zero bucket, the overflow counted in sample_count only, classic buckets, labels. */
+ * the zero bucket, the overflow counted in sample_count only, classic buckets, labels; and the
+ * same families left out (and counted) as in the text exposition of the same snapshots. */
 #include "fixture.h"
 
+#include "brrtstat/render.h"
 #include "metrics.pb-c.h"
 #include "render_pb.h"
 
@@ -77,7 +79,7 @@ START_TEST(native_spans_deltas_zero_and_overflow)
     struct brrt_buf b = {0};
     const struct brrt_snapshot *snaps[] = {s};
     const char *names[] = {"seg1"};
-    pb_render_snapshots(&b, snaps, names, 1, "segment");
+    pb_render_snapshots(&b, snaps, names, 1, &(struct brrt_prom_opts){.extra_label_name = "segment"});
     ck_assert(!b.failed);
     Io__Prometheus__Client__MetricFamily *mf[64];
     int n = unpack_all(&b, mf, 64);
@@ -158,12 +160,100 @@ START_TEST(counters_gauges_and_self_metrics)
 }
 END_TEST
 
+static brrt_family *reg(brrt_seg *seg, const char *name, enum brrt_type t)
+{
+    static const double le[] = {1, 2};
+    struct brrt_metric_def d = {.name = name, .help = "h", .type = t, .le = t == BRRT_HISTOGRAM ? le : NULL,
+                                .n_le = t == BRRT_HISTOGRAM ? 2 : 0};
+    brrt_family *f;
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+    return f;
+}
+
+static brrt_gauge gauge(brrt_seg *seg, const char *name, enum brrt_type t, double v)
+{
+    brrt_gauge g;
+    ck_assert_int_eq(brrt_gauge_get(reg(seg, name, t), NULL, &g), 0);
+    brrt_gauge_set(g, v);
+    return g;
+}
+
+/* Two segments, each valid, that clash when merged (--all): b's gauge jobs_created takes a
+ * name of a's counter jobs, b's gauge lat has another type than a's histogram lat, b's
+ * up_seconds is reserved, a's sampled counter neg_total is negative. The protobuf exposition
+ * leaves out what the text one leaves out, and counts the same. */
+START_TEST(same_plan_as_text)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *a, *b;
+    ck_assert_int_eq(brrt_seg_create("pa", &o, &a), 0);
+    ck_assert_int_eq(brrt_seg_create("pbb", &o, &b), 0);
+    brrt_counter c;
+    ck_assert_int_eq(brrt_counter_get(reg(a, "jobs", BRRT_COUNTER), NULL, &c), 0);
+    brrt_counter_inc(c);
+    brrt_histogram h;
+    ck_assert_int_eq(brrt_histogram_get(reg(a, "lat", BRRT_HISTOGRAM), NULL, &h), 0);
+    brrt_histogram_observe(h, 1.5);
+    gauge(a, "neg_total", BRRT_COUNTER_SAMPLED, -5);
+    gauge(b, "jobs_created", BRRT_GAUGE, 1);
+    gauge(b, "lat", BRRT_GAUGE, 2);
+    gauge(b, "up_seconds", BRRT_GAUGE, 3);
+    gauge(b, "fine", BRRT_GAUGE, 4);
+    brrt_reader *ra, *rb;
+    ck_assert_int_eq(brrt_reader_open("pa", &ra, NULL, 0), 0);
+    ck_assert_int_eq(brrt_reader_open("pbb", &rb, NULL, 0), 0);
+    struct brrt_snapshot *sa, *sb;
+    ck_assert_int_eq(brrt_reader_snapshot(ra, &sa), 0);
+    ck_assert_int_eq(brrt_reader_snapshot(rb, &sb), 0);
+    const struct brrt_snapshot *snaps[] = {sa, sb};
+    const char *names[] = {"a", "b"};
+    static const char *const reserved[] = {"up_seconds", NULL};
+    uint32_t text_dropped[2] = {0, 0}, pb_dropped[2] = {0, 0};
+    struct brrt_prom_opts po = {.extra_label_name = "segment", .reserved_names = reserved, .dropped = text_dropped};
+    struct brrt_buf text = {0}, pb = {0};
+    brrt_render_prometheus_n(&text, snaps, names, 2, &po);
+    po.dropped = pb_dropped;
+    pb_render_snapshots(&pb, snaps, names, 2, &po);
+    ck_assert(!text.failed && !pb.failed);
+    ck_assert_uint_eq(text_dropped[0], 1); /* neg_total's series */
+    ck_assert_uint_eq(text_dropped[1], 3); /* jobs_created, lat (gauge), up_seconds */
+    ck_assert_uint_eq(pb_dropped[0], text_dropped[0]);
+    ck_assert_uint_eq(pb_dropped[1], text_dropped[1]);
+    /* The text exposition's families with samples, in order: jobs (as jobs_total), lat, fine. */
+    ck_assert_ptr_nonnull(strstr(text.data, "# TYPE jobs_total counter\njobs_total{segment=\"a\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(text.data, "# TYPE fine gauge\nfine{segment=\"b\"} 4\n"));
+    ck_assert_ptr_null(strstr(text.data, "jobs_created"));
+    ck_assert_ptr_null(strstr(text.data, "up_seconds"));
+    Io__Prometheus__Client__MetricFamily *mf[16];
+    int n = unpack_all(&pb, mf, 16);
+    static const char *const want[] = {"jobs", "lat", "fine"}; /* neg_total: no series left */
+    ck_assert_int_eq(n, 3);
+    for (int k = 0; k < n; k++)
+        ck_assert_str_eq(mf[k]->name, want[k]);
+    ck_assert_int_eq(mf[1]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__HISTOGRAM);
+    ck_assert_uint_eq(mf[1]->n_metric, 1); /* b's gauge lat is not merged into it */
+    ck_assert_str_eq(mf[1]->metric[0]->label[0]->value, "a");
+    ck_assert(mf[2]->metric[0]->gauge->value == 4);
+    for (int k = 0; k < n; k++)
+        io__prometheus__client__metric_family__free_unpacked(mf[k], NULL);
+    brrt_buf_free(&text);
+    brrt_buf_free(&pb);
+    brrt_snapshot_free(sa);
+    brrt_snapshot_free(sb);
+    brrt_reader_close(ra);
+    brrt_reader_close(rb);
+    brrt_seg_close(a, BRRT_SEG_UNLINK);
+    brrt_seg_close(b, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("render_pb");
     TCase *tc = tcase_create("pb");
     tcase_add_test(tc, native_spans_deltas_zero_and_overflow);
     tcase_add_test(tc, counters_gauges_and_self_metrics);
+    tcase_add_test(tc, same_plan_as_text);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

@@ -286,51 +286,61 @@ static Io__Prometheus__Client__MetricType pb_type(enum brrt_shm_type t)
 }
 
 void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
-                         const char *const *label_values, uint32_t n, const char *extra_label_name)
+                         const char *const *label_values, uint32_t n, const struct brrt_prom_opts *o)
 {
+    struct brrt_prom_opts none = {0};
+    o = o ? o : &none;
+    struct brrt_expo_plan plan;
+    if (brrt_expo_plan_build(&plan, snaps, n, o) != 0) {
+        b->failed = true;
+        return;
+    }
+    const char *extra_name = label_values ? o->extra_label_name : NULL;
     struct pb_arena a = {0};
-    for (uint32_t i = 0; i < n; i++) {
-        for (uint32_t j = 0; j < snaps[i]->n_families; j++) {
-            const struct brrt_snap_family *f = &snaps[i]->families[j];
-            bool seen = false; /* rendered with the snapshot where it first appeared */
-            for (uint32_t k = 0; k < i && !seen; k++)
-                seen = brrt_snapshot_family(snaps[k], f->name) != NULL;
-            if (seen)
-                continue;
-            const struct brrt_snap_family *g[n];
-            size_t total = 0;
-            for (uint32_t k = i; k < n; k++) {
-                g[k] = k == i ? f : brrt_snapshot_family(snaps[k], f->name);
-                if (g[k] && g[k]->type != f->type)
-                    g[k] = NULL;
-                total += g[k] ? g[k]->n_series : 0;
+    for (uint32_t k = 0, end; k < plan.n; k = end) {
+        /* One group: a head and its same-named families of later snapshots, one message. */
+        size_t total = 0;
+        for (end = k; end < plan.n && (end == k || !plan.items[end].head); end++) {
+            const struct brrt_expo_item *it = &plan.items[end];
+            const struct brrt_snap_family *g = &snaps[it->snap]->families[it->fam];
+            for (uint32_t t = 0; t < g->n_series; t++) {
+                bool ok = brrt_expo_series_ok(g, &snaps[it->snap]->series[g->first_series + t]);
+                total += ok;
+                if (!ok && o->dropped)
+                    o->dropped[it->snap]++;
             }
-            if (!total) /* no series yet: a family without metrics is no use to a scraper */
-                continue;
-            PbFamily mf;
-            io__prometheus__client__metric_family__init(&mf);
-            mf.name = (char *)f->name;
-            mf.help = (char *)f->help;
-            mf.has_type = true;
-            mf.type = pb_type(f->type);
-            if (f->unit && f->unit[0])
-                mf.unit = (char *)f->unit;
-            mf.metric = pb_alloc(&a, (total ? total : 1) * sizeof *mf.metric);
-            PbMetric *ms = pb_alloc(&a, (total ? total : 1) * sizeof *ms);
-            for (uint32_t k = i; k < n && ms && mf.metric; k++) {
-                const char *extra = label_values ? label_values[k] : NULL;
-                for (uint32_t t = 0; g[k] && t < g[k]->n_series; t++) {
-                    const struct brrt_snap_series *s = &snaps[k]->series[g[k]->first_series + t];
-                    metric_of(&a, &ms[mf.n_metric], g[k], s, extra_label_name, extra);
-                    mf.metric[mf.n_metric] = &ms[mf.n_metric];
-                    mf.n_metric++;
-                }
-            }
-            emit(b, &a, &mf);
-            pb_arena_rewind(&a);
         }
+        if (!total) /* no series yet: a family without metrics is no use to a scraper */
+            continue;
+        const struct brrt_snap_family *f = &snaps[plan.items[k].snap]->families[plan.items[k].fam];
+        PbFamily mf;
+        io__prometheus__client__metric_family__init(&mf);
+        mf.name = (char *)f->name;
+        mf.help = (char *)f->help;
+        mf.has_type = true;
+        mf.type = pb_type(f->type);
+        if (f->unit && f->unit[0])
+            mf.unit = (char *)f->unit;
+        mf.metric = pb_alloc(&a, total * sizeof *mf.metric);
+        PbMetric *ms = pb_alloc(&a, total * sizeof *ms);
+        for (uint32_t x = k; x < end && ms && mf.metric; x++) {
+            const struct brrt_expo_item *it = &plan.items[x];
+            const struct brrt_snap_family *g = &snaps[it->snap]->families[it->fam];
+            const char *extra = extra_name ? label_values[it->snap] : NULL;
+            for (uint32_t t = 0; t < g->n_series; t++) {
+                const struct brrt_snap_series *s = &snaps[it->snap]->series[g->first_series + t];
+                if (!brrt_expo_series_ok(g, s))
+                    continue;
+                metric_of(&a, &ms[mf.n_metric], g, s, extra_name, extra);
+                mf.metric[mf.n_metric] = &ms[mf.n_metric];
+                mf.n_metric++;
+            }
+        }
+        emit(b, &a, &mf);
+        pb_arena_rewind(&a);
     }
     pb_arena_free(&a);
+    brrt_expo_plan_free(&plan);
 }
 
 void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const char *help,

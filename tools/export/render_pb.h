@@ -15,10 +15,12 @@
 #define PB_CONTENT_TYPE \
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
 
-/* Appends the families of `n` snapshots, merged by name exactly as brrt_render_prometheus_n
- * merges them (same families, same series, same labels, extra_label_name as there). */
+/* Appends the families of `n` snapshots that brrt_expo_plan_build(o) includes, merged by name
+ * exactly as brrt_render_prometheus_n with the same `o` renders them (same families, same
+ * series, same labels, o->extra_label_name when label_values is given; counted in o->dropped
+ * alike). Families without series are not sent. o->flavor is not read. */
 void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
-                         const char *const *label_values, uint32_t n, const char *extra_label_name);
+                         const char *const *label_values, uint32_t n, const struct brrt_prom_opts *o);
 
 /* Appends one family of `n` unlabelled-but-one series: name{label_name="label_values[i]"}
  * values[i] (label_name NULL: one series without labels, n must be 1). The exporter's own

@@ -294,7 +294,8 @@ static void self_pb(struct segset *s, struct brrt_buf *out)
 /* The exporter's own metric names: no segment's family may take them (or their suffixes). */
 #define SELF_NAME(name, type, help, value) #name,
 static const char *const self_names[] = {SELF_METRICS(SELF_NAME) "brrtstat_exporter_scrape_duration_seconds",
-                                         "brrtstat_exporter_scrapes_total", NULL};
+                                         "brrtstat_exporter_scrapes_total",
+                                         "brrtstat_exporter_build_info", NULL};
 #undef SELF_NAME
 
 /* Each entry's `{segment="NAME"} ` (NAME escaped) into s->self_labels, entry i's at
@@ -337,19 +338,20 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
         }
     }
     enum brrt_prom_flavor flavor = format == SEGSET_OPENMETRICS ? BRRT_PROM_OPENMETRICS : BRRT_PROM_TEXT_004;
+    /* Both formats leave out the same families (one plan, brrt_expo_plan_build). */
+    struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL,
+                                  .reserved_names = self_names, .dropped = dropped};
     if (format == SEGSET_PROTOBUF) {
-        pb_render_snapshots(out, (const struct brrt_snapshot *const *)snaps, names, k, s->all ? "segment" : NULL);
+        pb_render_snapshots(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
     } else {
-        struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL,
-                                      .reserved_names = self_names, .dropped = dropped};
         if (!s->plan)
             s->plan = brrt_prom_cache_new(); /* NULL: rendered without a cache */
         opts.cache = s->plan;
         brrt_buf_reserve(out, s->last_body_len + s->last_body_len / 16);
         brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
-        for (uint32_t i = 0; dropped && i < k; i++)
-            s->e[entry_of[i]].exposition_dropped = dropped[i];
     }
+    for (uint32_t i = 0; dropped && i < k; i++)
+        s->e[entry_of[i]].exposition_dropped = dropped[i];
     free(dropped);
     free(entry_of);
     free(snaps);

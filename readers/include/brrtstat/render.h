@@ -54,6 +54,29 @@ struct brrt_prom_cache;
 BRRT_READER_API struct brrt_prom_cache *brrt_prom_cache_new(void);
 BRRT_READER_API void brrt_prom_cache_free(struct brrt_prom_cache *c);
 
+/* The exposition plan, the one decision of which families an exposition of `n` snapshots
+ * carries (every renderer, text or protobuf, applies it, so they always agree): families
+ * merged by name in order of first appearance, each group's head (HELP/TYPE come from it)
+ * followed by its same-named families of later snapshots; left out (counted in
+ * o->dropped[snap] when given) are families that o->filter rejects (not counted), whose
+ * names clash with an earlier family's or one of o->reserved_names, or whose type differs
+ * from the group head's. Only o->filter, filter_arg, reserved_names and dropped are read. */
+struct brrt_expo_item {
+    uint32_t snap, fam; /* snaps[snap]->families[fam] */
+    bool head;          /* the first of its name */
+};
+struct brrt_expo_plan {
+    struct brrt_expo_item *items; /* in exposition order */
+    uint32_t n;
+};
+/* Builds `p` (free with brrt_expo_plan_free); 0, or -1 when out of memory. */
+BRRT_READER_API int brrt_expo_plan_build(struct brrt_expo_plan *p, const struct brrt_snapshot *const *snaps,
+                                         uint32_t n, const struct brrt_prom_opts *o);
+BRRT_READER_API void brrt_expo_plan_free(struct brrt_expo_plan *p);
+/* Whether series `s` of family `f` can go out at all: a counter's value must be >= 0 (not
+ * negative, not NaN). A renderer leaves out the others and counts them in o->dropped. */
+BRRT_READER_API bool brrt_expo_series_ok(const struct brrt_snap_family *f, const struct brrt_snap_series *s);
+
 #define BRRT_PROM_CONTENT_TYPE_004 "text/plain; version=0.0.4; charset=utf-8"
 #define BRRT_PROM_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 

@@ -1,0 +1,38 @@
+/* The exposition plan as public API (render.h): what expo_plan_build decides, for renderers
+ * outside the library (the exporter's protobuf), so every format leaves out the same. */
+#include "expo_plan.h"
+
+#include <stdlib.h>
+
+int brrt_expo_plan_build(struct brrt_expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
+                         const struct brrt_prom_opts *o)
+{
+    struct brrt_prom_opts none = {0};
+    struct expo_plan plan;
+    p->items = NULL;
+    p->n = 0;
+    if (expo_plan_build(&plan, snaps, n, o ? o : &none) != 0)
+        return -1;
+    p->items = malloc((plan.n + 1) * sizeof *p->items);
+    if (!p->items) {
+        expo_plan_free(&plan);
+        return -1;
+    }
+    for (uint32_t k = 0; k < plan.n; k++)
+        p->items[k] = (struct brrt_expo_item){plan.items[k].snap, plan.items[k].fam, plan.items[k].head};
+    p->n = plan.n;
+    expo_plan_free(&plan);
+    return 0;
+}
+
+void brrt_expo_plan_free(struct brrt_expo_plan *p)
+{
+    free(p->items);
+    p->items = NULL;
+    p->n = 0;
+}
+
+bool brrt_expo_series_ok(const struct brrt_snap_family *f, const struct brrt_snap_series *s)
+{
+    return f->type != BRRT_SHM_COUNTER || s->value >= 0;
+}
