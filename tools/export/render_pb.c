@@ -147,13 +147,15 @@ static void labels_of(struct pb_arena *a, PbMetric *m, const struct brrt_snap_fa
     }
 }
 
+/* The value as protobuf carries it (a double): the exact integer where brrt_fmt_exact says the
+ * series has one (strtod rounds it to nearest, as the integer-to-double conversion did), else
+ * s->value. */
 static double scalar(const struct brrt_snap_family *f, const struct brrt_snap_series *s)
 {
-    if (f->storage == BRRT_SHM_SHARDED_U64 && f->scale == 1.0)
-        return (double)s->u64;
-    if (f->storage == BRRT_SHM_SHARDED_I64 && f->scale == 1.0)
-        return (double)s->i64;
-    return s->value;
+    char exact[BRRT_FMT_INT_MAX];
+    if (!brrt_fmt_exact(exact, f, s))
+        return s->value;
+    return strtod(exact, NULL);
 }
 
 typedef Io__Prometheus__Client__BucketSpan PbSpan;
