@@ -119,6 +119,29 @@ int brrt__reserve_arena(brrt_seg *seg, uint64_t bytes);
 int brrt__reserve_values(brrt_seg *seg, uint64_t bytes);          /* in shards [0, shards_used) */
 int brrt__reserve_shard(brrt_seg *seg, uint32_t shard);           /* a shard about to be used */
 
+/* arena.c: arena and directory allocation, all under seg->lock. Each int returns 0 or a
+ * BRRT_E_* (a full segment is counted in full_errors). */
+int brrt__full(brrt_seg *seg); /* counts a full segment; returns BRRT_E_FULL */
+int brrt__reserved(brrt_seg *seg, int rc); /* a reservation's result (reserve.c) */
+int brrt__arena_alloc(brrt_seg *seg, size_t len, size_t align, brrt_shm_ref *ref, void **p);
+int brrt__arena_string(brrt_seg *seg, const char *s, brrt_shm_ref *ref);
+int brrt__arena_strings(brrt_seg *seg, const char *const *v, uint32_t n, brrt_shm_ref *ref);
+int brrt__entry_alloc(brrt_seg *seg, struct brrt_shm_entry **e, uint32_t *index);
+/* Makes the entry at seg->dir_count, and everything it references, visible to readers. */
+void brrt__publish(brrt_seg *seg);
+/* Undo of a half-built registration: cursors go back, nothing was published. */
+struct brrt__cursor {
+    uint64_t arena_used;
+    uint64_t shard_bytes_used;
+};
+struct brrt__cursor brrt__mark(const brrt_seg *seg);
+void brrt__rewind_to(brrt_seg *seg, struct brrt__cursor c);
+
+/* family.c: families (registration: brrt_family_register) */
+void brrt__family_free(struct brrt_family *f);
+uint16_t brrt__storage_of(enum brrt_type t);  /* BRRT_SHM_* storage of a type */
+uint16_t brrt__shm_type_of(enum brrt_type t); /* BRRT_SHM_* type of a type */
+
 /* registry.c */
 int brrt__registry_init(brrt_seg *seg);
 void brrt__registry_destroy(brrt_seg *seg);
