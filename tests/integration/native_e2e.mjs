@@ -19,8 +19,9 @@ const subst = (e) => e.replace(/\$\{?(\w+)\}?/g, (m, n) => {
     if (!(n in vars)) throw new Error(`no value for $${n} in ${e}`);
     return vars[n];
 });
-async function query(url, expr) {
-    const r = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+async function query(url, expr, time) { // time: evaluation instant (RFC 3339), default now
+    const at = time ? `&time=${encodeURIComponent(time)}` : '';
+    const r = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}${at}`);
     const body = await r.json();
     return { status: body.status, error: body.error, type: body.data?.resultType,
         result: (body.data?.result ?? []).map((s) => ({ metric: s.metric,
@@ -63,9 +64,13 @@ for (const [name, url] of [['native', nativeUrl], ['classic', classicUrl]]) {
 }
 
 // ---- 3. the dashboard's percentiles on native histograms agree with the segment ------------
+// Evaluated at the instant the snapshot's window closed (taken_at), so that Prometheus' window
+// (taken_at - WINDOW, taken_at] holds the same seconds as the segment's, up to one scrape at
+// each end; evaluated "now" it would lag by however long the queries above took on a busy
+// machine, and a p99 that sits where the slow requests begin moves with a few of them.
 const h = snap.metrics.find((m) => m.name === 'brrtrouter_request_duration_seconds').all_series;
 for (const [label, ref] of [['p50', 'A'], ['p90', 'B'], ['p99', 'D']]) {
-    const r = await query(nativeUrl, target('Request Latency Percentiles', ref));
+    const r = await query(nativeUrl, target('Request Latency Percentiles', ref), snap.taken_at);
     const prom = r.result[0]?.value;
     const seg = h.quantiles[label];
     const err = Math.abs(prom - seg) / seg;
