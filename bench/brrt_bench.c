@@ -21,9 +21,9 @@
  * The segment runs without its heartbeat thread (heartbeat_ms = 0): on a 2-CPU machine it
  * would only add noise, and it never touches the update path. */
 #include "brrtstat/brrtstat.h"
-#include "brrtstat/process.h"
 #include "cli_opts.h"
 
+#include "process_bench.h"
 #include "read_bench.h"
 
 #include <errno.h>
@@ -149,7 +149,7 @@ static const char *const run_order[N_CASES] = {
 
 /* ---- threads ------------------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -433,7 +433,7 @@ static struct bench_case *find(const char *name)
     abort();
 }
 
-static double median_of(double *v, size_t n)
+double median_of(double *v, size_t n)
 {
     qsort(v, n, sizeof(double), cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
@@ -481,29 +481,6 @@ static unsigned long long parse_count(const char *opt, const char *s)
 }
 
 /* The process collector's cost per sample (what its thread spends once a second). */
-static void process_collect_cost(brrt_seg *seg, unsigned n, unsigned long long reps)
-{
-    brrt_process_collector *pc;
-    if (brrt_process_collector_start(seg, 0, &pc) != 0) {
-        fprintf(stderr, "brrt-bench: process collector failed to start\n");
-        return;
-    }
-    double *v = calloc(reps, sizeof *v);
-    for (unsigned long long r = 0; v && r < reps; r++) {
-        uint64_t t0 = now_ns();
-        for (unsigned i = 0; i < n; i++)
-            brrt_process_collect(pc);
-        v[r] = (double)(now_ns() - t0) / n;
-    }
-    if (v) {
-        double m = median_of(v, reps);
-        printf("%-28s %8.0f   (%.4f %% of one core at the default 1 s interval)\n",
-               "process_collect", m, m / 1e9 * 100);
-    }
-    free(v);
-    brrt_process_collector_stop(pc);
-}
-
 /* The writer cases' lines, the ratios and the process collector's cost. */
 static void report(brrt_seg *seg, unsigned long long reps, int quick, uint64_t wall0, uint64_t busy0,
                    uint64_t self0)
@@ -541,7 +518,7 @@ static void report(brrt_seg *seg, unsigned long long reps, int quick, uint64_t w
     print_ratio("scaling_baseline_tls_inc", "baseline_tls_inc_2t", "baseline_tls_inc_1t", reps);
     print_ratio("scaling_baseline_atomic_shared", "baseline_atomic_shared_2t",
                 "baseline_atomic_shared_1t", reps);
-    process_collect_cost(seg, quick ? 20 : 200, reps);
+    process_bench_run(seg, quick ? 20 : 200, reps);
 }
 
 int main(int argc, char **argv)
