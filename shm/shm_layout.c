@@ -41,6 +41,24 @@ static int range_ok(uint64_t off, uint64_t len, uint64_t limit)
     return off <= limit && len <= limit - off;
 }
 
+void brrt_shm_header_from_layout(struct brrt_shm_header *h, const struct brrt_shm_layout *l)
+{
+    memcpy(h->magic, BRRT_SHM_MAGIC, BRRT_SHM_MAGIC_LEN);
+    h->abi_major = BRRT_SHM_ABI_MAJOR;
+    h->abi_minor = BRRT_SHM_ABI_MINOR;
+    h->byte_order = BRRT_SHM_BYTE_ORDER;
+    h->header_size = BRRT_SHM_HEADER_SIZE;
+    h->segment_size = l->segment_size;
+    h->entry_size = BRRT_SHM_ENTRY_SIZE;
+    h->dir_capacity = l->dir_capacity;
+    h->dir_offset = l->dir_offset;
+    h->arena_offset = l->arena_offset;
+    h->arena_capacity = l->arena_capacity;
+    h->shard_offset = l->shard_offset;
+    h->shard_stride = l->shard_stride;
+    h->shard_capacity = l->shard_capacity;
+}
+
 int brrt_shm_validate_header(const void *map, uint64_t file_size, struct brrt_shm_layout *out,
                              char *why, size_t whylen)
 {

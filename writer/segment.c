@@ -144,23 +144,10 @@ static void init_header(brrt_seg *seg, uint64_t generation)
 {
     struct brrt_shm_header *h = seg->hdr;
     const struct brrt_shm_layout *l = &seg->layout;
-    memcpy(h->magic, BRRT_SHM_MAGIC, BRRT_SHM_MAGIC_LEN);
-    h->abi_major = BRRT_SHM_ABI_MAJOR;
-    h->abi_minor = BRRT_SHM_ABI_MINOR;
-    h->byte_order = BRRT_SHM_BYTE_ORDER;
-    h->header_size = BRRT_SHM_HEADER_SIZE;
-    h->segment_size = l->segment_size;
+    brrt_shm_header_from_layout(h, l);
     h->generation = generation;
     h->writer_pid = (uint64_t)getpid();
     h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
-    h->entry_size = BRRT_SHM_ENTRY_SIZE;
-    h->dir_capacity = l->dir_capacity;
-    h->dir_offset = l->dir_offset;
-    h->arena_offset = l->arena_offset;
-    h->arena_capacity = l->arena_capacity;
-    h->shard_offset = l->shard_offset;
-    h->shard_stride = l->shard_stride;
-    h->shard_capacity = l->shard_capacity;
     h->heartbeat_interval_ns = seg->heartbeat_ns;
     h->heartbeat_mono_ns = clock_ns(CLOCK_MONOTONIC);
     /* Arena offset 0 means "no reference"; shard 0 (shared) is always in use. */

@@ -16,19 +16,7 @@ static struct brrt_shm_header *planned_header(struct brrt_shm_layout *l, void **
     ck_assert_int_eq(brrt_shm_layout_plan(64, 4096, 4, 4096, l), 0);
     *mem = calloc(1, l->segment_size);
     struct brrt_shm_header *h = *mem;
-    memcpy(h->magic, BRRT_SHM_MAGIC, BRRT_SHM_MAGIC_LEN);
-    h->abi_major = BRRT_SHM_ABI_MAJOR;
-    h->byte_order = BRRT_SHM_BYTE_ORDER;
-    h->header_size = BRRT_SHM_HEADER_SIZE;
-    h->entry_size = BRRT_SHM_ENTRY_SIZE;
-    h->segment_size = l->segment_size;
-    h->dir_offset = l->dir_offset;
-    h->dir_capacity = l->dir_capacity;
-    h->arena_offset = l->arena_offset;
-    h->arena_capacity = l->arena_capacity;
-    h->shard_offset = l->shard_offset;
-    h->shard_stride = l->shard_stride;
-    h->shard_capacity = l->shard_capacity;
+    brrt_shm_header_from_layout(h, l);
     h->state = BRRT_SHM_READY;
     return h;
 }

@@ -43,6 +43,11 @@ struct brrt_shm_published {
 int brrt_shm_layout_plan(uint32_t dir_entries, uint64_t arena_bytes, uint32_t shards,
                          uint64_t shard_stride, struct brrt_shm_layout *out);
 
+/* Writes the identity (magic, ABI, byte order, sizes) and the layout `l` into header `h`; the
+ * rest (generation, pid, clocks, counters, state) is the writer's. The one header-from-layout
+ * code: the writer's segment.c and the format tests use it. Internal (not exported). */
+void brrt_shm_header_from_layout(struct brrt_shm_header *h, const struct brrt_shm_layout *l);
+
 /* Validates the header at `map` (`file_size` bytes mapped) and fills `out`.
  * Returns 0, BRRT_E_TRUNCATED, BRRT_E_CORRUPT (bad magic, sizes, offsets), BRRT_E_ENDIAN,
  * BRRT_E_VERSION or BRRT_E_NOT_READY; `why` says which field was wrong. */
