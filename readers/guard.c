@@ -13,9 +13,11 @@
  * armed around it, and a process-wide SIGBUS handler that siglongjmps back only for a fault
  * inside the armed thread's own mapping and chains to the previous handler otherwise. Chosen
  * over pread because value words must be read with single-copy-atomic 8-byte loads (a
- * kernel copy may tear them); the guard costs a sigsetjmp without the signal mask (the handler
- * is SA_NODEFER) per guarded call. A program that installs its own SIGBUS handler after the
- * reader's first use replaces this one: chain to it, or the guard is lost. */
+ * kernel copy may tear them); the guard costs a sigsetjmp without the signal mask per guarded
+ * call: the handler restores the interrupted mask (ucontext's uc_sigmask) itself before it
+ * jumps, so only a fault pays that syscall. A thread that blocks SIGBUS cannot be guarded (the
+ * kernel kills on a fault while it is blocked). A program that installs its own SIGBUS
+ * handler after the reader's first use replaces this one: chain to it, or the guard is lost. */
 #include "reader_internal.h"
 
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 struct guard {
@@ -43,6 +46,12 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
     const char *a = si ? (const char *)si->si_addr : NULL;
     if (g->armed && si && si->si_code > 0 && a >= g->lo && a < g->hi) {
         g->armed = 0;
+        /* Leave with the mask the thread had when it faulted (what sigreturn would restore):
+         * the env holds no mask, and the mask in force here may be wider than sa_mask asked
+         * for (TSan runs every handler with all signals blocked). Left blocked, the next fault
+         * kills: the kernel forces the default action of a blocked SIGBUS. */
+        if (uc)
+            pthread_sigmask(SIG_SETMASK, &((const ucontext_t *)uc)->uc_sigmask, NULL);
         siglongjmp(g->env, 1);
     }
     if (prev_bus.sa_flags & SA_SIGINFO) {
