@@ -16,16 +16,7 @@ if ldd "$BIN/brrt-stat-export" | grep -E 'lib(a|t|ub)san' >/dev/null; then
 fi
 ulimit -n 4096 2>/dev/null || true
 if (($(ulimit -n) < 2200)); then echo "SKIP: open-file limit $(ulimit -n) < 2200"; exit 77; fi
-WORK=$(mktemp -d /tmp/brrt-expmem-test-XXXXXX)
-export BRRT_STAT_DIR=$WORK/segments
-mkdir -m 0750 "$BRRT_STAT_DIR"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+brrt_workdir expmem-test
 
 # The exporter container's memory limit, in KiB (Mi or M in the manifest).
 limit=$(awk '/- name: exporter/ { e = 1 } e && /limits:/ { print; exit }' "$SRC/k8s/sidecar/deployment.yaml" |

@@ -22,16 +22,9 @@ fi
 source "$2/tests/integration/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
-WORK=$(mktemp -d /dev/shm/brrt-images-test-XXXXXX)
+brrt_workdir images-test /dev/shm
 chmod 0755 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  umount -R "$WORK/fs-brrt-demo" "$WORK/fs-brrt-stat" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+brrt_at_exit umount -R "$WORK/fs-brrt-demo" "$WORK/fs-brrt-stat"
 export BRRT_PODMAN_FLAGS="--root $WORK/storage --runroot $WORK/run --storage-driver vfs"
 # shellcheck disable=SC2206
 PODMAN=(podman $BRRT_PODMAN_FLAGS)

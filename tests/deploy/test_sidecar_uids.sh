@@ -18,16 +18,9 @@ fi
 source "$2/tests/integration/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
-WORK=$(mktemp -d /dev/shm/brrt-uids-test-XXXXXX)
+brrt_workdir uids-test /dev/shm
 chmod 0755 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  umount "$WORK/app-mnt" "$WORK/exp-mnt" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+brrt_at_exit umount "$WORK/app-mnt" "$WORK/exp-mnt"
 
 # The pod's numbers, from the manifest (app first, exporter second).
 dep=$SRC/k8s/sidecar/deployment.yaml

@@ -15,9 +15,19 @@
 #                         that exits before (a port taken meanwhile by another test: "address
 #                         already in use") is started again on a new port, up to 5 times.
 #                         Sets SERVER_PID and SERVER_PORT; returns 1 (with its log) on failure.
-#   brrt_log FILE...      registers server logs; brrt_show_logs prints the tail of each one.
-#                         A failing test must show them: call brrt_show_logs from the EXIT trap
-#                         when the exit status is not 0 (brrt_summary does it for failed checks)
+#   brrt_log FILE...      registers server logs; brrt_show_logs prints the tail of each one
+#                         (and of every other *.log in $WORK and its subdirectories' top level).
+#                         brrt_workdir's EXIT trap calls it when the test failed; brrt_summary
+#                         calls it for failed checks
+#   brrt_workdir NAME [PARENT]
+#                         the prologue every script shares: WORK=$(mktemp -d PARENT/brrt-NAME.XXXXXX)
+#                         (PARENT: $TMPDIR or /tmp), BRRT_STAT_DIR=$WORK/shm (0750, exported),
+#                         PIDS=() (append every background process) and the traps. At exit the
+#                         PIDS get SIGCONT+SIGTERM (SIGKILL after 5 s) and are waited for, the
+#                         brrt_at_exit commands run, the logs' tails are shown when the exit status
+#                         is not 0 or a check failed, and WORK is removed (KEEP_WORK=1 keeps it).
+#                         INT and TERM exit 130 through the same path.
+#   brrt_at_exit CMD...   one more cleanup step for that trap (unmounts, a private tmux server)
 PASS=0
 FAIL=0
 FAILED=()
@@ -63,10 +73,40 @@ brrt_show_logs() {
     ((BRRT_LOGS_SHOWN)) && return 0
     BRRT_LOGS_SHOWN=1
     local f
-    for f in "${BRRT_LOGS[@]}"; do
+    local -a all=("${BRRT_LOGS[@]}")
+    if [[ -n ${WORK:-} && -d $WORK ]]; then # logs a test wrote without registering them
+        while IFS= read -r f; do
+            [[ " ${all[*]} " == *" $f "* ]] || all+=("$f")
+        done < <(find "$WORK" -maxdepth 2 -name '*.log' -type f 2>/dev/null | sort)
+    fi
+    for f in "${all[@]}"; do
         echo "---- last 40 lines of $f" >&2
         if [[ -e $f ]]; then tail -n 40 "$f" | cut -c1-400 >&2; else echo "(no such file)" >&2; fi
     done
+}
+BRRT_AT_EXIT=()
+brrt_at_exit() { BRRT_AT_EXIT+=("$(printf '%q ' "$@")"); }
+brrt_workdir() { # name, [parent]
+    WORK=$(mktemp -d "${2:-${TMPDIR:-/tmp}}/brrt-$1.XXXXXX")
+    export BRRT_STAT_DIR=$WORK/shm
+    mkdir -m 0750 "$BRRT_STAT_DIR"
+    PIDS=()
+    trap brrt__cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+brrt__pids_gone() {
+    local p
+    for p in "${PIDS[@]}"; do ! kill -0 "$p" 2>/dev/null || return 1; done
+}
+brrt__cleanup() {
+    local rc=$? p cmd
+    for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
+    poll 5 brrt__pids_gone || for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    for cmd in "${BRRT_AT_EXIT[@]}"; do eval "$cmd" || true; done
+    ((rc == 0 && FAIL == 0)) || brrt_show_logs
+    if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
+    return "$rc"
 }
 free_port() {
     python3 -c '

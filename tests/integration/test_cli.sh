@@ -38,24 +38,10 @@ for tool in node npm promtool groff; do
     command -v "$tool" >/dev/null || { echo "test_cli: $tool is not installed" >&2; exit 1; }
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/brrt-test-cli.XXXXXX")
-BG_PIDS=()
-cleanup() {
-    local rc=$? p
-    ((rc == 0)) || brrt_show_logs # the writers' output, before $WORK goes
-    for p in "${BG_PIDS[@]}"; do
-        kill -CONT "$p" 2>/dev/null || true
-        kill -TERM "$p" 2>/dev/null || true
-    done
-    for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- check bookkeeping (tests/integration/lib.sh) -----------------------------------------
+# ---- check bookkeeping, work directory, cleanup (tests/integration/lib.sh) -----------------
 # shellcheck source=tests/integration/lib.sh
 source "$SRC/tests/integration/lib.sh"
+brrt_workdir test-cli
 
 # run TAG CMD...: stdout -> $WORK/TAG.out, stderr -> $WORK/TAG.err, status -> $RC
 RC=0
@@ -118,7 +104,7 @@ start_hold() {
     brrt_log "$WORK/hold-$seg.out"
     BRRT_STAT_DIR=$dir "$FIX" --mode hold --segment "$seg" "$@" >"$WORK/hold-$seg.out" 2>&1 &
     HOLD_PID=$!
-    BG_PIDS+=("$HOLD_PID")
+    PIDS+=("$HOLD_PID")
     for ((i = 0; i < 500; i++)); do
         grep -q '^ready$' "$WORK/hold-$seg.out" 2>/dev/null && return 0
         kill -0 "$HOLD_PID" 2>/dev/null || break
@@ -163,7 +149,7 @@ run since_start "$STAT" snapshot -s live -f json
 INT_JSON_PID=$!
 "$STAT" snapshot -s live -f text --interval 1 --count 1 >"$WORK/interval.txt" 2>"$WORK/interval-txt.err" &
 INT_TXT_PID=$!
-BG_PIDS+=("$INT_JSON_PID" "$INT_TXT_PID")
+PIDS+=("$INT_JSON_PID" "$INT_TXT_PID")
 
 # ---- golden files ----------------------------------------------------------------------------
 # Volatile parts: pid, uptime, heartbeat age, timestamps, the directory.
@@ -376,7 +362,7 @@ check "list: generation 1, metric and series counts of live (8 metrics, 11 serie
 # ---- rates and windowed percentiles (interval mode) ---------------------------------------
 wait "$INT_JSON_PID" && INT_RC=0 || INT_RC=$?
 wait "$INT_TXT_PID" || true
-BG_PIDS=("$LIVE_PID")
+PIDS=("$LIVE_PID")
 check "interval json: exit 0, two documents" \
     bash -c '[[ $1 == 0 ]] && [[ $(grep -c "\"schema_version\"" "$2") == 2 ]]' _ "$INT_RC" "$WORK/interval.json"
 check "interval json validates against the schema (every document)" validate "$WORK/interval.json"
@@ -451,7 +437,7 @@ check "list: a stopped writer is stale" \
     awk -v p="$LIVE_PID" '$1 == "live" && $2 == p && $3 == "stale" { f = 1 } END { exit !f }' "$WORK/list_stale.out"
 kill -TERM "$LIVE_PID"
 wait "$LIVE_PID" || true
-BG_PIDS=()
+PIDS=()
 run list_after "$STAT" list
 check "list: after SIGTERM the writer has exited" \
     awk '$1 == "live" && $3 == "exited" { f = 1 } END { exit !f }' "$WORK/list_after.out"

@@ -44,21 +44,9 @@ for t in prometheus curl node; do
     command -v "$t" >/dev/null || die "FAIL: $t is not installed (scripts/setup.sh installs it)"
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/brrt-dash-e2e.XXXXXX")
-export BRRT_STAT_DIR=$WORK/shm
-mkdir -m 0750 "$BRRT_STAT_DIR"
-PIDS=()
 # shellcheck source=tests/integration/lib.sh
 source "$SRC/tests/integration/lib.sh"
-cleanup() {
-    local rc=$? p
-    ((rc == 0)) || brrt_show_logs
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+brrt_workdir dash-e2e
 # Turns dashboard_e2e.mjs's "ok: / FAIL:" lines into checks.
 report() { # file
     local line

@@ -9,27 +9,17 @@ source "$(dirname "$0")/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 HERE=$SRC/tests/integration
-export BRRT_STAT_DIR=$(mktemp -d /tmp/brrt-demo-test-XXXXXX)
-chmod 0750 "$BRRT_STAT_DIR"
-PIDS=()
-cleanup() {
-  local rc=$? p
-  ((rc == 0)) || brrt_show_logs # the tail of every server log, before the directory goes
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$BRRT_STAT_DIR"
-}
-trap cleanup EXIT
+brrt_workdir demo-test
 
 
 # Starts the demo on a free port; sets PORT and DEMO_PID. Extra args go to brrt-demo.
 start_demo() {
   local segment=$1; shift
-  brrt_log "$BRRT_STAT_DIR/$segment.log"
+  brrt_log "$WORK/$segment.log"
   for _ in 1 2 3 4 5 6 7 8; do
     PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
     "$BIN/brrt-demo" --listen "127.0.0.1:$PORT" --segment "$segment" --duration 300 "$@" \
-      2>"$BRRT_STAT_DIR/$segment.log" &
+      2>"$WORK/$segment.log" &
     DEMO_PID=$!
     PIDS+=("$DEMO_PID")
     for _ in $(seq 50); do
@@ -162,11 +152,11 @@ size=$(field "$(metrics stacks3 brrtrouter_coroutine_stack_bytes)" brrtrouter_co
 check "BRRTR_STACK_SIZE__STACK_PROBE=0x30000 is honoured" eq "$size" "196608"
 check "a 100 KiB frame fits the bigger stack" eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/stack/100")" "200"
 set +e
-BRRTR_STACK_SIZE=lots "$BIN/brrt-demo" --listen 127.0.0.1:1 --segment bad 2>"$BRRT_STAT_DIR/bad.err"
+BRRTR_STACK_SIZE=lots "$BIN/brrt-demo" --listen 127.0.0.1:1 --segment bad 2>"$WORK/bad.err"
 rc=$?
 set -e
 check "a bad BRRTR_STACK_SIZE is a start-up error (exit 2)" eq "$rc" "2"
-check "with a message naming the variable" grep -q 'BRRTR_STACK_SIZE: "lots"' "$BRRT_STAT_DIR/bad.err"
+check "with a message naming the variable" grep -q 'BRRTR_STACK_SIZE: "lots"' "$WORK/bad.err"
 
 # ---- 4. process metrics against /proc --------------------------------------------------------
 pid=$DEMO_PID

@@ -10,19 +10,7 @@ source "$(dirname "$0")/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 CLIENTS=$SRC/tests/integration/demo_clients.cjs
-export BRRT_STAT_DIR=$(mktemp -d /tmp/brrt-demo-limits-XXXXXX)
-chmod 0750 "$BRRT_STAT_DIR"
-PIDS=()
-cleanup() {
-  local rc=$? # the script's own exit status (set -e stopped it, or brrt_summary failed)
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if ((FAIL || rc)); then # the logs of every server started, for the failure's cause
-    for f in "$BRRT_STAT_DIR"/*.log; do [[ -e $f ]] && { echo "---- tail of $f" >&2; tail -n 20 "$f" >&2; }; done
-  fi
-  rm -rf "$BRRT_STAT_DIR"
-}
-trap cleanup EXIT
+brrt_workdir demo-limits
 
 # Starts the demo on a free port (extra args go to brrt-demo; NOFILE=N in the environment
 # starts it under prlimit --nofile=N); sets PORT and DEMO_PID.
@@ -33,7 +21,7 @@ start_demo() {
   for _ in 1 2 3 4 5 6 7 8; do
     PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
     "${pre[@]}" "$BIN/brrt-demo" --listen "127.0.0.1:$PORT" --segment "$segment" --duration 120 "$@" \
-      2>"$BRRT_STAT_DIR/$segment.log" &
+      2>"$WORK/$segment.log" &
     DEMO_PID=$!
     PIDS+=("$DEMO_PID")
     for _ in $(seq 50); do
@@ -72,13 +60,13 @@ check "a request sleeping longer than the idle timeout is still answered" \
 
 # ---- 15b. out of descriptors: no spinning, and new clients are answered later -------------
 NOFILE=48 start_demo nofile --workers 2 --idle-timeout-ms 4000
-node "$CLIENTS" hold "$PORT" 80 14 >"$BRRT_STAT_DIR/hold.out" &
+node "$CLIENTS" hold "$PORT" 80 14 >"$WORK/hold.out" &
 HOLD=$!
 PIDS+=("$HOLD")
-for _ in $(seq 50); do grep -q open= "$BRRT_STAT_DIR/hold.out" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q open= "$WORK/hold.out" && break; sleep 0.1; done
 sleep 0.5
 check "the demo ran out of descriptors (it says so once per episode)" \
-  grep -q 'accept: Too many open files' "$BRRT_STAT_DIR/nofile.log"
+  grep -q 'accept: Too many open files' "$WORK/nofile.log"
 check "the CPU below is brrt-demo's own (prlimit exec'd it)" eq "$(basename "$(readlink "/proc/$DEMO_PID/exe")")" "brrt-demo"
 t0=$(cpu_ticks "$DEMO_PID")
 sleep 3

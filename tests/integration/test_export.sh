@@ -9,18 +9,7 @@ source "$(dirname "$0")/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 HERE=$SRC/tests/integration
-WORK=$(mktemp -d /tmp/brrt-export-test-XXXXXX)
-export BRRT_STAT_DIR=$WORK/segments
-mkdir -m 0750 "$BRRT_STAT_DIR"
-PIDS=()
-cleanup() {
-  local rc=$? p
-  ((rc == 0)) || brrt_show_logs # the tail of every server log, before the work dir goes
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+brrt_workdir export-test
 # shellcheck source=tests/integration/node_env.sh
 source "$HERE/node_env.sh"
 brrt_node_env "$BIN" "$SRC" "$WORK/npm.log"

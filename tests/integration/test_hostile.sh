@@ -11,19 +11,7 @@ SRC=$(cd "$2" && pwd)
 # shellcheck source=tests/integration/lib.sh
 source "$SRC/tests/integration/lib.sh"
 STAT=$BIN/brrt-stat
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/brrt-hostile.XXXXXX")
-export BRRT_STAT_DIR=$WORK/shm
-mkdir -m 0750 "$BRRT_STAT_DIR"
-PIDS=()
-cleanup() {
-    local rc=$? p
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    ((rc == 0)) || brrt_show_logs
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+brrt_workdir hostile
 
 # run TAG CMD...: stdout -> $WORK/TAG.out, stderr -> $WORK/TAG.err, status -> $RC (10 s cap)
 RC=0

@@ -12,8 +12,7 @@ source "$(dirname "$0")/lib.sh"
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 HERE=$SRC/tests/integration
-WORK=$(mktemp -d /tmp/brrt-k8s-test-XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+brrt_workdir k8s-test
 # shellcheck source=tests/integration/node_env.sh
 source "$HERE/node_env.sh"
 brrt_node_env "$BIN" "$SRC" "$WORK/npm.log"

@@ -35,27 +35,7 @@ source "$SRC/tests/integration/lib.sh"
 for t in prometheus curl node python3; do
     command -v "$t" >/dev/null || { echo "FAIL: $t is not installed (scripts/setup.sh)" >&2; exit 1; }
 done
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/brrt-native-e2e.XXXXXX")
-export BRRT_STAT_DIR=$WORK/shm
-mkdir -m 0750 "$BRRT_STAT_DIR"
-PIDS=()
-logs_tail() {
-    local f
-    for f in "$WORK"/*.log; do
-        [[ -s $f ]] || continue
-        echo "---- tail of $(basename "$f")" >&2
-        tail -n 15 "$f" >&2
-    done
-}
-cleanup() {
-    local rc=$? p
-    ((rc == 0)) || logs_tail
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+brrt_workdir native-e2e
 die() { echo "test_native_e2e: $*" >&2; exit 1; }
 
 # Ports: free_port from lib.sh (bind-tested, 20000..32767). Port 0's kernel choice lies in the

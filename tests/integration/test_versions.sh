@@ -9,18 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 BIN=$(cd "$1" && pwd)
 VERSION=$3
-WORK=$(mktemp -d /tmp/brrt-versions-test-XXXXXX)
-export BRRT_STAT_DIR=$WORK/segments
-mkdir -m 0750 "$BRRT_STAT_DIR"
-PIDS=()
-cleanup() {
-  local rc=$? p
-  ((rc == 0)) || brrt_show_logs # the tail of every server log, before the work dir goes
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+brrt_workdir versions-test
 
 # run CMD...: sets OUT, ERR, RC
 run() {

@@ -40,27 +40,14 @@ for tool in tmux curl groff; do
     command -v "$tool" >/dev/null || { echo "test_watch: $tool is not installed" >&2; exit 1; }
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/brrt-test-watch.XXXXXX")
-export BRRT_STAT_DIR=$WORK/shm
-mkdir -m 0750 "$BRRT_STAT_DIR"
+# ---- check bookkeeping, work directory, cleanup (tests/integration/lib.sh) -----------------
+# shellcheck source=tests/integration/lib.sh
+source "$SRC/tests/integration/lib.sh"
+brrt_workdir test-watch
 export TMUX_TMPDIR=$WORK # the private server's socket lives and dies with WORK
 unset TMUX
 SOCK=brrt-test-$$
-BG_PIDS=()
-cleanup() {
-    local rc=$? p
-    ((rc == 0 && ${FAIL:-0} == 0)) || brrt_show_logs # every server log's tail, before $WORK goes
-    tmux -L "$SOCK" kill-server 2>/dev/null || true
-    for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- check bookkeeping (tests/integration/lib.sh) -----------------------------------------
-# shellcheck source=tests/integration/lib.sh
-source "$SRC/tests/integration/lib.sh"
+brrt_at_exit tmux -L "$SOCK" kill-server
 
 # ---- the thresholds table (metrics/include/brrtstat/thresholds.h), read from the header -----
 # Every colour checked below is the table's, not a copy of its numbers: change a threshold there
@@ -172,7 +159,7 @@ start_bg() { # start_bg TAG CMD...: a background writer; waits for its "ready"; 
     shift
     "$@" >"$WORK/$tag.out" 2>&1 &
     BG_PID=$!
-    BG_PIDS+=("$BG_PID")
+    PIDS+=("$BG_PID")
     for ((i = 0; i < 300; i++)); do
         grep -q '^ready$' "$WORK/$tag.out" 2>/dev/null && return 0
         kill -0 "$BG_PID" 2>/dev/null || break
@@ -402,7 +389,7 @@ start_demo() { # start_demo SEGMENT: on a free port; sets PORT, DEMO_PID
         "$DEMO" --listen "127.0.0.1:$PORT" --segment "$1" --duration 900 --error-rate 0.02 \
             --slow-rate 0.01 2>"$WORK/demo.log" &
         DEMO_PID=$!
-        BG_PIDS+=("$DEMO_PID")
+        PIDS+=("$DEMO_PID")
         for ((i = 0; i < 50; i++)); do
             curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && return 0
             kill -0 "$DEMO_PID" 2>/dev/null || break
@@ -418,7 +405,7 @@ start_demo demo
 # requests), however long a loaded machine makes them take.
 "$DEMO" load --target "127.0.0.1:$PORT" --duration 120 --rate 1000 --connections 8 >"$WORK/load.out" 2>&1 &
 LOAD_PID=$!
-BG_PIDS+=("$LOAD_PID")
+PIDS+=("$LOAD_PID")
 start demo "$WATCH" -s demo --interval 1
 check "demo under load: request rate > 0, p50..p99 shown, CPU > 0, requests in the browser" \
     screen_has demo 6 '^Requests rate [1-9][0-9]*  errors [0-9.]+%  4xx [0-9.]+%  p50 [0-9.]+ (us|ms)  p90 [0-9.]+ (us|ms)  p95 [0-9.]+ (us|ms)  p99 [0-9.]+ (us|ms|s)' \
