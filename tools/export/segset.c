@@ -2,6 +2,7 @@
 
 #include "render_pb.h"
 
+#include "brrtstat/exporter_metrics.h"
 #include "brrtstat/shm_path.h"
 
 #include <dirent.h>
@@ -195,52 +196,50 @@ static struct brrt_snapshot *refresh(struct seg_entry *e, uint32_t what)
     return snap;
 }
 
-/* The exporter's own metrics, one row each: X(name, type, help, value), where `value` is an
- * expression of `e` (the entry) and `in` (its reader info as of this scrape). */
-#define SELF_METRICS(X)                                                                        \
-    X(brrtstat_segment_up, "gauge", "1 when the segment's writer is running, 0 otherwise", e->up) \
-    X(brrtstat_segment_generation, "gauge", "Generation of the segment (a writer restart adds 1)", \
-      (double)e->generation)                                                                   \
-    X(brrtstat_segment_heartbeat_age_seconds, "gauge",                                         \
-      "Seconds since the writer's last heartbeat (NaN while unknown: no segment attached)",    \
-      in->heartbeat_age_s >= 0 ? in->heartbeat_age_s : NAN)                                    \
-    X(brrtstat_segment_reattaches_total, "counter", "Writer restarts the exporter followed",   \
-      (double)e->reattaches)                                                                   \
-    X(brrtstat_segment_attach_failures_total, "counter", "Failed attempts to attach to the segment", \
-      (double)e->attach_failures)                                                              \
-    X(brrtstat_segment_snapshot_retries_total, "counter",                                      \
-      "Retries spent attaching while the segment initialised", (double)in->attach_retries)     \
-    X(brrtstat_segment_full_errors_total, "counter",                                           \
-      "Registrations the writer could not fit in the segment", (double)in->full_errors)        \
-    X(brrtstat_segment_cardinality_overflows_total, "counter", "Series lookups folded into __other", \
-      (double)in->cardinality_overflows)                                                       \
-    X(brrtstat_segment_skipped_entries, "gauge",                                               \
-      "Directory entries of the segment skipped as invalid (the rest is served)",              \
-      (double)in->skipped_entries)                                                             \
-    X(brrtstat_segment_exposition_dropped, "gauge",                                            \
-      "Families and counter series of the segment left out of the last scrape: their names "   \
-      "clash with another family's or the exporter's own, or a counter is negative or NaN",    \
-      (double)e->exposition_dropped)
+/* The value of each BRRT_EXPORTER_SEGMENT_METRICS row (brrtstat/exporter_metrics.h, where the
+ * names, types and help live): an expression of `e` (the entry) and `in` (its reader info as of
+ * this scrape). A row without a value here does not compile. */
+#define SELF_VALUE_SEGMENT_UP e->up
+#define SELF_VALUE_SEGMENT_GENERATION (double)e->generation
+#define SELF_VALUE_SEGMENT_HEARTBEAT_AGE (in->heartbeat_age_s >= 0 ? in->heartbeat_age_s : NAN)
+#define SELF_VALUE_SEGMENT_REATTACHES (double)e->reattaches
+#define SELF_VALUE_SEGMENT_ATTACH_FAILURES (double)e->attach_failures
+#define SELF_VALUE_SEGMENT_SNAPSHOT_RETRIES (double)in->attach_retries
+#define SELF_VALUE_SEGMENT_FULL_ERRORS (double)in->full_errors
+#define SELF_VALUE_SEGMENT_OVERFLOWS (double)in->cardinality_overflows
+#define SELF_VALUE_SEGMENT_SKIPPED_ENTRIES (double)in->skipped_entries
+#define SELF_VALUE_SEGMENT_EXPOSITION_DROPPED (double)e->exposition_dropped
+
+/* The table's rows with their lengths, by enum brrt_exporter_metric_id. */
+static const struct self_row {
+    const char *name, *help;
+    size_t len, help_len;
+    bool counter;
+} self_rows[BRRT_XM_COUNT] = {
+#define SELF_TABLE_ROW(id, name, type, help) {name, help, sizeof name - 1, sizeof help - 1, type == BRRT_COUNTER},
+    BRRT_EXPORTER_CATALOG(SELF_TABLE_ROW)
+#undef SELF_TABLE_ROW
+};
 
 /* Appends a string literal (its length known at compile time). */
 #define ADD_LIT(b, lit) brrt_buf_add((b), (lit), sizeof(lit) - 1)
 
-/* "# HELP name help\n# TYPE name type\n" from literals, without printf (OpenMetrics names a
+/* "# HELP name help\n# TYPE name type\n" of self_rows[id], without printf (OpenMetrics names a
  * counter's family without _total). */
-static void self_header(struct brrt_buf *b, const char *name, size_t len, const char *type, size_t type_len,
-                        const char *help, size_t help_len, enum brrt_prom_flavor flavor)
+static void self_header(struct brrt_buf *b, enum brrt_exporter_metric_id id, enum brrt_prom_flavor flavor)
 {
-    bool om_counter = flavor == BRRT_PROM_OPENMETRICS && type_len == 7 && memcmp(type, "counter", 7) == 0;
-    size_t n = om_counter ? len - 6 : len;
+    const struct self_row *r = &self_rows[id];
+    size_t n = r->counter && flavor == BRRT_PROM_OPENMETRICS ? r->len - 6 : r->len;
     ADD_LIT(b, "# HELP ");
-    brrt_buf_add(b, name, n);
+    brrt_buf_add(b, r->name, n);
     ADD_LIT(b, " ");
-    brrt_buf_add(b, help, help_len);
+    brrt_buf_add(b, r->help, r->help_len);
     ADD_LIT(b, "\n# TYPE ");
-    brrt_buf_add(b, name, n);
-    ADD_LIT(b, " ");
-    brrt_buf_add(b, type, type_len);
-    ADD_LIT(b, "\n");
+    brrt_buf_add(b, r->name, n);
+    if (r->counter)
+        ADD_LIT(b, " counter\n");
+    else
+        ADD_LIT(b, " gauge\n");
 }
 
 /* name{segment="..."} value: `label` is the entry's `{segment="..."} `, escaped once per scrape. */
@@ -259,9 +258,6 @@ static void self_value(struct brrt_buf *b, const char *name, size_t len, const c
     b->data[b->len] = '\0';
 }
 
-/* brrtstat_exporter_build_info{version="0.1.0"} 1 */
-#define BUILD_INFO_HELP "Always 1; the exporter's version is the label"
-
 /* The exporter's own metrics in protobuf: one family per row, a series per segment. */
 static void self_pb(struct segset *s, struct brrt_buf *out)
 {
@@ -275,27 +271,25 @@ static void self_pb(struct segset *s, struct brrt_buf *out)
     }
     for (uint32_t i = 0; i < s->n; i++)
         names[i] = s->e[i].name;
-#define SELF_PB(name, type, help, value)                                                       \
+#define SELF_PB(id, name, type, help)                                                          \
     if (s->n) {                                                                                \
         for (uint32_t i = 0; i < s->n; i++) {                                                  \
             const struct seg_entry *e = &s->e[i];                                              \
             const struct brrt_reader_info *in = &e->info;                                     \
             (void)in;                                                                          \
-            v[i] = (value);                                                                    \
+            v[i] = (SELF_VALUE_##id);                                                          \
         }                                                                                      \
-        pb_render_scalars(out, #name, strcmp(type, "counter") == 0, help, "segment", names, v, s->n); \
+        pb_render_scalars(out, name, type == BRRT_COUNTER, help, "segment", names, v, s->n);   \
     }
-    SELF_METRICS(SELF_PB)
+    BRRT_EXPORTER_SEGMENT_METRICS(SELF_PB)
 #undef SELF_PB
     free(names);
     free(v);
 }
 
 /* The exporter's own metric names: no segment's family may take them (or their suffixes). */
-#define SELF_NAME(name, type, help, value) #name,
-static const char *const self_names[] = {SELF_METRICS(SELF_NAME) "brrtstat_exporter_scrape_duration_seconds",
-                                         "brrtstat_exporter_scrapes_total",
-                                         "brrtstat_exporter_build_info", NULL};
+#define SELF_NAME(id, name, type, help) name,
+static const char *const self_names[] = {BRRT_EXPORTER_CATALOG(SELF_NAME) NULL};
 #undef SELF_NAME
 
 /* Each entry's `{segment="NAME"} ` (NAME escaped) into s->self_labels, entry i's at
@@ -356,15 +350,15 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     free(entry_of);
     free(snaps);
     free(names);
-#define SELF_ROW(name, type, help, value)                                                      \
+#define SELF_ROW(id, name, type, help)                                                         \
     if (s->n) {                                                                                \
-        self_header(out, #name, sizeof #name - 1, type, sizeof type - 1, help, sizeof help - 1, flavor); \
+        self_header(out, BRRT_XM_##id, flavor);                                                \
         for (uint32_t i = 0; i < s->n; i++) {                                                  \
             const struct seg_entry *e = &s->e[i];                                              \
             const struct brrt_reader_info *in = &e->info;                                     \
             (void)in;                                                                          \
-            self_value(out, #name, sizeof #name - 1, labels->data + label_off[i],              \
-                       label_off[i + 1] - label_off[i], (value));                              \
+            self_value(out, name, sizeof name - 1, labels->data + label_off[i],                \
+                       label_off[i + 1] - label_off[i], (SELF_VALUE_##id));                    \
         }                                                                                      \
     }
     if (format == SEGSET_PROTOBUF)
@@ -373,7 +367,7 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
         out->failed = true;
     else {
         const struct brrt_buf *labels = &s->self_labels;
-        SELF_METRICS(SELF_ROW)
+        BRRT_EXPORTER_SEGMENT_METRICS(SELF_ROW)
     }
     free(label_off);
 #undef SELF_ROW
@@ -381,30 +375,32 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     s->last_scrape_seconds = now_s() - t0;
     if (format == SEGSET_PROTOBUF) {
         double d = s->last_scrape_seconds, n = (double)s->scrapes;
-        pb_render_scalars(out, "brrtstat_exporter_scrape_duration_seconds", false,
-                          "Seconds this scrape spent reading and rendering the segments", NULL, NULL, &d, 1);
-        pb_render_scalars(out, "brrtstat_exporter_scrapes_total", true, "Scrapes served", NULL, NULL, &n, 1);
+        const struct self_row *r = &self_rows[BRRT_XM_EXPORTER_SCRAPE_DURATION];
+        pb_render_scalars(out, r->name, r->counter, r->help, NULL, NULL, &d, 1);
+        r = &self_rows[BRRT_XM_EXPORTER_SCRAPES];
+        pb_render_scalars(out, r->name, r->counter, r->help, NULL, NULL, &n, 1);
         const char *version = BRRT_VERSION;
         double one = 1;
-        pb_render_scalars(out, "brrtstat_exporter_build_info", false, BUILD_INFO_HELP, "version", &version, &one, 1);
+        r = &self_rows[BRRT_XM_EXPORTER_BUILD_INFO];
+        pb_render_scalars(out, r->name, r->counter, r->help, "version", &version, &one, 1);
         pthread_mutex_unlock(&s->lock);
         return;
     }
-#define SELF_HEADER(b, name, type, help)                                                       \
-    self_header(b, name, sizeof name - 1, type, sizeof type - 1, help, sizeof help - 1, flavor)
-    SELF_HEADER(out, "brrtstat_exporter_scrape_duration_seconds", "gauge",
-                "Seconds this scrape spent reading and rendering the segments");
-    self_value(out, "brrtstat_exporter_scrape_duration_seconds", sizeof "brrtstat_exporter_scrape_duration_seconds" - 1,
-               " ", 1, s->last_scrape_seconds);
-    SELF_HEADER(out, "brrtstat_exporter_scrapes_total", "counter", "Scrapes served");
+    const struct self_row *r = &self_rows[BRRT_XM_EXPORTER_SCRAPE_DURATION];
+    self_header(out, BRRT_XM_EXPORTER_SCRAPE_DURATION, flavor);
+    self_value(out, r->name, r->len, " ", 1, s->last_scrape_seconds);
+    self_header(out, BRRT_XM_EXPORTER_SCRAPES, flavor);
+    r = &self_rows[BRRT_XM_EXPORTER_SCRAPES];
     char num[BRRT_FMT_INT_MAX];
     size_t num_len = brrt_fmt_u64(num, s->scrapes);
-    ADD_LIT(out, "brrtstat_exporter_scrapes_total ");
+    brrt_buf_add(out, r->name, r->len);
+    ADD_LIT(out, " ");
     brrt_buf_add(out, num, num_len);
     ADD_LIT(out, "\n");
-    SELF_HEADER(out, "brrtstat_exporter_build_info", "gauge", BUILD_INFO_HELP);
-#undef SELF_HEADER
-    ADD_LIT(out, "brrtstat_exporter_build_info{version=\"" BRRT_VERSION "\"} 1\n");
+    self_header(out, BRRT_XM_EXPORTER_BUILD_INFO, flavor);
+    r = &self_rows[BRRT_XM_EXPORTER_BUILD_INFO];
+    brrt_buf_add(out, r->name, r->len);
+    ADD_LIT(out, "{version=\"" BRRT_VERSION "\"} 1\n");
     if (flavor == BRRT_PROM_OPENMETRICS)
         brrt_buf_puts(out, "# EOF\n");
     publish_health(s);

@@ -11,7 +11,8 @@
 #ifndef BRRTSTAT_CATALOG_H
 #define BRRTSTAT_CATALOG_H
 
-#include "brrtstat/process_metrics.h" /* the process_* rows: the process collector's own */
+#include "brrtstat/exporter_metrics.h" /* BRRT_EXPORTER_CATALOG: brrt-stat export's own */
+#include "brrtstat/process_metrics.h"  /* the process_* rows: the process collector's own */
 #include "brrtstat/types.h"
 
 #include <stdint.h>
@@ -36,21 +37,6 @@
       "Connections closed by the client")                                                          \
     X(CONNECTION_ERRORS, "brrtrouter_connection_errors_total", BRRT_COUNTER, "", "", HEALTH,       \
       "Connections that ended with a read or write error")
-
-/* The exporter's own metrics (brrt-stat export, tools/export/segset.c SELF_METRICS): one series
- * per segment (label `segment`), never in a segment. The dashboard and the alert rules query
- * them by these names. X(id, name, type, help) */
-#define BRRT_EXPORTER_CATALOG(X)                                                                   \
-    X(SEGMENT_UP, "brrtstat_segment_up", BRRT_GAUGE, "1 when the segment's writer is running")     \
-    X(SEGMENT_GENERATION, "brrtstat_segment_generation", BRRT_GAUGE,                               \
-      "Generation of the segment (a writer restart adds 1)")                                      \
-    X(SEGMENT_REATTACHES, "brrtstat_segment_reattaches_total", BRRT_COUNTER,                       \
-      "Writer restarts the exporter followed")                                                     \
-    X(SEGMENT_FULL_ERRORS, "brrtstat_segment_full_errors_total", BRRT_COUNTER,                     \
-      "Registrations the writer could not fit in the segment")                                    \
-    X(SEGMENT_OVERFLOWS, "brrtstat_segment_cardinality_overflows_total", BRRT_COUNTER,             \
-      "Series lookups folded into __other")                                                        \
-    X(EXPORTER_SCRAPES, "brrtstat_exporter_scrapes_total", BRRT_COUNTER, "Scrapes served")
 
 /* Sections, in the dashboard's order. X(id, title) */
 #define BRRT_SECTIONS(X)                                                                           \
