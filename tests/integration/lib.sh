@@ -14,7 +14,9 @@
 #                         until http://127.0.0.1:PORT/READY_PATH answers 2xx (30 s). A server
 #                         that exits before (a port taken meanwhile by another test: "address
 #                         already in use") is started again on a new port, up to 5 times.
-#                         Sets SERVER_PID and SERVER_PORT; returns 1 (with its log) on failure.
+#                         Sets SERVER_PID and SERVER_PORT and adds the PID to PIDS (stopped at
+#                         exit by brrt_workdir's trap); returns 1 (with its log) on failure, the
+#                         server that did not answer stopped.
 #   brrt_log FILE...      registers server logs; brrt_show_logs prints the tail of each one
 #                         (and of every other *.log in $WORK and its subdirectories' top level).
 #                         brrt_workdir's EXIT trap calls it when the test failed; brrt_summary
@@ -136,6 +138,7 @@ start_server() {
         "${cmd[@]}" >>"$log" 2>&1 &
         SERVER_PID=$!
         SERVER_PORT=$port
+        PIDS+=("$SERVER_PID")
         for ((i = 0; i < 300; i++)); do
             if curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$port/$ready"; then
                 return 0
@@ -148,6 +151,7 @@ start_server() {
         done
         if kill -0 "$SERVER_PID" 2>/dev/null; then
             echo "  $name did not answer http://127.0.0.1:$port/$ready within 30 s" >&2
+            kill "$SERVER_PID" 2>/dev/null || true
             tail -n 40 "$log" >&2
             return 1
         fi

@@ -78,18 +78,15 @@ start_server "brrt-demo A" "$WORK/demo-a.log" health env BRRTR_STACK_SIZE=65536 
     BRRT_CGROUP_ROOT="$WORK/cg/root" BRRT_PROC_CGROUP="$WORK/cg/self" "$BIN/brrt-demo" \
     --listen "127.0.0.1:{PORT}" --segment e2e-a --error-rate 0.05 --slow-rate 0.03 --slow-ms 70 \
     --duration 200 || die "brrt-demo A did not start"
-PIDS+=("$SERVER_PID")
 PORT_A=$SERVER_PORT
 start_server "brrt-demo B" "$WORK/demo-b.log" health env BRRTR_STACK_SIZE=131072 \
     BRRT_CGROUP_ROOT="$WORK/cg0/root" BRRT_PROC_CGROUP="$WORK/cg0/self" "$BIN/brrt-demo" \
     --listen "127.0.0.1:{PORT}" --segment e2e-b --error-rate 0.01 --slow-rate 0 \
     --duration 200 || die "brrt-demo B did not start"
 DEMO_B=$SERVER_PID
-PIDS+=("$DEMO_B")
 PORT_B=$SERVER_PORT
 start_server "brrt-stat export --all" "$WORK/export.log" metrics \
     "$BIN/brrt-stat" export --listen "127.0.0.1:{PORT}" --all || die "the exporter did not start"
-PIDS+=("$SERVER_PID")
 EXP_PORT=$SERVER_PORT
 
 TARGET=127.0.0.1:$EXP_PORT
@@ -108,7 +105,6 @@ EOF
 start_server prometheus "$WORK/prometheus.log" -/ready prometheus --config.file="$WORK/prometheus.yml" \
     --storage.tsdb.path="$WORK/tsdb" --web.listen-address="127.0.0.1:{PORT}" --log.level=warn ||
     die "prometheus did not start"
-PIDS+=("$SERVER_PID")
 PROM=http://127.0.0.1:$SERVER_PORT
 # Ready is not scraping: Prometheus applies its targets up to 5 s after the start. Wait for the
 # first scrape (bounded), so that the warm-up below is seen.

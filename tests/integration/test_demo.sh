@@ -11,26 +11,13 @@ SRC=$(cd "$2" && pwd)
 HERE=$SRC/tests/integration
 brrt_workdir demo-test
 
-
 # Starts the demo on a free port; sets PORT and DEMO_PID. Extra args go to brrt-demo.
 start_demo() {
   local segment=$1; shift
-  brrt_log "$WORK/$segment.log"
-  for _ in 1 2 3 4 5 6 7 8; do
-    PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
-    "$BIN/brrt-demo" --listen "127.0.0.1:$PORT" --segment "$segment" --duration 300 "$@" \
-      2>"$WORK/$segment.log" &
-    DEMO_PID=$!
-    PIDS+=("$DEMO_PID")
-    for _ in $(seq 50); do
-      if curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; then return 0; fi
-      kill -0 "$DEMO_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$DEMO_PID" 2>/dev/null || true
-  done
-  echo "could not start brrt-demo" >&2
-  return 1
+  start_server "brrt-demo $segment" "$WORK/$segment.log" health \
+    "$BIN/brrt-demo" --listen "127.0.0.1:{PORT}" --segment "$segment" --duration 300 "$@"
+  DEMO_PID=$SERVER_PID
+  PORT=$SERVER_PORT
 }
 
 metrics() { # segment, extra metric names...

@@ -18,21 +18,10 @@ start_demo() {
   local segment=$1; shift
   local -a pre=()
   [[ -n ${NOFILE:-} ]] && pre=(prlimit "--nofile=$NOFILE:$NOFILE" --)
-  for _ in 1 2 3 4 5 6 7 8; do
-    PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
-    "${pre[@]}" "$BIN/brrt-demo" --listen "127.0.0.1:$PORT" --segment "$segment" --duration 120 "$@" \
-      2>"$WORK/$segment.log" &
-    DEMO_PID=$!
-    PIDS+=("$DEMO_PID")
-    for _ in $(seq 50); do
-      if curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; then return 0; fi
-      kill -0 "$DEMO_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$DEMO_PID" 2>/dev/null || true
-  done
-  fail "brrt-demo $segment starts" # counted, so that the cleanup prints its log
-  return 1
+  start_server "brrt-demo $segment" "$WORK/$segment.log" health \
+    "${pre[@]}" "$BIN/brrt-demo" --listen "127.0.0.1:{PORT}" --segment "$segment" --duration 120 "$@"
+  DEMO_PID=$SERVER_PID
+  PORT=$SERVER_PORT
 }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }

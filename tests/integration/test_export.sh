@@ -22,7 +22,6 @@ start_demo() { # segment, extra args; sets DEMO_PID and DEMO_PORT
     "$BIN/brrt-demo" --listen "127.0.0.1:{PORT}" --segment "$seg" --duration 300 "$@" || exit 1
   DEMO_PID=$SERVER_PID
   DEMO_PORT=$SERVER_PORT
-  PIDS+=("$DEMO_PID")
 }
 scrape() { curl -s --max-time 5 "http://127.0.0.1:$EXP_PORT/metrics"; }
 value_of() { # exposition, series (exact text before the value)
@@ -35,7 +34,6 @@ start_server "brrt-stat export" "$WORK/export.log" healthz \
   "$BIN/brrt-stat" export --listen "127.0.0.1:{PORT}" --segment shop || exit 1
 EXP_PID=$SERVER_PID
 EXP_PORT=$SERVER_PORT
-PIDS+=("$EXP_PID")
 "$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --requests 3000 --duration 20 --connections 8 >/dev/null
 
 # ---- 1. exposition: promtool and a second parser ---------------------------------------------
@@ -112,7 +110,6 @@ scrape_configs:
 EOF
 start_server prometheus "$WORK/prom.log" -/ready prometheus --config.file="$WORK/prom/prometheus.yml" \
   --storage.tsdb.path="$WORK/prom/data" --web.listen-address="127.0.0.1:{PORT}" --log.level=error || exit 1
-PIDS+=("$SERVER_PID")
 PROM_PORT=$SERVER_PORT
 RATE=400
 "$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --rate $RATE --duration 14 --connections 8 --json >"$WORK/load.json" &
@@ -199,7 +196,6 @@ start_demo cart
 DEMO_PORT=$SHOP_PORT
 start_server "brrt-stat export --all" "$WORK/export-all.log" healthz \
   "$BIN/brrt-stat" export --listen "127.0.0.1:{PORT}" --all || exit 1
-PIDS+=("$SERVER_PID")
 ALL_PORT=$SERVER_PORT
 body=$(curl -s "http://127.0.0.1:$ALL_PORT/metrics")
 check "--all: both segments present" test "$(grep -c '^brrtstat_segment_up{segment="\(shop\|cart\)"} 1' <<<"$body")" -eq 2

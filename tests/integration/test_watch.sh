@@ -381,26 +381,10 @@ check "writer restarted: followed (restarted, new pid $WW2_PID, generation 2), n
     wait_for ww 5 eval 'status_line | grep -qE "^ ww  restarted  pid '"$WW2_PID"'  gen 2 " && has "^CPU .* (2[89]|3[01])\.[0-9]% ok"'
 
 # ---- brrt-demo under its own bounded load: rate and p99, the watch's CPU cost ---------------
-start_demo() { # start_demo SEGMENT: on a free port; sets PORT, DEMO_PID
-    local i
-    brrt_log "$WORK/demo.log"
-    for _ in 1 2 3 4 5; do
-        PORT=$(free_port) # lib.sh: bind-tested, below the ephemeral range
-        "$DEMO" --listen "127.0.0.1:$PORT" --segment "$1" --duration 900 --error-rate 0.02 \
-            --slow-rate 0.01 2>"$WORK/demo.log" &
-        DEMO_PID=$!
-        PIDS+=("$DEMO_PID")
-        for ((i = 0; i < 50; i++)); do
-            curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && return 0
-            kill -0 "$DEMO_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$DEMO_PID" 2>/dev/null || true
-    done
-    echo "test_watch: could not start brrt-demo" >&2
-    exit 1
-}
-start_demo demo
+start_server brrt-demo "$WORK/demo.log" health "$DEMO" --listen "127.0.0.1:{PORT}" --segment demo \
+    --duration 900 --error-rate 0.02 --slow-rate 0.01 || exit 1
+DEMO_PID=$SERVER_PID
+PORT=$SERVER_PORT
 # The load lasts until the checks under load are done (stopped below; at most 120 s, 120000
 # requests), however long a loaded machine makes them take.
 "$DEMO" load --target "127.0.0.1:$PORT" --duration 120 --rate 1000 --connections 8 >"$WORK/load.out" 2>&1 &
