@@ -23,6 +23,7 @@
 #include "brrtstat/brrtstat.h"
 #include "cli_opts.h"
 
+#include "bench_time.h"
 #include "process_bench.h"
 #include "read_bench.h"
 
@@ -149,11 +150,16 @@ static const char *const run_order[N_CASES] = {
 
 /* ---- threads ------------------------------------------------------------------------- */
 
-uint64_t now_ns(void)
+uint64_t clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 struct run {

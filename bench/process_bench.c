@@ -2,6 +2,8 @@
  * (the process_* metrics' refresh), median over reps of n collections each. */
 #include "process_bench.h"
 
+#include "bench_time.h"
+
 #include "brrtstat/process.h"
 
 #include <stdio.h>

@@ -22,6 +22,7 @@
 #include "read_bench.h"
 
 #include "bench_segment.h"
+#include "bench_time.h"
 
 #include "brrtstat/brrtstat.h"
 #include "brrtstat/reader.h"
@@ -57,11 +58,9 @@ static const char *const op_names[N_OPS] = {"snap_render", "snap_only", "snap_re
 
 /* This thread's CPU time: the machine is shared, and a single-threaded op preempted by other
  * processes would otherwise be charged their time slices. */
-static uint64_t now_ns(void)
+static uint64_t cpu_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static void die(const char *what, int rc)
@@ -142,13 +141,13 @@ struct seg_run {
 
 static double per_op_us(uint64_t t0, unsigned iters)
 {
-    return (double)(now_ns() - t0) / 1e3 / iters;
+    return (double)(cpu_ns() - t0) / 1e3 / iters;
 }
 
 static double time_op(struct seg_run *s, enum op op, unsigned iters)
 {
     const uint32_t text = BRRT_SNAP_SCALARS | BRRT_SNAP_HIST_TEXT;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = cpu_ns();
     for (unsigned i = 0; i < iters; i++) {
         int rc = 0;
         switch (op) {
@@ -185,24 +184,6 @@ static double time_op(struct seg_run *s, enum op op, unsigned iters)
     return per_op_us(t0, iters);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, unsigned n)
-{
-    double *c = malloc(n * sizeof *c);
-    if (!c)
-        return 0;
-    memcpy(c, v, n * sizeof *c);
-    qsort(c, n, sizeof *c, cmp_double);
-    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-    free(c);
-    return m;
-}
-
 int read_bench_run(const char *dir, unsigned reps, bool quick)
 {
     struct seg_run run[N_SEGS];
@@ -236,15 +217,15 @@ int read_bench_run(const char *dir, unsigned reps, bool quick)
     printf("# read side (us per op; x floor = snap_render / (floor_sum + floor_copy), median of per-rep pairs)\n");
     for (size_t i = 0; i < N_SEGS; i++) {
         struct seg_run *s = &run[i];
-        double pair[1000];
+        double pair[1000]; /* paired before median_of sorts each op's times */
         for (unsigned r = 0; r < reps && r < 1000; r++)
             pair[r] = s->us[SNAP_RENDER][r] / (s->us[FLOOR_SUM][r] + s->us[FLOOR_COPY][r]);
         printf("read_%-20s shards %u, text reads %zu words (%.0f KiB), a full snapshot %zu; body %zu bytes\n",
                segs[i].name, s->fv.shards, s->text_words, (double)s->text_words * 8 / 1024, s->full_words,
                s->body.len);
         for (int op = 0; op < N_OPS; op++)
-            printf("read_%s_%-17s %10.1f\n", segs[i].name, op_names[op], median(s->us[op], reps));
-        printf("read_%s_x_floor           %10.2f\n", segs[i].name, median(pair, reps < 1000 ? reps : 1000));
+            printf("read_%s_%-17s %10.1f\n", segs[i].name, op_names[op], median_of(s->us[op], reps));
+        printf("read_%s_x_floor           %10.2f\n", segs[i].name, median_of(pair, reps < 1000 ? reps : 1000));
     }
     for (size_t i = 0; i < N_SEGS; i++) {
         struct seg_run *s = &run[i];
