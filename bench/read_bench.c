@@ -7,9 +7,12 @@
  *   counter_10000x1  10,000 counter series of one family, 1 writer thread
  *   counter_10000x64 the same, 64 writer threads
  * Cases per segment, one op each, reported in microseconds (median over interleaved reps):
- *   snap_render       brrt_reader_snapshot_opts(SCALARS | HIST_TEXT, reusing the last snapshot)
- *                     + brrt_render_prometheus (text 0.0.4) into a reused buffer: the exporter
+ *   snap_render       brrt_reader_snapshot_opts(RAW | HIST_TEXT, reusing the last snapshot)
+ *                     + brrt_render_prometheus (text 0.0.4, with a brrt_prom_cache) into a
+ *                     reused buffer: what the exporter does per segment and scrape
  *   snap_only         the snapshot part of that
+ *   snap_render_nocache  the same with SCALARS | HIST_TEXT and no cache (the general path, as
+ *                     `brrt-stat snapshot --format prometheus`; the exporter until the cache)
  *   snap_render_full  a full snapshot (fine buckets too, fresh memory) + render + free: what
  *                     every scrape did before the snapshot options
  *   floor_sum         the floor of reading: from a private mapping of the file, the 64-bit
@@ -52,9 +55,9 @@ static struct seg_case segs[] = {
 };
 #define N_SEGS (sizeof segs / sizeof segs[0])
 
-enum op { SNAP_RENDER, SNAP_ONLY, SNAP_RENDER_FULL, FLOOR_SUM, FLOOR_COPY, N_OPS };
-static const char *const op_names[N_OPS] = {"snap_render", "snap_only", "snap_render_full",
-                                            "floor_sum", "floor_copy"};
+enum op { SNAP_RENDER, SNAP_ONLY, SNAP_RENDER_NOCACHE, SNAP_RENDER_FULL, FLOOR_SUM, FLOOR_COPY, N_OPS };
+static const char *const op_names[N_OPS] = {"snap_render", "snap_only", "snap_render_nocache",
+                                            "snap_render_full", "floor_sum", "floor_copy"};
 
 /* This thread's CPU time: the machine is shared, and a single-threaded op preempted by other
  * processes would otherwise be charged their time slices. */
@@ -132,7 +135,8 @@ static void floor_sum(const struct floor_view *v)
 
 struct seg_run {
     brrt_reader *r;
-    struct brrt_snapshot *snap; /* reused */
+    struct brrt_snapshot *snap, *snap_general; /* reused */
+    struct brrt_prom_cache *cache;
     struct brrt_buf body, copy;
     struct floor_view fv;
     double *us[N_OPS]; /* per rep */
@@ -146,17 +150,26 @@ static double per_op_us(uint64_t t0, unsigned iters)
 
 static double time_op(struct seg_run *s, enum op op, unsigned iters)
 {
-    const uint32_t text = BRRT_SNAP_SCALARS | BRRT_SNAP_HIST_TEXT;
+    const uint32_t exporter = BRRT_SNAP_RAW | BRRT_SNAP_HIST_TEXT, text = BRRT_SNAP_SCALARS | BRRT_SNAP_HIST_TEXT;
+    struct brrt_prom_opts cached = {.cache = s->cache};
     uint64_t t0 = cpu_ns();
     for (unsigned i = 0; i < iters; i++) {
         int rc = 0;
         switch (op) {
         case SNAP_RENDER:
         case SNAP_ONLY:
-            rc = brrt_reader_snapshot_opts(s->r, &(struct brrt_snapshot_opts){text, s->snap}, &s->snap);
+            rc = brrt_reader_snapshot_opts(s->r, &(struct brrt_snapshot_opts){exporter, s->snap}, &s->snap);
             if (!rc && op == SNAP_RENDER) {
                 brrt_buf_reset(&s->body);
-                brrt_render_prometheus(&s->body, s->snap, NULL);
+                brrt_render_prometheus(&s->body, s->snap, &cached);
+            }
+            break;
+        case SNAP_RENDER_NOCACHE:
+            rc = brrt_reader_snapshot_opts(s->r, &(struct brrt_snapshot_opts){text, s->snap_general},
+                                           &s->snap_general);
+            if (!rc) {
+                brrt_buf_reset(&s->copy);
+                brrt_render_prometheus(&s->copy, s->snap_general, NULL);
             }
             break;
         case SNAP_RENDER_FULL: {
@@ -196,13 +209,18 @@ int read_bench_run(const char *dir, unsigned reps, bool quick)
         if (rc)
             die("brrt_reader_open", rc);
         floor_open(&s->fv, brrt_seg_path(c->seg), c->hist);
+        if (!(s->cache = brrt_prom_cache_new()))
+            die("brrt_prom_cache_new", BRRT_E_NOMEM);
         time_op(s, SNAP_RENDER, 1); /* sizes the buffers */
+        time_op(s, SNAP_RENDER_NOCACHE, 1);
+        if (s->copy.len != s->body.len || memcmp(s->copy.data, s->body.data, s->body.len) != 0)
+            die("the cached render differs from the general one", BRRT_E_CORRUPT);
         brrt_buf_reserve(&s->copy, s->body.len);
         for (int op = 0; op < N_OPS; op++)
             if (!(s->us[op] = calloc(reps, sizeof(double))))
                 die("calloc", BRRT_E_NOMEM);
         s->text_words = (size_t)s->fv.n * s->fv.words * s->fv.shards;
-        s->full_words = c->hist ? (size_t)s->fv.n * (brrt_snapshot_family(s->snap, "bench_read_seconds")->n_fine +
+        s->full_words = c->hist ? (size_t)s->fv.n * (brrt_snapshot_family(s->snap_general, "bench_read_seconds")->n_fine +
                                                      BENCH_N_LE + 2) * s->fv.shards
                                 : s->text_words;
     }
@@ -232,6 +250,8 @@ int read_bench_run(const char *dir, unsigned reps, bool quick)
         for (int op = 0; op < N_OPS; op++)
             free(s->us[op]);
         brrt_snapshot_free(s->snap);
+        brrt_snapshot_free(s->snap_general);
+        brrt_prom_cache_free(s->cache);
         brrt_buf_free(&s->body);
         brrt_buf_free(&s->copy);
         munmap((void *)s->fv.map, s->fv.len);

@@ -50,6 +50,7 @@ void rd_dir_put(struct rd_dir *d)
     free(d->label_index);
     free(d->name_index);
     free(d->slot);
+    free(d->raw_refs);
     brrt_buf_free(&d->scratch);
     free(d);
 }

@@ -213,7 +213,13 @@ struct brrt_prom_cache {
     struct brrt_buf key;
     uint32_t *dropped; /* per snapshot: what the plan leaves out */
     bool valid;
+    struct prom_text *text; /* render_prom.c's text for this plan, or NULL */
 };
+
+struct prom_text **expo_plan_text(struct brrt_prom_cache *c)
+{
+    return &c->text;
+}
 
 struct key_walk {
     struct brrt_buf *key;
@@ -274,6 +280,8 @@ int expo_plan_get(struct expo_plan *own, const struct brrt_snapshot *const *snap
         return 0;
     }
     c->valid = false;
+    prom_text_free(c->text);
+    c->text = NULL;
     expo_plan_free(&c->plan);
     brrt_buf_reset(&c->key);
     free(c->dropped);
@@ -299,6 +307,7 @@ void brrt_prom_cache_free(struct brrt_prom_cache *c)
     if (!c)
         return;
     expo_plan_free(&c->plan);
+    prom_text_free(c->text);
     brrt_buf_free(&c->key);
     free(c->dropped);
     free(c);

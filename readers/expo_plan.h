@@ -30,6 +30,18 @@ struct expo_plan {
 int expo_plan_build(struct expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
                     const struct brrt_prom_opts *o);
 void expo_plan_free(struct expo_plan *p);
+/* brrt_expo_series_ok, inline for the renderers. */
+static inline bool expo_series_ok(const struct brrt_snap_family *f, const struct brrt_snap_series *s)
+{
+    return f->type != BRRT_SHM_COUNTER || s->value >= 0;
+}
+
+/* render_prom.c: the exposition text a cache keeps with its plan (opaque here). */
+struct prom_text;
+void prom_text_free(struct prom_text *t);
+/* The text slot of cache `c` (NULL or a prom_text). expo_plan_get empties it whenever it
+ * rebuilds the cache's plan; the text's own checks cover the rest. */
+struct prom_text **expo_plan_text(struct brrt_prom_cache *c);
 /* The plan for these snapshots: o->cache's when it was built from the same families and
  * reserved names (o->dropped counted as a build would), else built (into o->cache when there
  * is one and no filter, else into `own`, which the caller frees when *out == own). 0 or -1. */

@@ -34,5 +34,5 @@ void brrt_expo_plan_free(struct brrt_expo_plan *p)
 
 bool brrt_expo_series_ok(const struct brrt_snap_family *f, const struct brrt_snap_series *s)
 {
-    return f->type != BRRT_SHM_COUNTER || s->value >= 0;
+    return expo_series_ok(f, s);
 }

@@ -30,6 +30,14 @@ struct rd_series_meta {
     uint32_t labels_text_len;
 };
 
+/* Where series i's raw word (BRRT_SNAP_RAW) is read from and where it goes in a snapshot. */
+enum rd_raw_kind { RD_RAW_SUM, RD_RAW_ONE, RD_RAW_NONE }; /* summed over shards; shard 0; none */
+struct rd_raw_ref {
+    uint64_t off;  /* value_offset */
+    uint32_t slot; /* = slot[i] */
+    uint32_t kind; /* enum rd_raw_kind */
+};
+
 struct rd_dir {
     unsigned refs;
     struct rd_block *blocks;
@@ -57,9 +65,13 @@ struct rd_dir {
     /* Snapshot layout, recomputed only when series were added (snapshot.c): fams[].first_series
      * and n_series; slot[i] = position of series i in a snapshot; histogram words per part. */
     uint32_t grouped;         /* n_series when last computed */
+    uint32_t grouped_fams;    /* n_fams when last computed */
+    uint64_t layout;          /* brrt_snapshot.layout: new whenever a family or series is added */
     uint32_t *slot;
+    struct rd_raw_ref *raw_refs; /* per series, like slot */
     uint32_t cap_slot;
     size_t hist_text_words, hist_fine_words;
+    uint32_t value_parts; /* the BRRT_SNAP_* parts its series have (SCALARS, HIST_TEXT|FINE) */
 };
 
 struct brrt_reader {

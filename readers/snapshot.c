@@ -16,7 +16,13 @@ struct snapshot_impl {
     struct brrt_snap_family *fams;
     struct brrt_snap_series *series;
     uint64_t *words;              /* histogram bucket storage */
-    size_t cap_fams, cap_series, cap_words; /* kept when the snapshot is reused */
+    uint64_t *raw;                /* BRRT_SNAP_RAW: a word per series */
+    size_t cap_fams, cap_series, cap_words, cap_raw; /* kept when the snapshot is reused */
+    /* What series[] holds: the non-value fields of layout `filled` (0: nothing), and the value
+     * fields of the parts in `vals` (the others are 0). A reuse for the same layout rewrites
+     * only what changes: a RAW-only scrape of counters leaves series[] untouched. */
+    uint64_t filled;
+    uint32_t vals;
 };
 
 #define PREFETCH_AHEAD 2 /* series */
@@ -119,7 +125,34 @@ static bool fit(void **arr, size_t *cap, size_t need, size_t elem)
 struct read_args {
     struct snapshot_impl *si;
     uint32_t what, shards;
+    bool refill; /* series[] holds another layout: write every struct */
 };
+
+/* The value parts a series of this storage has in series[]. */
+static uint32_t value_parts(enum brrt_shm_storage st)
+{
+    return st == BRRT_SHM_SHARDED_HIST ? BRRT_SNAP_HIST_TEXT | BRRT_SNAP_HIST_FINE : BRRT_SNAP_SCALARS;
+}
+
+/* BRRT_SNAP_RAW: a compact loop over where each word is and where it goes (locals: stores to
+ * out[] could otherwise alias the reader's fields and force reloads). */
+static void read_raw(const struct brrt_reader *r, const struct rd_dir *d, uint32_t shards, uint64_t *out)
+{
+    const uint8_t *shard0 = r->map + r->layout.shard_offset;
+    const uint64_t stride = r->layout.shard_stride;
+    const struct rd_raw_ref *ref = d->raw_refs;
+    const uint32_t n = d->n_series;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *p = shard0 + ref[i].off;
+        uint64_t v = 0;
+        if (ref[i].kind == RD_RAW_SUM)
+            for (uint32_t k = 0; k < shards; k++, p += stride)
+                v += load(p);
+        else if (ref[i].kind == RD_RAW_ONE)
+            v = load(p);
+        out[ref[i].slot] = v;
+    }
+}
 
 /* The values of every series (under rd_guarded: a truncated file faults here). */
 static int read_values(struct brrt_reader *r, void *arg)
@@ -129,9 +162,17 @@ static int read_values(struct brrt_reader *r, void *arg)
     const struct rd_dir *d = si->dir;
     uint64_t *words = si->words;
     const uint8_t *shard0 = r->map + r->layout.shard_offset;
+    /* The parts whose value fields are written (read, or zeroed after an earlier snapshot). */
+    uint32_t touch = a->what | si->vals;
+    if (a->what & BRRT_SNAP_RAW)
+        read_raw(r, d, a->shards, si->raw);
+    if (!a->refill && !(touch & d->value_parts))
+        return 0; /* series[] is right as it is */
     for (uint32_t i = 0; i < d->n_series; i++) {
         const struct rd_series_meta *m = &d->series[i];
         const struct brrt_snap_family *f = &si->fams[m->family];
+        if (!a->refill && !(touch & value_parts(f->storage)))
+            continue; /* its struct is as the last snapshot left it, and that is right */
         struct brrt_snap_series *s = &si->series[d->slot[i]];
         /* Series areas of a histogram are pages apart: start the next ones' first words (the
          * TLB walk and the miss) while this one is summed. A prefetch never faults. */
@@ -164,21 +205,28 @@ static int read_values(struct brrt_reader *r, void *arg)
  * directory growth, not per snapshot. */
 static int group(struct rd_dir *d)
 {
-    if (d->grouped == d->n_series && d->slot)
+    static uint64_t next_layout; /* process-wide: a layout id is never given twice */
+    if (d->grouped == d->n_series && d->grouped_fams == d->n_fams && d->slot)
         return 0;
     if (d->cap_slot < d->n_series + 1) {
         uint32_t *p = realloc(d->slot, (d->n_series + 1) * sizeof *p);
         if (!p)
             return BRRT_E_NOMEM;
         d->slot = p;
+        struct rd_raw_ref *q = realloc(d->raw_refs, (d->n_series + 1) * sizeof *q);
+        if (!q)
+            return BRRT_E_NOMEM;
+        d->raw_refs = q;
         d->cap_slot = d->n_series + 1;
     }
     d->hist_text_words = d->hist_fine_words = 0;
+    d->value_parts = 0;
     for (uint32_t i = 0; i < d->n_fams; i++)
         d->fams[i].n_series = 0;
     for (uint32_t i = 0; i < d->n_series; i++) {
         struct brrt_snap_family *f = &d->fams[d->series[i].family];
         f->n_series++;
+        d->value_parts |= value_parts(f->storage);
         if (f->storage == BRRT_SHM_SHARDED_HIST) {
             d->hist_text_words += 2 + f->n_le;
             d->hist_fine_words += f->n_fine;
@@ -193,8 +241,15 @@ static int group(struct rd_dir *d)
     for (uint32_t i = 0; i < d->n_series; i++) {
         struct brrt_snap_family *f = &d->fams[d->series[i].family];
         d->slot[i] = f->first_series + f->n_series++;
+        d->raw_refs[i].off = d->series[i].value_offset;
+        d->raw_refs[i].slot = d->slot[i];
+        d->raw_refs[i].kind = f->storage == BRRT_SHM_SHARDED_U64 || f->storage == BRRT_SHM_SHARDED_I64 ? RD_RAW_SUM
+                              : f->storage == BRRT_SHM_GLOBAL_F64                                        ? RD_RAW_ONE
+                                                                                                          : RD_RAW_NONE;
     }
     d->grouped = d->n_series;
+    d->grouped_fams = d->n_fams;
+    d->layout = __atomic_add_fetch(&next_layout, 1, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -212,7 +267,7 @@ int brrt_reader_snapshot_opts(brrt_reader *r, const struct brrt_snapshot_opts *o
         return BRRT_E_INVAL;
     }
     *out = NULL;
-    uint32_t what = opts ? opts->what & BRRT_SNAP_ALL : 0;
+    uint32_t what = opts ? opts->what & (BRRT_SNAP_ALL | BRRT_SNAP_RAW) : 0;
     if (!what)
         what = BRRT_SNAP_ALL;
     /* The mapping covers the size seen at attach; a file truncated since would fault (SIGBUS)
@@ -233,6 +288,7 @@ int brrt_reader_snapshot_opts(brrt_reader *r, const struct brrt_snapshot_opts *o
         return rc;
     }
     struct rd_dir *d = r->dir;
+    bool refill = !si || si->dir != d || si->filled != d->layout;
     size_t hist_words = (what & BRRT_SNAP_HIST_TEXT ? d->hist_text_words : 0) +
                         (what & BRRT_SNAP_HIST_FINE ? d->hist_fine_words : 0);
     if (si) {
@@ -243,7 +299,8 @@ int brrt_reader_snapshot_opts(brrt_reader *r, const struct brrt_snapshot_opts *o
     }
     if (!si || !fit((void **)&si->fams, &si->cap_fams, d->n_fams + 1, sizeof *si->fams) ||
         !fit((void **)&si->series, &si->cap_series, d->n_series + 1, sizeof *si->series) ||
-        !fit((void **)&si->words, &si->cap_words, hist_words + 1, sizeof *si->words)) {
+        !fit((void **)&si->words, &si->cap_words, hist_words + 1, sizeof *si->words) ||
+        ((what & BRRT_SNAP_RAW) && !fit((void **)&si->raw, &si->cap_raw, d->n_series + 1, sizeof *si->raw))) {
         brrt_snapshot_free((struct brrt_snapshot *)si);
         return BRRT_E_NOMEM;
     }
@@ -257,12 +314,17 @@ int brrt_reader_snapshot_opts(brrt_reader *r, const struct brrt_snapshot_opts *o
     if (d->n_fams) /* d->fams is NULL until the first family: memcpy from NULL is UB */
         memcpy(si->fams, d->fams, d->n_fams * sizeof *si->fams);
 
-    struct read_args ra = {si, what, pub.shards_used};
+    struct read_args ra = {si, what, pub.shards_used, refill};
+    si->filled = 0; /* until read_values is done */
     rc = rd_guarded(r, read_values, &ra); /* only reads into memory allocated above */
     if (rc) {
         brrt_snapshot_free(&si->pub);
         return rc;
     }
+    si->filled = d->layout;
+    si->vals = what & BRRT_SNAP_ALL;
+    si->pub.raw = what & BRRT_SNAP_RAW ? si->raw : NULL;
+    si->pub.layout = d->layout;
     si->pub.n_families = d->n_fams;
     si->pub.families = si->fams;
     si->pub.n_series = d->n_series;
@@ -280,6 +342,7 @@ void brrt_snapshot_free(struct brrt_snapshot *s)
     free(si->fams);
     free(si->series);
     free(si->words);
+    free(si->raw);
     free(si);
 }
 

@@ -32,12 +32,21 @@ static char *digits_before(char *end, uint64_t v)
     return end;
 }
 
+static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+                                       100000000000ull, 1000000000000ull, 10000000000000ull,
+                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                       100000000000000000ull, 1000000000000000000ull,
+                                       10000000000000000000ull};
+
+/* Written in place, right to left from the known length: no temporary and no variable-length
+ * memcpy (a libc call per number, most of the cost of a counter line). */
 size_t brrt_fmt_u64(char *out, uint64_t v)
 {
-    char tmp[BRRT_FMT_INT_MAX];
-    char *start = digits_before(tmp + sizeof tmp, v);
-    size_t n = (size_t)(tmp + sizeof tmp - start);
-    memcpy(out, start, n);
+    size_t n = 1;
+    while (n < 20 && v >= pow10_u64[n])
+        n++;
+    digits_before(out + n, v);
     out[n] = '\0';
     return n;
 }
@@ -51,13 +60,6 @@ size_t brrt_fmt_i64(char *out, int64_t v)
 }
 
 typedef unsigned __int128 u128;
-
-static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-                                       100000000000ull, 1000000000000ull, 10000000000000ull,
-                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-                                       100000000000000000ull, 1000000000000000000ull,
-                                       10000000000000000000ull};
 
 static u128 pow10_128(int k) /* 0 <= k <= 38 */
 {

@@ -1,5 +1,6 @@
 /* readers/snapshot.c options: a snapshot that reads only some parts gives exactly the numbers
- * of a full one for those parts, none for the others; reused snapshots; the text renderer
+ * of a full one for those parts, none for the others (RAW: the raw words, in raw[] only);
+ * reused snapshots, in every order of parts; the text renderer
  * gives the same bytes from a selective, reused snapshot as from a full one. */
 #include "fixture.h"
 
@@ -125,7 +126,7 @@ START_TEST(selective_snapshots_read_exactly_what_was_asked)
     ck_assert_uint_eq(total, THREADS * 999 * 1000 / 2); /* every thread adds 0..999 */
     ck_assert_uint_eq(fx_series(full, "work_seconds_total", NULL)->u64, 7 * THREADS);
     for (int round = 0; round < 2; round++) {
-        for (uint32_t what = 1; what <= BRRT_SNAP_ALL; what++) {
+        for (uint32_t what = 1; what <= (BRRT_SNAP_ALL | BRRT_SNAP_RAW); what++) {
             struct brrt_snapshot_opts o = {.what = what, .reuse = sel}; /* sel is consumed */
             ck_assert_int_eq(brrt_reader_snapshot_opts(r, &o, &sel), 0);
             ck_assert_uint_eq(sel->what, what);
@@ -137,6 +138,24 @@ START_TEST(selective_snapshots_read_exactly_what_was_asked)
                 ck_assert_uint_eq(sel->families[i].n_series, f->n_series);
                 for (uint32_t k = 0; k < f->n_series; k++)
                     same_series(f, &sel->series[f->first_series + k], &full->series[f->first_series + k], what);
+            }
+            if (!(what & BRRT_SNAP_RAW)) {
+                ck_assert_ptr_null(sel->raw);
+                continue;
+            }
+            for (uint32_t i = 0; i < full->n_series; i++) { /* RAW: the word SCALARS is made of */
+                const struct brrt_snap_family *f = &full->families[full->series[i].family];
+                const struct brrt_snap_series *x = &full->series[i];
+                uint64_t want = f->storage == BRRT_SHM_SHARDED_U64   ? x->u64
+                                : f->storage == BRRT_SHM_SHARDED_I64 ? (uint64_t)x->i64
+                                                                     : 0;
+                if (f->storage == BRRT_SHM_GLOBAL_F64)
+                    memcpy(&want, &x->value, sizeof want);
+                ck_assert_uint_eq(sel->raw[i], want);
+                if (f->type != BRRT_SHM_HISTOGRAM) {
+                    double v = brrt_snap_raw_value(f, sel->raw[i]);
+                    ck_assert(memcmp(&v, &x->value, sizeof v) == 0);
+                }
             }
         }
     }

@@ -79,7 +79,8 @@ void segset_free(struct segset *s)
     free(s->e);
     free(s->health);
     brrt_buf_free(&s->self_labels);
-    brrt_prom_cache_free(s->plan);
+    brrt_prom_cache_free(s->plan[0]);
+    brrt_prom_cache_free(s->plan[1]);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->health_lock);
 }
@@ -124,13 +125,15 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* What each exposition reads: the text ones need counter and gauge values and the histograms'
- * sum and `le` counts, never their fine buckets (a hundred times more words); the protobuf
- * one has the native buckets as well. */
+/* What each exposition reads: the text ones need counter and gauge values (as raw words: the
+ * renderer formats them from there, no series struct is filled) and the histograms' sum and
+ * `le` counts, never their fine buckets (a hundred times more words); the protobuf one reads
+ * the series' values and the native buckets as well. */
 static uint32_t needs(enum segset_format format)
 {
-    uint32_t text = BRRT_SNAP_SCALARS | BRRT_SNAP_HIST_TEXT;
-    return format == SEGSET_PROTOBUF ? text | BRRT_SNAP_HIST_FINE : text;
+    if (format == SEGSET_PROTOBUF)
+        return BRRT_SNAP_SCALARS | BRRT_SNAP_HIST_TEXT | BRRT_SNAP_HIST_FINE;
+    return BRRT_SNAP_RAW | BRRT_SNAP_HIST_TEXT;
 }
 
 /* A snapshot of `what`, recycling the entry's last one. */
@@ -338,9 +341,10 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     if (format == SEGSET_PROTOBUF) {
         pb_render_snapshots(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
     } else {
-        if (!s->plan)
-            s->plan = brrt_prom_cache_new(); /* NULL: rendered without a cache */
-        opts.cache = s->plan;
+        struct brrt_prom_cache **plan = &s->plan[flavor == BRRT_PROM_OPENMETRICS];
+        if (!*plan)
+            *plan = brrt_prom_cache_new(); /* NULL: rendered without a cache */
+        opts.cache = *plan;
         brrt_buf_reserve(out, s->last_body_len + s->last_body_len / 16);
         brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
     }

@@ -44,7 +44,8 @@ struct segset {
     uint64_t scrapes;
     double last_scrape_seconds;
     size_t last_body_len; /* the next body's buffer starts this big: no growing copies */
-    struct brrt_prom_cache *plan; /* the text exposition's plan, kept between scrapes */
+    /* The plan and text of each text exposition (0.0.4, OpenMetrics), kept between scrapes. */
+    struct brrt_prom_cache *plan[2];
     struct brrt_buf self_labels; /* each entry's {segment="..."} for the self-metrics, per scrape */
 };
 

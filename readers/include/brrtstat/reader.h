@@ -144,6 +144,14 @@ struct brrt_snapshot {
     uint32_t n_series;
     const struct brrt_snap_series *series; /* grouped by family, directory order within */
     uint32_t what; /* enum brrt_snap_what bits this snapshot read (never 0) */
+    /* With BRRT_SNAP_RAW: raw[i] is series i's summed raw word (NULL without RAW; see
+     * brrt_snap_raw_value). */
+    const uint64_t *raw;
+    /* Names the families and series this snapshot lists: two snapshots with the same layout
+     * list the same families and series (names, help, labels, positions), e.g. two snapshots
+     * of one reader with nothing registered between them. Never 0; never reused for another
+     * list within a process. For caches of per-series text (the exporter's). */
+    uint64_t layout;
 };
 
 /* What a snapshot reads from the shards (a bit set). Families, series, labels and info are
@@ -154,10 +162,27 @@ enum brrt_snap_what {
     BRRT_SNAP_HIST_TEXT = 1u << 1, /* histograms: count, sum_raw, sum, le_counts */
     BRRT_SNAP_HIST_FINE = 1u << 2, /* histograms: fine buckets (quantiles, native exposition) */
     BRRT_SNAP_ALL = 7u,
+    /* Counters and gauges as one word per series in snapshot->raw (not in the series structs,
+     * whose value, u64 and i64 stay 0 unless SCALARS is asked too): for a consumer that only
+     * writes the values out, it spares a 100-byte struct per series and scrape. Not in ALL. */
+    BRRT_SNAP_RAW = 1u << 3,
 };
 
+/* The value of a counter or gauge series from its raw word, exactly as SCALARS computes
+ * series.value (integer sum * scale, or the stored double). */
+static inline double brrt_snap_raw_value(const struct brrt_snap_family *f, uint64_t raw)
+{
+    if (f->storage == BRRT_SHM_SHARDED_U64)
+        return (double)raw * f->scale;
+    if (f->storage == BRRT_SHM_SHARDED_I64)
+        return (double)(int64_t)raw * f->scale;
+    double v;
+    __builtin_memcpy(&v, &raw, sizeof v);
+    return v;
+}
+
 struct brrt_snapshot_opts {
-    uint32_t what; /* BRRT_SNAP_* bits; 0 means BRRT_SNAP_ALL */
+    uint32_t what; /* BRRT_SNAP_* bits; 0 means BRRT_SNAP_ALL (RAW only when asked) */
     /* NULL, or an old snapshot (of any reader) handed back for its memory, so that a periodic
      * consumer allocates nothing in the steady state. Always consumed (reused or freed), also
      * when the call fails: the caller must not use or free it afterwards. */

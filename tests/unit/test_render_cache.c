@@ -1,0 +1,274 @@
+/* The exporter's compact path: snapshots of raw words (BRRT_SNAP_RAW, reused) rendered with a
+ * brrt_prom_cache (line heads built once per layout) give exactly the bytes and drop counts of
+ * the general path (a full, fresh snapshot rendered without a cache): in both text flavors,
+ * with one and two snapshots (an extra label, also one that clashes), after the segment gains
+ * series and families, with a corrupt directory tail, and after the writer restarts with the
+ * same family names but other series (the cache must not serve the old generation's text). */
+#include "fixture.h"
+
+#include "brrtstat/render.h"
+#include "brrtstat/shm_format.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static brrt_family *f_req, *f_ms, *f_temp, *f_inflight, *f_lat;
+
+/* Families of every storage kind; `gen` changes the label values and numbers. */
+static brrt_seg *fill(int gen)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("cache", &o, &seg), 0);
+    static const double le[] = {0.0005, 0.001, 0.002, 0.005};
+    const char *const path[] = {"path"};
+    struct brrt_metric_def d[] = {
+        {.name = "req_total", .help = gen ? "requests, again" : "requests", .type = BRRT_COUNTER,
+         .label_names = path, .nlabels = 1},
+        {.name = "work_seconds_total", .help = "w", .type = BRRT_COUNTER, .scale = 1e-3},
+        {.name = "temp", .help = "t", .type = BRRT_GAUGE},
+        {.name = "inflight", .help = "i", .type = BRRT_UPDOWN},
+        {.name = "lat_seconds", .help = "l", .unit = "seconds", .type = BRRT_HISTOGRAM, .scale = 1e-9,
+         .le = le, .n_le = 4, .label_names = path, .nlabels = 1},
+    };
+    brrt_family **fams[] = {&f_req, &f_ms, &f_temp, &f_inflight, &f_lat};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(brrt_family_register(seg, &d[i], fams[i]), 0);
+    static const char *const paths[2][3] = {{"/a", "/b\"q\"", "/c\\n"}, {"/x", "/y", "/a"}};
+    for (int i = 0; i < 300; i++) {
+        brrt_counter c;
+        brrt_histogram h;
+        const char *p = paths[gen][i % 3];
+        ck_assert_int_eq(brrt_counter_get(f_req, BRRT_LABELS(p), &c), 0);
+        ck_assert_int_eq(brrt_histogram_get(f_lat, BRRT_LABELS(p), &h), 0);
+        brrt_counter_add(c, (uint64_t)(i * (gen + 1)));
+        brrt_histogram_observe(h, 1e-6 * (double)(i * 37 % 5000));
+    }
+    brrt_counter c;
+    brrt_gauge g;
+    brrt_updown u;
+    ck_assert_int_eq(brrt_counter_get(f_ms, NULL, &c), 0);
+    brrt_counter_add(c, 1234567);
+    ck_assert_int_eq(brrt_gauge_get(f_temp, NULL, &g), 0);
+    brrt_gauge_set(g, gen ? -0.125 : 21.375);
+    ck_assert_int_eq(brrt_updown_get(f_inflight, NULL, &u), 0);
+    brrt_updown_add(u, gen ? 5 : -3);
+    return seg;
+}
+
+struct two {
+    brrt_reader *r[2];
+    struct brrt_snapshot *keep[2]; /* the compact path's reused snapshots */
+    struct brrt_prom_cache *cache[2]; /* per flavor, as the exporter keeps them */
+    struct brrt_buf got, want;
+};
+
+/* One render both ways of n snapshots (n = 2: extra label `extra`), now; the compact text is
+ * left in t->got. `reserved` clashes with the gauge family "temp" (left out, counted). */
+static void same_both_ways(struct two *t, uint32_t n, enum brrt_prom_flavor flavor, const char *extra)
+{
+    static const char *const reserved[] = {"temp", NULL};
+    const char *names[] = {"one", "two \"2\""};
+    struct brrt_snapshot *full[2] = {NULL, NULL};
+    for (uint32_t i = 0; i < n; i++) {
+        struct brrt_snapshot_opts o = {.what = BRRT_SNAP_RAW | BRRT_SNAP_HIST_TEXT, .reuse = t->keep[i]};
+        ck_assert_int_eq(brrt_reader_snapshot_opts(t->r[i], &o, &t->keep[i]), 0);
+        ck_assert_ptr_nonnull(t->keep[i]->raw);
+        ck_assert_uint_ne(t->keep[i]->layout, 0);
+        ck_assert_int_eq(brrt_reader_snapshot(t->r[i], &full[i]), 0);
+        ck_assert_uint_eq(full[i]->layout, t->keep[i]->layout);
+    }
+    uint32_t dropped_got[2] = {0, 0}, dropped_want[2] = {0, 0};
+    struct brrt_prom_opts og = {.flavor = flavor, .extra_label_name = extra, .reserved_names = reserved,
+                                .dropped = dropped_got, .cache = t->cache[flavor]};
+    struct brrt_prom_opts ow = og;
+    ow.dropped = dropped_want;
+    ow.cache = NULL;
+    brrt_buf_reset(&t->got);
+    brrt_buf_reset(&t->want);
+    brrt_render_prometheus_n(&t->got, (const struct brrt_snapshot *const *)t->keep, n > 1 ? names : NULL, n, &og);
+    brrt_render_prometheus_n(&t->want, (const struct brrt_snapshot *const *)full, n > 1 ? names : NULL, n, &ow);
+    ck_assert(!t->got.failed && !t->want.failed);
+    ck_assert_str_eq(t->got.data, t->want.data);
+    ck_assert_uint_eq(t->got.len, t->want.len);
+    for (uint32_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(dropped_got[i], dropped_want[i]);
+        ck_assert_uint_ge(dropped_got[i], 1); /* "temp" */
+        brrt_snapshot_free(full[i]);
+    }
+}
+
+/* Every combination, twice each (the second from the cache), flavors alternating; the last
+ * one (left in t->got) is one snapshot in text 0.0.4. */
+static void all_ways(struct two *t)
+{
+    for (int round = 0; round < 2; round++)
+        for (int flavor = 0; flavor < 2; flavor++) {
+            same_both_ways(t, 1, (enum brrt_prom_flavor)flavor, NULL);
+            same_both_ways(t, 2, (enum brrt_prom_flavor)flavor, "segment");
+            same_both_ways(t, 2, (enum brrt_prom_flavor)flavor, "path"); /* renames path */
+            same_both_ways(t, 1, (enum brrt_prom_flavor)flavor, NULL);
+        }
+    same_both_ways(t, 1, BRRT_PROM_TEXT_004, NULL);
+}
+
+static void open_two(struct two *t)
+{
+    memset(t, 0, sizeof *t);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(brrt_reader_open("cache", &t->r[i], NULL, 0), 0);
+        ck_assert_ptr_nonnull(t->cache[i] = brrt_prom_cache_new());
+    }
+}
+
+static void close_two(struct two *t)
+{
+    for (int i = 0; i < 2; i++) {
+        brrt_snapshot_free(t->keep[i]);
+        brrt_prom_cache_free(t->cache[i]);
+        brrt_reader_close(t->r[i]);
+    }
+    brrt_buf_free(&t->got);
+    brrt_buf_free(&t->want);
+}
+
+START_TEST(compact_path_is_the_general_path)
+{
+    brrt_seg *seg = fill(0);
+    struct two t;
+    open_two(&t);
+    all_ways(&t);
+    ck_assert_ptr_nonnull(strstr(t.got.data, "\nreq_total{path=\"/b\\\"q\\\"\"} 14950\n"));
+    ck_assert_ptr_nonnull(strstr(t.got.data, "\nwork_seconds_total 1234.56"));
+    ck_assert_ptr_nonnull(strstr(t.got.data, "\ninflight -3\n"));
+    ck_assert_ptr_null(strstr(t.got.data, "temp")); /* reserved: left out */
+    /* raw[] holds what SCALARS puts in the series */
+    struct brrt_snapshot *full;
+    ck_assert_int_eq(brrt_reader_snapshot(t.r[0], &full), 0);
+    for (uint32_t i = 0; i < full->n_series; i++) {
+        const struct brrt_snap_family *f = &full->families[full->series[i].family];
+        if (f->type == BRRT_SHM_HISTOGRAM) {
+            ck_assert_uint_eq(t.keep[0]->raw[i], 0);
+            continue;
+        }
+        double v = brrt_snap_raw_value(f, t.keep[0]->raw[i]);
+        ck_assert(memcmp(&v, &full->series[i].value, sizeof v) == 0);
+        if (f->storage == BRRT_SHM_SHARDED_U64)
+            ck_assert_uint_eq(t.keep[0]->raw[i], full->series[i].u64);
+        ck_assert_uint_eq(t.keep[0]->series[i].u64, 0); /* RAW alone: not in the structs */
+        ck_assert(t.keep[0]->series[i].value == 0);
+        ck_assert_str_eq(t.keep[0]->series[i].labels_text, full->series[i].labels_text);
+    }
+    brrt_snapshot_free(full);
+    close_two(&t);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+START_TEST(compact_path_follows_new_series_and_families)
+{
+    brrt_seg *seg = fill(0);
+    struct two t;
+    open_two(&t);
+    all_ways(&t);
+    uint64_t layout = t.keep[0]->layout;
+    brrt_counter c;
+    brrt_histogram h;
+    ck_assert_int_eq(brrt_counter_get(f_req, BRRT_LABELS("/new"), &c), 0);
+    brrt_counter_add(c, 11);
+    ck_assert_int_eq(brrt_histogram_get(f_lat, BRRT_LABELS("/new"), &h), 0);
+    brrt_histogram_observe(h, 0.001);
+    all_ways(&t);
+    ck_assert_uint_ne(t.keep[0]->layout, layout);
+    ck_assert_ptr_nonnull(strstr(t.got.data, "req_total{path=\"/new\"} 11\n"));
+    /* A family without series yet changes the layout too, then its first series. */
+    layout = t.keep[0]->layout;
+    struct brrt_metric_def d = {.name = "late_total", .help = "late", .type = BRRT_COUNTER};
+    brrt_family *late;
+    ck_assert_int_eq(brrt_family_register(seg, &d, &late), 0);
+    all_ways(&t);
+    ck_assert_uint_ne(t.keep[0]->layout, layout);
+    ck_assert_ptr_nonnull(strstr(t.got.data, "# TYPE late_total counter\n"));
+    ck_assert_int_eq(brrt_counter_get(late, NULL, &c), 0);
+    brrt_counter_add(c, 3);
+    all_ways(&t);
+    ck_assert_ptr_nonnull(strstr(t.got.data, "\nlate_total 3\n"));
+    close_two(&t);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+/* The last family entry's name made to point outside the arena: that family and its series
+ * are skipped by every reader; both paths render the rest alike. */
+START_TEST(compact_path_with_a_corrupt_directory_tail)
+{
+    brrt_seg *seg = fill(0);
+    struct two t;
+    open_two(&t);
+    all_ways(&t);
+    struct brrt_metric_def d = {.name = "bad_total", .help = "bad", .type = BRRT_COUNTER};
+    brrt_family *bad;
+    brrt_counter c;
+    ck_assert_int_eq(brrt_family_register(seg, &d, &bad), 0);
+    ck_assert_int_eq(brrt_counter_get(bad, NULL, &c), 0);
+    brrt_counter_add(c, 5);
+    const char *path = fx_path("cache");
+    struct brrt_shm_header hd;
+    ck_assert_int_eq(fx_pread(path, &hd, sizeof hd, 0), 0);
+    uint32_t fam_entry = UINT32_MAX;
+    for (uint32_t i = 0; i < hd.dir_count; i++) {
+        struct brrt_shm_entry e;
+        ck_assert_int_eq(fx_pread(path, &e, sizeof e, (long)(hd.dir_offset + (uint64_t)i * sizeof e)), 0);
+        if (e.kind == BRRT_SHM_FAMILY)
+            fam_entry = i;
+    }
+    ck_assert_uint_ne(fam_entry, UINT32_MAX);
+    brrt_shm_ref garbage = 0xfffffff0u;
+    long at = (long)(hd.dir_offset + (uint64_t)fam_entry * sizeof(struct brrt_shm_entry) +
+                     offsetof(struct brrt_shm_entry, name));
+    ck_assert_int_eq(fx_pwrite(path, &garbage, sizeof garbage, at), 0);
+    all_ways(&t);
+    ck_assert_uint_ge(t.keep[0]->info.skipped_entries, 1);
+    ck_assert_ptr_null(strstr(t.got.data, "bad_total"));
+    ck_assert_ptr_nonnull(strstr(t.got.data, "req_total{"));
+    close_two(&t);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+/* A new writer at the same path: same family names, other help, series and values. The
+ * readers reopen; the caches (whose plans match by family names) must not serve old heads. */
+START_TEST(compact_path_follows_a_restart)
+{
+    brrt_seg *seg = fill(0);
+    struct two t;
+    open_two(&t);
+    all_ways(&t);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+    seg = fill(1);
+    for (int i = 0; i < 2; i++) {
+        struct brrt_reader_info in;
+        ck_assert_int_eq(brrt_reader_info(t.r[i], &in), 0);
+        ck_assert(in.replaced);
+        ck_assert_int_eq(brrt_reader_reopen(t.r[i]), 0);
+    }
+    all_ways(&t);
+    ck_assert_ptr_nonnull(strstr(t.got.data, "# HELP req_total requests, again\n"));
+    ck_assert_ptr_nonnull(strstr(t.got.data, "req_total{path=\"/y\"} "));
+    ck_assert_ptr_null(strstr(t.got.data, "/b\\\"q"));
+    close_two(&t);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("render_cache");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, compact_path_is_the_general_path);
+    tcase_add_test(tc, compact_path_follows_new_series_and_families);
+    tcase_add_test(tc, compact_path_with_a_corrupt_directory_tail);
+    tcase_add_test(tc, compact_path_follows_a_restart);
+    suite_add_tcase(s, tc);
+    return fx_run(s);
+}
