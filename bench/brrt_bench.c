@@ -12,9 +12,11 @@
  *   ratio_counter_vs_tls, ratio_observe_vs_tls (and _2t), ratio_overcap_vs_atomic (and _2t:
  *   threads without a private shard vs the same threads doing a relaxed atomic add on one
  *   shared word) and the 2-thread vs 1-thread per-op ratios (scaling_*; 1.00 = no loss per
- *   thread). alternate_segments_inc_1t is one thread updating two segments in turn (every
- *   update takes the slow path: no syscall there, a scan of the thread's shard list). The per-rep ratio pairs two numbers measured
- *   back to back, so it survives the machine drifting between fast and slow phases better.
+ *   thread). alternate_segments_inc_1t is one thread updating two segments in turn (both stay
+ *   in the thread's two-pair TLS cache: inline); rotate3_segments_inc_1t three in turn (every
+ *   update misses that cache and takes the slow path: a scan of the thread's shard list). The
+ *   per-rep ratio pairs two numbers measured back to back, so it survives the machine drifting
+ *   between fast and slow phases better.
  * Repetitions of all cases are interleaved (rep 1 of every case, then rep 2, ...) so that the
  * machine's slow phases hit every case alike; each case reports the median over its reps.
  * stderr gets the configuration and how much CPU other processes took during the run.
@@ -55,6 +57,7 @@ static uint64_t shared_x __attribute__((aligned(64)));
 
 static brrt_counter g_counter;
 static brrt_counter g_other;   /* in a second segment: alternating updates */
+static brrt_counter g_third;   /* in a third one: rotating updates */
 static brrt_counter g_overcap; /* in a segment whose only private shard main holds */
 static brrt_family *g_labelled;
 static brrt_histogram g_hist;
@@ -92,12 +95,33 @@ __attribute__((noinline)) static int kern_lookup_inc(brrt_family *f, uint64_t n)
     return bad;
 }
 
-/* One update per op, every op to the other segment than the last: each misses the TLS cache. */
+/* kern_counter_inc's twin for the over-cap case, so that objdump and callgrind
+ * (--toggle-collect=kern_overcap_inc) see it apart from the fast path. The empty asm (no
+ * instruction) keeps gcc's identical-code folding from merging the two. */
+__attribute__((noinline)) static void kern_overcap_inc(brrt_counter c, uint64_t n)
+{
+    __asm__ volatile("# kern_overcap_inc");
+    for (uint64_t i = 0; i < n; i++)
+        brrt_counter_inc(c);
+}
+
+/* One update per op, every op to the other segment than the last. */
 __attribute__((noinline)) static void kern_alternate(brrt_counter a, brrt_counter b, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i += 2) {
         brrt_counter_inc(a);
         brrt_counter_inc(b);
+    }
+}
+
+/* One update per op, three segments in turn: each op's segment is not among the last two. */
+__attribute__((noinline)) static void kern_rotate3(brrt_counter a, brrt_counter b, brrt_counter c,
+                                                   uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i += 3) {
+        brrt_counter_inc(a);
+        brrt_counter_inc(b);
+        brrt_counter_inc(c);
     }
 }
 
@@ -107,7 +131,7 @@ __attribute__((noinline)) static void kern_observe(brrt_histogram h, uint64_t n)
         brrt_histogram_observe_raw(h, g_values[i % N_VALUES]);
 }
 
-enum kind { K_TLS, K_ATOMIC, K_COUNTER, K_LOOKUP, K_OBSERVE, K_ALTERNATE, K_OVERCAP };
+enum kind { K_TLS, K_ATOMIC, K_COUNTER, K_LOOKUP, K_OBSERVE, K_ALTERNATE, K_ROTATE3, K_OVERCAP };
 
 struct bench_case {
     const char *name;
@@ -131,6 +155,7 @@ static struct bench_case cases[] = {
     CASE("histogram_observe_1t", K_OBSERVE, 1),
     CASE("histogram_observe_2t", K_OBSERVE, 2),
     CASE("alternate_segments_inc_1t", K_ALTERNATE, 1),
+    CASE("rotate3_segments_inc_1t", K_ROTATE3, 1),
     CASE("overcap_inc_1t", K_OVERCAP, 1),
     CASE("overcap_inc_2t", K_OVERCAP, 2),
 };
@@ -144,7 +169,7 @@ static const char *const run_order[N_CASES] = {
     "baseline_tls_inc_1t", "counter_inc_1t", "histogram_observe_1t",
     "baseline_tls_inc_2t", "counter_inc_2t", "histogram_observe_2t",
     "labelled_lookup_inc_1t", "labelled_lookup_inc_2t",
-    "alternate_segments_inc_1t",
+    "alternate_segments_inc_1t", "rotate3_segments_inc_1t",
     "baseline_atomic_shared_1t", "overcap_inc_1t", "baseline_atomic_shared_2t", "overcap_inc_2t",
 };
 
@@ -202,8 +227,11 @@ static void warm_up(enum kind k)
     case K_ALTERNATE:
         kern_alternate(g_counter, g_other, 2);
         break;
+    case K_ROTATE3:
+        kern_rotate3(g_counter, g_other, g_third, 3);
+        break;
     case K_OVERCAP:
-        kern_counter_inc(g_overcap, 1);
+        kern_overcap_inc(g_overcap, 1);
         break;
     }
 }
@@ -237,16 +265,22 @@ static void *worker_main(void *arg)
     case K_ALTERNATE:
         kern_alternate(g_counter, g_other, r->ops);
         break;
+    case K_ROTATE3:
+        kern_rotate3(g_counter, g_other, g_third, r->ops);
+        break;
     case K_OVERCAP:
-        kern_counter_inc(g_overcap, r->ops);
+        kern_overcap_inc(g_overcap, r->ops);
         break;
     }
     w->t1 = now_ns();
-    /* The path meant was taken: this thread owns a shard of the segment (of the second one
-     * last, when alternating), or none at all (over cap). */
+    /* The path meant was taken: this thread owns a shard of the segment (of the last one
+     * updated and the one before it, when alternating or rotating), or none at all (over cap). */
     if (r->kind >= K_COUNTER && r->kind <= K_OBSERVE && brrt__tls_cache.tag != g_counter.tag)
         bad = 1;
-    if ((r->kind == K_ALTERNATE && brrt__tls_cache.tag != g_other.tag) ||
+    if ((r->kind == K_ALTERNATE &&
+         (brrt__tls_cache.tag != g_other.tag || brrt__tls_cache.tag2 != g_counter.tag)) ||
+        (r->kind == K_ROTATE3 &&
+         (brrt__tls_cache.tag != g_third.tag || brrt__tls_cache.tag2 != g_other.tag)) ||
         (r->kind == K_OVERCAP && brrt__tls_cache.tag == g_overcap.tag))
         bad = 1;
     if (bad)
@@ -357,14 +391,16 @@ static brrt_seg *counter_segment(const char *dir, const char *name, uint32_t max
     return seg;
 }
 
-/* The second segment of the alternating case, and the over-cap one: 2 shards (the shared one
- * and a private one, which the main thread takes and keeps, so every bench thread is over). */
-static brrt_seg *g_seg_other, *g_seg_overcap;
+/* The second and third segments of the alternating and rotating cases, and the over-cap one:
+ * 2 shards (the shared one and a private one, which the main thread takes and keeps, so every
+ * bench thread is over). */
+static brrt_seg *g_seg_other, *g_seg_third, *g_seg_overcap;
 
 static brrt_seg *setup(const char *dir)
 {
     brrt_seg *seg = counter_segment(dir, "brrt-bench", 0, &g_counter);
     g_seg_other = counter_segment(dir, "brrt-bench-other", 0, &g_other);
+    g_seg_third = counter_segment(dir, "brrt-bench-third", 0, &g_third);
     g_seg_overcap = counter_segment(dir, "brrt-bench-overcap", 2, &g_overcap);
     brrt_counter_inc(g_overcap);
 
@@ -610,6 +646,7 @@ int main(int argc, char **argv)
 
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
     brrt_seg_close(g_seg_other, BRRT_SEG_UNLINK);
+    brrt_seg_close(g_seg_third, BRRT_SEG_UNLINK);
     brrt_seg_close(g_seg_overcap, BRRT_SEG_UNLINK);
     if (dir == tmpdir && rmdir(tmpdir) != 0)
         fprintf(stderr, "brrt-bench: rmdir %s: %s\n", tmpdir, strerror(errno));

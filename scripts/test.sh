@@ -29,10 +29,10 @@ step "ASan + UBSan: all tests"
 build build-asan -DBRRT_SANITIZE=address,undefined
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$jobs")
 
-step "TSan (clang): concurrency, writer, fork and sparse/truncation tests"
+step "TSan (clang): concurrency, writer, shard cache, fork and sparse/truncation tests"
 build build-tsan -DCMAKE_C_COMPILER=clang -DBRRT_SANITIZE=thread
 (cd build-tsan && ctest --output-on-failure -L concurrency &&
-  ctest --output-on-failure -R 'test_writer|test_fork|test_sparse')
+  ctest --output-on-failure -R 'test_writer|test_shard_cache|test_fork|test_sparse')
 
 step "reader + exporter only, without liburcu, ncurses, cJSON and Check"
 scripts/build-reader-only.sh build-reader-only build/bin -DBRRT_WERROR=ON

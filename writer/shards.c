@@ -1,14 +1,19 @@
 /* Per-thread shards: handout on a thread's first update, the slow paths, release at exit.
  *
- * A thread keeps up to THREAD_SEGS (segment tag, shard) pairs; brrt__tls_cache holds the most
- * recently used one for the inline fast path. Shards are handed out under seg->lock and given
- * back under it, so the next owner sees every value the previous owner stored (the mutex
- * orders them). Values are never moved: a released shard keeps its counts.
+ * A thread keeps up to THREAD_SEGS (segment tag, shard) pairs; brrt__tls_cache holds the two
+ * most recently used ones that have a shard, for the inline paths (a thread alternating
+ * between two segments stays inline). Shards are handed out under seg->lock and given back
+ * under it, so the next owner sees every value the previous owner stored (the mutex orders
+ * them). Values are never moved: a released shard keeps its counts.
  *
- * The slow path makes no system call: a thread switching segments pays a scan of its pairs, a
- * thread without a shard (all taken) one RMW on the shared shard. Such a thread retries the
+ * The slow path makes no system call: a thread using a third segment pays a scan of its pairs;
+ * a thread without a shard (all taken) one RMW on the shared shard, found through a one-pair
+ * cache (thread_shards.over) checked first, before any lookup. Such a thread retries the
  * handout when some shard was released since its last try (seg->releases moved), and adds its
- * shared-shard updates to the header's count in batches of NOTE_BATCH (and when it exits). */
+ * shared-shard updates to the header's count in batches of NOTE_BATCH (and when it exits).
+ * Pairs are matched by tag, never by pointer: a closed segment's tag never comes back, so a
+ * pair or cache entry left by a closed segment never matches a segment opened later (even one
+ * of the same name at the same address). */
 #include "writer_internal.h"
 
 #include <stdlib.h>
@@ -18,7 +23,7 @@
 #define NOTE_BATCH 64
 
 __thread struct brrt__tls brrt__tls_cache
-    __attribute__((tls_model("initial-exec"))) = {UINT32_MAX, NULL};
+    __attribute__((tls_model("initial-exec"))) = {UINT32_MAX, NULL, UINT32_MAX, NULL};
 
 struct thread_shard {
     uint32_t tag;
@@ -35,7 +40,11 @@ static __thread struct {
     uint32_t n;
     uint32_t next_evict;
     int key_set;
-} thread_shards __attribute__((tls_model("initial-exec")));
+    /* The pair without a shard used last: brrt__add_slow's first check. */
+    uint32_t over_tag;      /* its tag; UINT32_MAX = none */
+    struct thread_shard *over;
+    uint8_t *over_shared;   /* its segment's shared shard (shard 0) */
+} thread_shards __attribute__((tls_model("initial-exec"))) = {.over_tag = UINT32_MAX};
 
 static pthread_key_t exit_key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -43,8 +52,22 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void forget_all(void)
 {
     thread_shards.n = 0;
-    brrt__tls_cache.tag = UINT32_MAX;
-    brrt__tls_cache.base = NULL;
+    thread_shards.over_tag = UINT32_MAX;
+    brrt__tls_cache = (struct brrt__tls){UINT32_MAX, NULL, UINT32_MAX, NULL};
+}
+
+/* Drops the caches' references to the pair of segment `tag` (its slot is being reused). */
+static void forget_pair(uint32_t tag)
+{
+    if (brrt__tls_cache.tag == tag) {
+        brrt__tls_cache.tag = brrt__tls_cache.tag2;
+        brrt__tls_cache.base = brrt__tls_cache.base2;
+        brrt__tls_cache.tag2 = UINT32_MAX;
+    } else if (brrt__tls_cache.tag2 == tag) {
+        brrt__tls_cache.tag2 = UINT32_MAX;
+    }
+    if (thread_shards.over_tag == tag)
+        thread_shards.over_tag = UINT32_MAX;
 }
 
 static void note_shared(brrt_seg *seg, uint32_t n)
@@ -160,8 +183,7 @@ __attribute__((noinline)) static struct thread_shard *new_entry(brrt_seg *seg)
         t = &thread_shards.e[thread_shards.n++];
     } else {
         t = &thread_shards.e[thread_shards.next_evict++ % THREAD_SEGS];
-        if (brrt__tls_cache.tag == t->tag)
-            brrt__tls_cache.tag = UINT32_MAX;
+        forget_pair(t->tag);
         release_entry(t);
     }
     t->tag = seg->tag;
@@ -179,22 +201,35 @@ static inline struct thread_shard *find(uint32_t tag)
     return NULL;
 }
 
+/* Puts a pair that has a shard at the front of brrt__tls_cache, the front one behind it. */
 static inline void make_current(const struct thread_shard *t)
 {
-    brrt__tls_cache.tag = t->tag;
+    if (brrt__tls_cache.tag != t->tag) {
+        brrt__tls_cache.tag2 = brrt__tls_cache.tag;
+        brrt__tls_cache.base2 = brrt__tls_cache.base;
+        brrt__tls_cache.tag = t->tag;
+    }
     brrt__tls_cache.base = t->base;
 }
 
 /* The pair `find` gave (or NULL), once it has no shard: a new pair, or a retry of the handout
- * when a shard was released since the last one (bounded: once per release). */
+ * when a shard was released since the last one (bounded: once per release). A pair that got a
+ * shard goes to the front of brrt__tls_cache; one that has none becomes thread_shards.over. */
 static struct thread_shard *enter_cold(brrt_seg *seg, struct thread_shard *t)
 {
     if (!t)
         t = new_entry(seg);
     else if (__atomic_load_n(&seg->releases, __ATOMIC_RELAXED) != t->releases_seen)
         take_shard(seg, t);
-    if (t->base)
+    if (t->base) {
+        if (thread_shards.over_tag == t->tag)
+            thread_shards.over_tag = UINT32_MAX;
         make_current(t);
+    } else {
+        thread_shards.over_tag = t->tag;
+        thread_shards.over = t;
+        thread_shards.over_shared = brrt__shard_base(seg, 0);
+    }
     return t;
 }
 
@@ -203,16 +238,19 @@ static int usable(const brrt_seg *seg, uint32_t tag)
     return seg && seg->tag == tag && tag != 0 && !seg->inherited;
 }
 
-static void shared_update_done(brrt_seg *seg, struct thread_shard *t)
+__attribute__((noinline)) static void note_batch(brrt_seg *seg, struct thread_shard *t)
 {
-    if (++t->unnoted == NOTE_BATCH) {
-        note_shared(seg, NOTE_BATCH);
-        t->unnoted = 0;
-    }
+    note_shared(seg, NOTE_BATCH);
+    t->unnoted = 0;
 }
 
-/* Everything but "this thread has a shard in seg": kept out of brrt__add_slow, which then
- * needs no stack frame for the common miss (a thread switching between segments). */
+static inline void shared_update_done(brrt_seg *seg, struct thread_shard *t)
+{
+    if (__builtin_expect(++t->unnoted == NOTE_BATCH, 0))
+        note_batch(seg, t);
+}
+
+/* No shard in seg yet, or none at all: a new pair, a retry, or the shared shard. */
 __attribute__((noinline)) static void add_cold(brrt_seg *seg, struct thread_shard *t, uint32_t off,
                                                uint64_t n)
 {
@@ -225,7 +263,9 @@ __attribute__((noinline)) static void add_cold(brrt_seg *seg, struct thread_shar
     }
 }
 
-void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
+/* A segment that is not in brrt__tls_cache nor thread_shards.over. */
+__attribute__((noinline)) static void add_lookup(brrt_seg *seg, uint32_t tag, uint32_t off,
+                                                 uint64_t n)
 {
     if (!usable(seg, tag))
         return;
@@ -233,13 +273,25 @@ void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
     if (__builtin_expect(t && t->base, 1)) {
         make_current(t);
         brrt__bump((uint64_t *)(t->base + off), n);
-    } else if (t && __atomic_load_n(&seg->releases, __ATOMIC_RELAXED) == t->releases_seen) {
-        /* Over the cap, and nothing was released since the last try: the shared shard. */
-        __atomic_fetch_add((uint64_t *)(brrt__shard_base(seg, 0) + off), n, __ATOMIC_RELAXED);
-        shared_update_done(seg, t);
     } else {
         add_cold(seg, t, off, n);
     }
+}
+
+/* Reached when neither pair of brrt__tls_cache is seg's. The first test is the over-cap
+ * thread's (its pair is thread_shards.over, which only a usable segment's pair becomes, and
+ * forget_all clears it in a forked child): one RMW on the shared shard, no lookup, no frame. */
+void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
+{
+    if (__builtin_expect(thread_shards.over_tag == tag, 1)) {
+        struct thread_shard *t = thread_shards.over;
+        if (__builtin_expect(__atomic_load_n(&seg->releases, __ATOMIC_RELAXED) == t->releases_seen, 1)) {
+            __atomic_fetch_add((uint64_t *)(thread_shards.over_shared + off), n, __ATOMIC_RELAXED);
+            shared_update_done(seg, t);
+            return;
+        }
+    }
+    add_lookup(seg, tag, off, n);
 }
 
 void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct brrt__hist_fast *fast,

@@ -20,9 +20,16 @@
 extern "C" {
 #endif
 
+/* The thread's two most recently used (segment, own shard) pairs: the inline paths look at
+ * `tag` first, the counter paths at `tag2` next, so a thread alternating between two segments
+ * stays inline. Written only by the thread itself (shards.c); a slow-path hit moves the pair
+ * to the front, the previous front to `tag2`. UINT32_MAX = none (tags are never 0 or
+ * UINT32_MAX, and a closed segment's tag is never used again in the process). */
 struct brrt__tls {
-    uint32_t tag;  /* tag of the segment whose shard `base` is; UINT32_MAX = none */
-    uint8_t *base; /* this thread's shard in that segment */
+    uint32_t tag;   /* tag of the segment whose shard `base` is */
+    uint8_t *base;  /* this thread's shard in that segment */
+    uint32_t tag2;  /* the pair used before it */
+    uint8_t *base2;
 };
 BRRT_API extern __thread struct brrt__tls brrt__tls_cache
     __attribute__((tls_model("initial-exec")));
@@ -63,6 +70,8 @@ static inline void brrt_counter_add(brrt_counter c, uint64_t n)
 {
     if (__builtin_expect(brrt__tls_cache.tag == c.tag, 1))
         brrt__bump((uint64_t *)(brrt__tls_cache.base + c.off), n);
+    else if (__builtin_expect(brrt__tls_cache.tag2 == c.tag, 1))
+        brrt__bump((uint64_t *)(brrt__tls_cache.base2 + c.off), n);
     else
         brrt__add_slow(c.seg, c.tag, c.off, n);
 }
