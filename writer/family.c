@@ -20,10 +20,7 @@ void brrt__family_free(struct brrt_family *f)
         free(f->label_names[i]);
     free(f->label_names);
     free(f->le);
-    free(f->le_raw_store);
-    free(f->slot_to_le_store);
-    free(f->slot_of_store);
-    free(f->bound_of_store);
+    free(f->fast);
     free(f);
 }
 
@@ -155,18 +152,40 @@ static int same_def(const struct brrt_family *f, const struct brrt_metric_def *d
         return 1;
     struct hist_range hr;
     hist_range_of(d, &hr); /* checked in def_valid */
-    return f->fast.n_le == d->n_le && f->schema == hr.schema && f->index_min == hr.index_min &&
+    return f->fast->n_le == d->n_le && f->schema == hr.schema && f->index_min == hr.index_min &&
            f->index_max == hr.index_max &&
            (d->n_le == 0 || memcmp(f->le, d->le, d->n_le * sizeof(double)) == 0);
 }
 
-/* The smallest raw value whose slot is >= k (slots are monotonic in raw). */
-static uint64_t slot_first_raw(const struct brrt__hist_fast *h, uint32_t k)
+/* The slot of a raw value by the definition (docs/segment-format.md §10.1): the key of
+ * v = (double)raw * scale through the cells of hist_math.h; raws from 2^63 are past the range
+ * (hist_range_of made sure of it). */
+struct slot_def {
+    struct brrt_hist_cell cells[512];
+    int32_t schema;
+    int32_t index_min;
+    uint32_t last_slot;
+    double scale;
+};
+
+static uint32_t def_slot(const struct slot_def *d, uint64_t raw)
 {
-    uint64_t lo = 0, hi = UINT64_MAX; /* brrt__hist_slot(h, UINT64_MAX) is the overflow */
+    if (raw >= (1ull << 63))
+        return d->last_slot;
+    double v = (double)raw * d->scale;
+    int32_t key = brrt_hist_key(v, d->cells, brrt_hist_cell_schema(d->schema),
+                                d->schema < 0 ? (uint32_t)-d->schema : 0);
+    int64_t k = (int64_t)key - d->index_min + 1;
+    return k < 0 ? 0 : k > (int64_t)d->last_slot ? d->last_slot : (uint32_t)k;
+}
+
+/* The smallest raw value whose slot is >= k (slots are monotonic in raw). */
+static uint64_t def_first_raw(const struct slot_def *d, uint32_t k)
+{
+    uint64_t lo = 0, hi = UINT64_MAX; /* def_slot(UINT64_MAX) is the overflow */
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (brrt__hist_slot(h, mid) >= k)
+        if (def_slot(d, mid) >= k)
             hi = mid;
         else
             lo = mid + 1;
@@ -174,85 +193,102 @@ static uint64_t slot_first_raw(const struct brrt__hist_fast *h, uint32_t k)
     return lo;
 }
 
-/* The slot of value bits `b` by the definition (the key through the cells of hist_math.h). */
-struct slot_def {
-    struct brrt_hist_cell cells[512];
-    int32_t schema;
-    int32_t index_min;
-    uint32_t last_slot;
-};
-
-static uint32_t def_slot(const struct slot_def *d, uint64_t b)
+/* What the fast path computes from a raw: the bits of its double, the signed conversion. */
+static uint64_t raw_bits(uint64_t raw)
 {
-    double v;
-    memcpy(&v, &b, sizeof v);
-    int32_t key = brrt_hist_key(v, d->cells, brrt_hist_cell_schema(d->schema),
-                                d->schema < 0 ? (uint32_t)-d->schema : 0);
-    int64_t k = (int64_t)key - d->index_min + 1;
-    return k < 0 ? 0 : k > (int64_t)d->last_slot ? d->last_slot : (uint32_t)k;
-}
-
-static uint64_t bits_of(double v)
-{
+    double v = (double)(int64_t)raw;
     uint64_t b;
     memcpy(&b, &v, sizeof b);
     return b;
 }
 
-/* The fast path's table (static/brrtstat.h): one entry per cell of 2^(s+1) per octave, from
- * the zero threshold's cell to one cell past the top bound's; each entry's slot and bound
- * come from the definition, the bound by binary search inside the cell. */
-static int build_slot_table(struct brrt_family *f, struct hist_range *hr)
+/* The smallest raw (below 2^63) in cell `c` or above: cells are monotonic in raw there. */
+static uint64_t cell_first_raw(uint32_t shift, int64_t c)
 {
-    struct brrt__hist_fast *h = &f->fast;
-    struct slot_def *d = calloc(1, sizeof *d);
-    if (!d)
+    uint64_t lo = 0, hi = 1ull << 63;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if ((int64_t)(raw_bits(mid) >> shift) >= c)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* The fast path's table (static/brrtstat.h): one entry per cell of raw values, 2^(s+1) cells
+ * per octave, from the cell of the zero bucket's last raw to the cell of the first raw past
+ * the range. Entry 0 also holds every raw below its cell, the last one every raw above. When
+ * raw 0 is the zero bucket's only raw, entry 0 is the (raw-free) cell below raw 1's, so that
+ * no cell holds raws 0 and 1. Slots and classic buckets come from the definitions (def_slot,
+ * le_raw); the table has to hold at most one slot boundary per cell, between neighbouring
+ * slots (consecutive raws in one cell differ by less than a native bucket's ratio; checked),
+ * and one classic bound, or the entry steps (MULTI). */
+static int build_cell_table(struct brrt_family *f, const struct slot_def *d, uint32_t shift,
+                            const uint64_t *le_raw, uint32_t n_le)
+{
+    uint64_t zero_last = def_first_raw(d, 1) - 1u; /* slot(0) is 0: never underflows */
+    uint64_t top = def_first_raw(d, d->last_slot); /* the first raw in the overflow */
+    if (top >= (1ull << 63))
+        return BRRT_E_INVAL; /* hist_range_of guarantees it */
+    int64_t base = (int64_t)(raw_bits(zero_last ? zero_last : 1u) >> shift) - (zero_last ? 0 : 1);
+    int64_t last = (int64_t)(raw_bits(top) >> shift) - base;
+    size_t n = (size_t)last + 1;
+    size_t bytes = sizeof(struct brrt__hist_fast) + n * sizeof(struct brrt__hist_cell);
+    struct brrt__hist_fast *h = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    if (!h)
         return BRRT_E_NOMEM;
-    brrt_hist_cells_fill(hr->schema, d->cells);
-    d->schema = hr->schema;
-    d->index_min = hr->index_min;
-    d->last_slot = h->last_slot;
-    h->shift = 51u - brrt_hist_cell_schema(hr->schema);
-    h->base = (int64_t)(bits_of(f->zero_threshold) >> h->shift);
-    h->last = (int64_t)(bits_of(brrt_hist_bound(hr->schema, hr->index_max)) >> h->shift) + 1 - h->base;
-    size_t n = (size_t)h->last + 1;
-    f->slot_of_store = calloc(n, sizeof *f->slot_of_store);
-    f->bound_of_store = calloc(n, sizeof *f->bound_of_store);
-    int rc = (f->slot_of_store && f->bound_of_store) ? 0 : BRRT_E_NOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        uint64_t lo = (uint64_t)(h->base + (int64_t)i) << h->shift, hi = lo + ((1ull << h->shift) - 1u);
-        uint32_t s_lo = def_slot(d, lo), s_hi = def_slot(d, hi);
-        uint64_t bound = UINT64_MAX;
-        if (s_hi != s_lo) {
-            if (s_hi != s_lo + 1u) { /* two bounds in one cell: impossible (hist_math.h) */
-                rc = BRRT_E_INVAL;
-                break;
-            }
-            uint64_t a = lo, b = hi; /* the largest bits still in s_lo */
+    memset(h, 0, bytes);
+    f->fast = h;
+    h->shift = shift;
+    h->n_le = n_le;
+    h->base = base;
+    h->last = last;
+    h->sum_cap = top - 1u;
+    h->scale = f->scale;
+    h->inv_scale = 1.0 / f->scale;
+    h->last_slot = d->last_slot;
+    h->n_cells = (uint32_t)n;
+    for (uint32_t w = 1; w < BRRT__HIST_LE_WORDS; w++)
+        h->le_raw[w] = w <= n_le ? le_raw[w - 1] : UINT64_MAX;
+    uint32_t fine0 = 2u + n_le;
+    uint64_t lo = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t hi = i == n - 1 ? UINT64_MAX : cell_first_raw(shift, base + (int64_t)i + 1) - 1u;
+        struct brrt__hist_cell *c = &h->cell[i];
+        bool empty = hi < lo; /* e.g. between raws 1 and 2: never looked up */
+        uint32_t s_lo = def_slot(d, lo), s_hi = empty ? s_lo : def_slot(d, hi);
+        c->bound = UINT64_MAX;
+        if (s_hi != s_lo) { /* the last raw still in s_lo, then everything above must be s_hi */
+            uint64_t a = lo, b = hi;
             while (a < b) {
-                uint64_t mid = a + (b - a + 1) / 2;
+                uint64_t mid = a + (b - a) / 2 + 1;
                 if (def_slot(d, mid) == s_lo)
                     a = mid;
                 else
                     b = mid - 1;
             }
-            bound = a;
+            if (s_hi != s_lo + 1u || def_slot(d, a + 1) != s_hi)
+                return BRRT_E_INVAL; /* a jump or two boundaries in one cell: impossible */
+            c->bound = raw_bits(a);
         }
-        f->slot_of_store[i] = (uint16_t)s_lo;
-        f->bound_of_store[i] = bound;
+        c->fine = (uint16_t)(fine0 + s_lo);
+        uint32_t j = 0; /* the classic bucket of `lo`, and how many bounds split the cell */
+        while (lo > h->le_raw[1 + j])
+            j++;
+        uint32_t inside = 0;
+        for (uint32_t k = j; !empty && k < n_le && le_raw[k] < hi; k++)
+            inside++;
+        c->le = (uint16_t)((1u + j) | (inside > 1 ? BRRT__HIST_LE_MULTI : 0u));
+        lo = hi + 1u;
     }
-    free(d);
-    h->slot_of = f->slot_of_store;
-    h->bound_of = f->bound_of_store;
-    return rc;
+    return 0;
 }
 
-/* Histogram tables that the observe fast path reads: the slot table, raw bounds with a
- * UINT64_MAX sentinel, and for each slot the first Prometheus bucket its smallest raw value
- * falls in. */
+/* Histogram tables that the observe fast path reads (static/brrtstat.h), from the family's
+ * native range and classic bounds; fills f's histogram fields and value size. */
 static int build_hist_tables(struct brrt_family *f, const struct brrt_metric_def *d)
 {
-    struct brrt__hist_fast *h = &f->fast;
     struct hist_range hr;
     hist_range_of(d, &hr); /* checked in def_valid */
     uint32_t nb = (uint32_t)(hr.index_max - hr.index_min + 1);
@@ -260,35 +296,25 @@ static int build_hist_tables(struct brrt_family *f, const struct brrt_metric_def
     f->index_min = hr.index_min;
     f->index_max = hr.index_max;
     f->zero_threshold = brrt_hist_bound(hr.schema, hr.index_min - 1);
-    h->scale = f->scale;
-    h->inv_scale = 1.0 / f->scale;
-    h->last_slot = nb + 1;
-    h->n_le = d->n_le;
     f->le = calloc(d->n_le + 1, sizeof(double));
-    f->le_raw_store = calloc(d->n_le + 1, sizeof(uint64_t));
-    f->slot_to_le_store = calloc(nb + 2, 1);
-    if (!f->le || !f->le_raw_store || !f->slot_to_le_store)
-        return BRRT_E_NOMEM;
-    int rc = build_slot_table(f, &hr);
-    if (rc)
-        return rc;
-    for (uint32_t i = 0; i < d->n_le; i++) {
+    uint64_t le_raw[BRRT_SHM_MAX_LE];
+    struct slot_def *sd = calloc(1, sizeof *sd);
+    int rc = f->le && sd ? 0 : BRRT_E_NOMEM;
+    for (uint32_t i = 0; rc == 0 && i < d->n_le; i++) {
         f->le[i] = d->le[i];
-        raw_bound(d->le[i], h->inv_scale, &f->le_raw_store[i]); /* checked in def_valid */
+        raw_bound(d->le[i], 1.0 / f->scale, &le_raw[i]); /* checked in def_valid */
     }
-    f->le_raw_store[d->n_le] = UINT64_MAX;
-    h->le_raw = f->le_raw_store;
-    h->sum_cap = slot_first_raw(h, h->last_slot) - 1u; /* slot(0) is 0: never underflows */
-    uint32_t j = 0;
-    for (uint32_t k = 0; k <= h->last_slot; k++) {
-        uint64_t lo = slot_first_raw(h, k);
-        while (lo > f->le_raw_store[j])
-            j++;
-        f->slot_to_le_store[k] = (uint8_t)j;
+    if (rc == 0) {
+        brrt_hist_cells_fill(hr.schema, sd->cells);
+        sd->schema = hr.schema;
+        sd->index_min = hr.index_min;
+        sd->last_slot = nb + 1;
+        sd->scale = f->scale;
+        rc = build_cell_table(f, sd, 51u - brrt_hist_cell_schema(hr.schema), le_raw, d->n_le);
     }
-    h->slot_to_le = f->slot_to_le_store;
-    f->value_size = brrt_hist_value_words(h->n_le, nb) * 8u;
-    return 0;
+    free(sd);
+    f->value_size = brrt_hist_value_words(d->n_le, nb) * 8u;
+    return rc;
 }
 
 static int write_family_entry(brrt_seg *seg, struct brrt_family *f)
@@ -307,15 +333,15 @@ static int write_family_entry(brrt_seg *seg, struct brrt_family *f)
     if (!rc)
         rc = brrt__arena_strings(seg, (const char *const *)f->label_names, f->nlabels, &labels);
     if (!rc && f->type == BRRT_HISTOGRAM) {
-        size_t n = f->fast.n_le;
+        size_t n = f->fast->n_le;
         void *p;
         rc = brrt__arena_alloc(seg, sizeof(struct brrt_shm_hist_schema) + n * 16, 8, &hist, &p);
         if (!rc) {
             struct brrt_shm_hist_schema s = {f->schema, f->index_min, f->index_max,
-                                             (uint32_t)n, f->zero_threshold, f->fast.sum_cap};
+                                             (uint32_t)n, f->zero_threshold, f->fast->sum_cap};
             memcpy(p, &s, sizeof s);
             memcpy((char *)p + sizeof s, f->le, n * sizeof(double));
-            memcpy((char *)p + sizeof s + n * 8, f->le_raw_store, n * sizeof(uint64_t));
+            memcpy((char *)p + sizeof s + n * 8, &f->fast->le_raw[1], n * sizeof(uint64_t));
         }
     }
     if (rc) {

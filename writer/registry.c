@@ -297,6 +297,6 @@ int brrt_histogram_get(brrt_family *f, const char *const *values, brrt_histogram
     uint32_t off;
     int rc = series_get(f, BRRT_HISTOGRAM, values, &off);
     if (rc == 0 || rc == BRRT_E_CARDINALITY)
-        *out = (brrt_histogram){f->seg->tag, off, f->seg, &f->fast};
+        *out = (brrt_histogram){f->seg->tag, off, f->seg, f->fast};
     return rc;
 }

@@ -305,7 +305,7 @@ void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct 
     else
         make_current(t);
     uint32_t le_slot, fine_slot;
-    brrt__hist_slots(fast, raw, &le_slot, &fine_slot);
+    brrt__hist_words(fast, raw, &le_slot, &fine_slot);
     if (t->base) {
         uint64_t *w = (uint64_t *)(t->base + off);
         brrt__bump(&w[0], raw < fast->sum_cap ? raw : fast->sum_cap);

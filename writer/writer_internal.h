@@ -29,11 +29,7 @@ struct brrt_family {
     uint32_t entry_index;    /* its FAMILY directory entry */
     uint32_t value_size;     /* bytes of one series' value area */
     double *le;              /* histogram: n_le bounds */
-    struct brrt__hist_fast fast;
-    uint64_t *le_raw_store;  /* owned storage behind fast.le_raw */
-    uint8_t *slot_to_le_store;
-    uint16_t *slot_of_store;  /* owned storage behind fast.slot_of / fast.bound_of */
-    uint64_t *bound_of_store;
+    struct brrt__hist_fast *fast; /* histogram: the observe path's tables (owned, 64-aligned) */
     int32_t schema;          /* histogram: native schema, range index_min..index_max */
     int32_t index_min;
     int32_t index_max;

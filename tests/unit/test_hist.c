@@ -91,9 +91,12 @@ static struct brrt_snapshot *snap(const char *name, brrt_reader **r)
     return s;
 }
 
-/* The observe path's per-family table (brrt__hist_slot) against the definition (reference key,
- * the family's published range), for several schemas, scales and ranges: on random raws and
- * on the raws around every bucket bound. */
+/* The observe path's per-family table (brrt__hist_words) against the definitions: the slot by
+ * the reference key and the family's published range, the classic bucket by comparing raw
+ * integers with the bounds (docs/segment-format.md §10.1, §10.3). Several schemas, scales,
+ * ranges and classic bounds, including bounds closer than a table cell, below the zero
+ * threshold and past the range (cells holding several bounds), on random raws and on the raws
+ * around every native and every classic bound. */
 static uint32_t def_slot(const struct brrt_snap_family *f, uint64_t raw)
 {
     int32_t key = brrt_hist_key_ref((double)raw * f->scale, f->schema);
@@ -101,21 +104,52 @@ static uint32_t def_slot(const struct brrt_snap_family *f, uint64_t raw)
     return k < 0 ? 0 : k > (int64_t)f->n_fine - 1 ? f->n_fine - 1 : (uint32_t)k;
 }
 
-START_TEST(family_slots_match_the_definition)
+static uint32_t def_le(const uint64_t *le_raw, uint32_t n_le, uint64_t raw)
+{
+    uint32_t j = 0;
+    while (j < n_le && raw > le_raw[j])
+        j++;
+    return j;
+}
+
+static void check_words(const struct brrt__hist_fast *fast, const struct brrt_snap_family *f,
+                        const uint64_t *le_raw, size_t n, uint64_t raw)
+{
+    uint32_t le_word, fine_word;
+    brrt__hist_words(fast, raw, &le_word, &fine_word);
+    ck_assert_msg(fine_word == 2 + f->n_le + def_slot(f, raw) && le_word == 1 + def_le(le_raw, f->n_le, raw),
+                  "family %zu raw %llu: words %u %u, definition %u %u", n, (unsigned long long)raw,
+                  le_word, fine_word, 1 + def_le(le_raw, f->n_le, raw), 2 + f->n_le + def_slot(f, raw));
+    ck_assert_uint_eq(brrt__hist_slot(fast, raw), def_slot(f, raw));
+}
+
+START_TEST(family_words_match_the_definition)
 {
     struct brrt_seg_opts o = fx_opts();
     brrt_seg *seg;
     ck_assert_int_eq(brrt_seg_create("slots", &o, &seg), 0);
+    static const double le_ms[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+    static const double le_close[] = {5e-8, 1e-7, 2e-7, 0.01, 0.0101, 0.0102, 1, 1.001, 200, 500};
+    static const double le_int[] = {0, 1, 2, 3, 4, 10, 11, 1000, 1e6, 1e7};
+    static const double le_coarse[] = {0.001, 0.0012, 0.0014, 1.0, 1.2, 100};
+    static const double le_steps[] = {0.001, 0.002, 0.003, 1.0, 1.001, 1.002, 100}; /* scale 1e-3 */
     static const struct {
         int32_t schema;
         double scale, lo, hi;
         const char *unit;
+        const double *le;
+        uint32_t n_le;
     } fams[] = {
-        {0, 1e-9, 0, 0, "seconds"},             /* defaults: schema 4, 2^-20 .. 128 s */
-        {3, 1e-9, 1e-6, 100, "seconds"},        {8, 1e-9, 1e-3, 10, "seconds"},
-        {BRRT_HIST_SCHEMA_ZERO, 1, 1, 1e6, ""}, {-2, 1, 0.5, 1e12, ""},
-        {-4, 1e-6, 1e-3, 1e9, "seconds"},       {5, 1, 0, 0, "bytes"},
-        {2, 1e-3, 0.7, 333.3, "seconds"},
+        {0, 1e-9, 0, 0, "seconds", le_ms, 9}, /* defaults: schema 4, 2^-20 .. 128 s */
+        {3, 1e-9, 1e-6, 100, "seconds", le_close, 10},
+        {8, 1e-9, 1e-3, 10, "seconds", le_ms, 9},
+        {BRRT_HIST_SCHEMA_ZERO, 1, 1, 1e6, "", le_int, 10},
+        {-2, 1, 0.5, 1e12, "", le_int, 10},
+        {-4, 1e-6, 1e-3, 1e9, "seconds", le_coarse, 6},
+        {5, 1, 0, 0, "bytes", le_int, 10},
+        {2, 1e-3, 0.7, 333.3, "seconds", le_steps, 7},
+        {4, 1e-9, 0, 0, "seconds", le_close, 10},
+        {4, 1e-9, 0, 0, "seconds", NULL, 0},
     };
     enum { NF = sizeof fams / sizeof fams[0] };
     brrt_histogram h[NF];
@@ -124,36 +158,47 @@ START_TEST(family_slots_match_the_definition)
         snprintf(name, sizeof name, "h%zu", n);
         struct brrt_metric_def d = {.name = name, .unit = fams[n].unit, .type = BRRT_HISTOGRAM,
                                     .scale = fams[n].scale, .schema = fams[n].schema,
-                                    .hist_min = fams[n].lo, .hist_max = fams[n].hi};
+                                    .hist_min = fams[n].lo, .hist_max = fams[n].hi,
+                                    .le = fams[n].le, .n_le = fams[n].n_le};
         brrt_family *f;
         ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
         ck_assert_int_eq(brrt_histogram_get(f, NULL, &h[n]), 0);
     }
     brrt_reader *r;
     struct brrt_snapshot *s = snap("slots", &r);
+    size_t multi = 0;
     for (size_t n = 0; n < NF; n++) {
         char name[32];
         snprintf(name, sizeof name, "h%zu", n);
         const struct brrt_snap_family *f = brrt_snapshot_family(s, name);
         const struct brrt__hist_fast *fast = h[n].fast;
         ck_assert_uint_eq(fast->last_slot, f->n_fine - 1);
-        for (int i = 0; i < 40000; i++) {
-            uint64_t raw = next_rand() >> (next_rand() % 64);
-            ck_assert_msg(brrt__hist_slot(fast, raw) == def_slot(f, raw), "family %zu raw %llu", n,
-                          (unsigned long long)raw);
-        }
+        ck_assert_uint_eq(f->n_le, fams[n].n_le);
+        uint64_t le_raw[16];
+        for (uint32_t j = 0; j < f->n_le; j++)
+            le_raw[j] = (uint64_t)llround(f->le[j] / f->scale);
+        for (uint32_t c = 0; c < fast->n_cells; c++)
+            multi += (fast->cell[c].le & BRRT__HIST_LE_MULTI) != 0;
+        for (int i = 0; i < 40000; i++)
+            check_words(fast, f, le_raw, n, next_rand() >> (next_rand() % 64));
         for (int32_t i = f->index_min - 1; i <= f->index_max; i++) {
             double rb = brrt_hist_bound(f->schema, i) / f->scale;
             if (!(rb < 1.8e19))
                 continue;
             uint64_t c = (uint64_t)rb;
             for (uint64_t raw = c > 2 ? c - 2 : 0; raw <= c + 2; raw++)
-                ck_assert_msg(brrt__hist_slot(fast, raw) == def_slot(f, raw), "family %zu bound %d raw %llu",
-                              n, i, (unsigned long long)raw);
+                check_words(fast, f, le_raw, n, raw);
         }
+        for (uint32_t j = 0; j < f->n_le; j++)
+            for (uint64_t raw = le_raw[j] > 2 ? le_raw[j] - 2 : 0; raw <= le_raw[j] + 2; raw++)
+                check_words(fast, f, le_raw, n, raw);
+        check_words(fast, f, le_raw, n, 0);
+        check_words(fast, f, le_raw, n, UINT64_MAX);
+        check_words(fast, f, le_raw, n, 1ull << 63);
         ck_assert_uint_eq(brrt__hist_slot(fast, 0), 0);
         ck_assert_uint_eq(brrt__hist_slot(fast, UINT64_MAX), fast->last_slot);
     }
+    ck_assert_uint_ge(multi, 4); /* the close bounds exercised the stepping cells */
     brrt_snapshot_free(s);
     brrt_reader_close(r);
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
@@ -348,7 +393,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, key_is_exact_at_every_bound);
     tcase_add_test(tc, key_matches_reference_on_random_values);
-    tcase_add_test(tc, family_slots_match_the_definition);
+    tcase_add_test(tc, family_words_match_the_definition);
     tcase_add_test(tc, prometheus_buckets_are_exact_at_bounds);
     tcase_add_loop_test(tc, quantiles_within_stated_error, 2, 6);
     tcase_add_test(tc, zero_and_overflow_buckets);

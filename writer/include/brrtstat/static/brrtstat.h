@@ -34,24 +34,37 @@ struct brrt__tls {
 BRRT_API extern __thread struct brrt__tls brrt__tls_cache
     __attribute__((tls_model("initial-exec")));
 
-/* Native slot of a raw value, without log() and without a search: the top bits of the
- * double v = raw * scale (exponent and schema+1 mantissa bits, `bits >> shift`) pick one
- * entry of a per-family table spanning the family's range; each entry's cell holds at most one
- * bucket bound, so the slot is the entry's slot, plus one above its bound (upper-inclusive).
- * Built from the exact definition at registration (registry.c; docs/segment-format.md §10.1). */
-struct brrt__hist_fast {
-    double scale;                      /* v = raw * scale, the value the native index is of */
-    double inv_scale;                  /* raw steps per unit */
-    uint32_t shift;                    /* 51 - max(schema, 0) */
+/* Where an observation goes, without log(), division or a search: the top bits of the raw
+ * value converted to a double (its exponent and the top max(schema, 0) + 1 mantissa bits,
+ * `bits >> shift`) pick one cell of a per-family table spanning the family's range. A cell is
+ * 1/2^(s+1) octave of raw values wide, narrower than a native bucket, so it holds at most one
+ * slot boundary: raws whose double's bits are above `bound` count in word `fine + 1`, the
+ * others in word `fine`. The classic bucket is word `le`, plus one above `le_raw[le]` (a cell
+ * holding two or more classic bounds, as bounds 1 % apart would, is marked
+ * BRRT__HIST_LE_MULTI and steps through le_raw[]). Word indices are into the series' value
+ * area (docs/segment-format.md §9). Built from the exact definitions at registration
+ * (family.c; docs/segment-format.md §10.1, §10.3). */
+#define BRRT__HIST_LE_WORDS 66        /* 1 + BRRT_SHM_MAX_LE + the UINT64_MAX sentinel */
+#define BRRT__HIST_LE_MULTI 0x8000u   /* in brrt__hist_cell.le: step through le_raw[] */
+struct __attribute__((aligned(16))) brrt__hist_cell { /* 16 bytes, never across a line */
+    uint64_t bound;                   /* bits of the last raw in `fine`; UINT64_MAX: no boundary */
+    uint16_t fine;                    /* word of the cell's raws up to bound; fine + 1 above it */
+    uint16_t le;                      /* word of the cell's first raw's classic bucket (| MULTI) */
+    uint32_t pad;
+};
+struct __attribute__((aligned(64))) brrt__hist_fast {
+    /* Line 0: everything the fast path reads besides one cell and one le_raw word. */
+    uint32_t shift;                   /* 52 - max(schema, 0) - 1 */
     uint32_t n_le;
-    int64_t base;                      /* (bits of zero_threshold) >> shift: entry 0 */
-    int64_t last;                      /* last table entry (above the range: overflow) */
-    const uint16_t *slot_of;           /* per entry: slot of its smallest value */
-    const uint64_t *bound_of;          /* per entry: bits of its bound, UINT64_MAX if none */
-    uint32_t last_slot;                /* n_buckets + 1: the overflow slot */
-    uint64_t sum_cap;                  /* largest raw below the overflow bucket */
-    const uint64_t *le_raw;            /* n_le + 1 bounds, the last UINT64_MAX */
-    const uint8_t *slot_to_le;         /* per slot, the first le bucket its raws can fall in */
+    int64_t base;                     /* cell number (bits >> shift) of entry 0 */
+    int64_t last;                     /* last entry: past the range (overflow) */
+    uint64_t sum_cap;                 /* largest raw below the overflow bucket */
+    double inv_scale;                 /* raw steps per unit (brrt_histogram_observe) */
+    double scale;
+    uint32_t last_slot;               /* n_buckets + 1: the overflow slot */
+    uint32_t n_cells;                 /* last + 1 */
+    uint64_t le_raw[BRRT__HIST_LE_WORDS]; /* [1 + j] = bound j (raw), [1 + n_le] = UINT64_MAX */
+    struct brrt__hist_cell cell[];    /* n_cells */
 };
 
 BRRT_API void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n);
@@ -94,41 +107,58 @@ static inline void brrt_gauge_set(brrt_gauge g, double v)
         __atomic_store_n(g.slot, bits, __ATOMIC_RELAXED);
 }
 
+static inline const struct brrt__hist_cell *brrt__hist_cell_of(const struct brrt__hist_fast *f,
+                                                               uint64_t raw, uint64_t *bits)
+{
+    /* Signed conversion (one instruction): a raw >= 2^63 becomes negative, its sign bit makes
+     * the cell number huge, and it lands in the overflow, where registration guarantees it
+     * belongs. */
+    double d = (double)(int64_t)raw;
+    memcpy(bits, &d, sizeof *bits);
+    int64_t i = (int64_t)(*bits >> f->shift) - f->base;
+    i = i < 0 ? 0 : i;
+    i = i > f->last ? f->last : i;
+    return &f->cell[i];
+}
+
+/* Word indices of `raw` in a series' value area: its classic bucket (1 + j) and its slot
+ * (2 + n_le + slot). Shared by the fast path (plain bumps) and the slow path (atomic adds). */
+static inline void brrt__hist_words(const struct brrt__hist_fast *f, uint64_t raw,
+                                    uint32_t *le_word, uint32_t *fine_word)
+{
+    uint64_t bits;
+    const struct brrt__hist_cell *c = brrt__hist_cell_of(f, raw, &bits);
+    /* An add of the compare (adc), not a branch: half of the cells hold a boundary, and a
+     * branch on which side of it a value falls would mispredict on real data. */
+    *fine_word = c->fine + (uint32_t)(c->bound < bits);
+    uint32_t le = c->le;
+    if (__builtin_expect(!(le & BRRT__HIST_LE_MULTI), 1)) {
+        le += raw > f->le_raw[le];
+    } else {
+        le &= ~BRRT__HIST_LE_MULTI;
+        while (raw > f->le_raw[le])
+            le++;
+    }
+    *le_word = le;
+}
+
 /* Slot of `raw` among zero (0), native buckets (1..n_buckets) and overflow (last_slot). */
 static inline uint32_t brrt__hist_slot(const struct brrt__hist_fast *f, uint64_t raw)
 {
-    /* Signed conversion (one instruction): a raw >= 2^63 becomes negative, its sign bit makes
-     * the index huge, and it lands in the overflow, where registration guarantees it belongs. */
-    double v = (double)(int64_t)raw * f->scale;
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    int64_t i = (int64_t)(bits >> f->shift) - f->base;
-    i = i < 0 ? 0 : i;
-    i = i > f->last ? f->last : i;
-    return f->slot_of[i] + (bits > f->bound_of[i]);
-}
-
-/* Shared by the fast path (plain bumps) and the shared-shard slow path (atomic adds). */
-static inline void brrt__hist_slots(const struct brrt__hist_fast *f, uint64_t raw,
-                                    uint32_t *le_slot, uint32_t *fine_slot)
-{
-    uint32_t k = brrt__hist_slot(f, raw);
-    uint32_t j = f->slot_to_le[k];
-    while (raw > f->le_raw[j])
-        j++;
-    *le_slot = 1u + j;
-    *fine_slot = 2u + f->n_le + k;
+    uint32_t le_word, fine_word;
+    brrt__hist_words(f, raw, &le_word, &fine_word);
+    return fine_word - 2u - f->n_le;
 }
 
 static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
 {
     if (__builtin_expect(brrt__tls_cache.tag == h.tag, 1)) {
         uint64_t *w = (uint64_t *)(brrt__tls_cache.base + h.off);
-        uint32_t le_slot, fine_slot;
-        brrt__hist_slots(h.fast, raw, &le_slot, &fine_slot);
+        uint32_t le_word, fine_word;
+        brrt__hist_words(h.fast, raw, &le_word, &fine_word);
         brrt__bump(&w[0], raw < h.fast->sum_cap ? raw : h.fast->sum_cap);
-        brrt__bump(&w[le_slot], 1);
-        brrt__bump(&w[fine_slot], 1);
+        brrt__bump(&w[le_word], 1);
+        brrt__bump(&w[fine_word], 1);
     } else {
         brrt__observe_slow(h.seg, h.tag, h.off, h.fast, raw);
     }
