@@ -108,6 +108,33 @@ static bool reads_back(uint64_t m, int k, uint64_t M, int s)
     return even ? (d >= lo && d <= hi) : (d > lo && d < hi);
 }
 
+/* m * 10^-k (k >= 0) in fixed notation as %g writes it: trailing fraction zeros dropped. */
+static size_t write_fixed(char *out, bool neg, uint64_t m, int k)
+{
+    while (k > 0 && m % 10 == 0) {
+        m /= 10;
+        k--;
+    }
+    char tmp[48];
+    char *end = tmp + sizeof tmp;
+    char *p = digits_before(end, m);
+    while (end - p < k + 1) /* leading zeros of the fraction and the "0" before the point */
+        *--p = '0';
+    size_t n = 0;
+    if (neg)
+        out[n++] = '-';
+    size_t int_len = (size_t)(end - p) - (size_t)k;
+    memcpy(out + n, p, int_len);
+    n += int_len;
+    if (k > 0) {
+        out[n++] = '.';
+        memcpy(out + n, p + int_len, (size_t)k);
+        n += (size_t)k;
+    }
+    out[n] = '\0';
+    return n;
+}
+
 /* The fast path of brrt_fmt_double for a non-integer 1e-4 <= |v| < 1e14: fixed notation, as
  * %.15g..%.17g print there. Returns the length, 0 to fall back. */
 static size_t fmt_fixed(char *out, double v)
@@ -131,28 +158,187 @@ static size_t fmt_fixed(char *out, double v)
             return 0;
         if (!reads_back(m, k, M, s))
             continue;
-        while (k > 0 && m % 10 == 0) {
-            m /= 10;
+        return write_fixed(out, v < 0, m, k);
+    }
+    return 0;
+}
+
+/* ---- small values, 1e-40 <= |v| < 1e-4 (durations in seconds, rates) -------------------
+ * The same exact method as fmt_fixed, in 256-bit integers: v = M * 2^-s has s <= 185 and the
+ * P-digit decimal m * 10^-k has k <= 57 there, so every product below stays under 2^245. */
+
+struct u256 {
+    uint64_t w[4]; /* little-endian words */
+};
+
+static struct u256 u256_of(uint64_t v)
+{
+    return (struct u256){{v, 0, 0, 0}};
+}
+
+static void u256_mul(struct u256 *a, uint64_t m)
+{
+    u128 carry = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 t = (u128)a->w[i] * m + carry;
+        a->w[i] = (uint64_t)t;
+        carry = t >> 64;
+    }
+}
+
+static void u256_mul_pow10(struct u256 *a, int k) /* k >= 0 */
+{
+    for (; k > 19; k -= 19)
+        u256_mul(a, pow10_u64[19]);
+    u256_mul(a, pow10_u64[k]);
+}
+
+static struct u256 u256_shl(struct u256 a, int s) /* 0 <= s < 256 */
+{
+    struct u256 r = {{0, 0, 0, 0}};
+    int q = s / 64, b = s % 64;
+    for (int i = 3; i >= q; i--) {
+        r.w[i] = a.w[i - q] << b;
+        if (b && i - q - 1 >= 0)
+            r.w[i] |= a.w[i - q - 1] >> (64 - b);
+    }
+    return r;
+}
+
+static int u256_cmp(const struct u256 *a, const struct u256 *b)
+{
+    for (int i = 3; i >= 0; i--)
+        if (a->w[i] != b->w[i])
+            return a->w[i] < b->w[i] ? -1 : 1;
+    return 0;
+}
+
+static bool u256_bit(const struct u256 *a, int i)
+{
+    return (a->w[i / 64] >> (i % 64)) & 1;
+}
+
+/* Any bit below bit i set? */
+static bool u256_below(const struct u256 *a, int i)
+{
+    for (int w = 0; w < i / 64; w++)
+        if (a->w[w])
+            return true;
+    return i % 64 && (a->w[i / 64] & ((1ull << (i % 64)) - 1));
+}
+
+/* Bits [s, s + 64) of a. */
+static uint64_t u256_shr64(const struct u256 *a, int s)
+{
+    int q = s / 64, b = s % 64;
+    uint64_t lo = q < 4 ? a->w[q] >> b : 0;
+    uint64_t hi = b && q + 1 < 4 ? a->w[q + 1] << (64 - b) : 0;
+    return lo | hi;
+}
+
+/* round(M * 2^-s * 10^k), ties to even (k >= 0, s >= 1; the result below 2^64). */
+static uint64_t round_at(uint64_t M, int s, int k)
+{
+    struct u256 n = u256_of(M);
+    u256_mul_pow10(&n, k);
+    uint64_t q = u256_shr64(&n, s);
+    /* the first dropped bit, then whether any bit below it is set */
+    if (u256_bit(&n, s - 1) && (u256_below(&n, s - 1) || (q & 1)))
+        q++;
+    return q;
+}
+
+/* round_digits in 256 bits, from a guess of k that may be off by one either way (a log10
+ * estimate). */
+static void round_digits_big(uint64_t M, int s, int P, int k_guess, uint64_t *m_out, int *k_out)
+{
+    uint64_t lo = pow10_u64[P - 1], hi = lo * 10; /* P <= 17 */
+    int k = k_guess;
+    for (int tries = 0; tries < 4; tries++) {
+        uint64_t q = round_at(M, s, k);
+        if (q >= hi) {
             k--;
+            continue;
         }
-        char tmp[48];
-        char *end = tmp + sizeof tmp;
-        char *p = digits_before(end, m);
-        while (end - p < k + 1) /* leading zeros of the fraction and the "0" before the point */
-            *--p = '0';
-        size_t n = 0;
-        if (v < 0)
-            out[n++] = '-';
-        size_t int_len = (size_t)(end - p) - (size_t)k;
-        memcpy(out + n, p, int_len);
-        n += int_len;
-        if (k > 0) {
-            out[n++] = '.';
-            memcpy(out + n, p + int_len, (size_t)k);
-            n += (size_t)k;
+        if (q < lo) {
+            k++;
+            continue;
         }
-        out[n] = '\0';
-        return n;
+        /* lo itself may be v * 10^k < lo rounded up: then v has its P digits at k + 1, unless
+         * they carry there too (a true carry gives lo at k). */
+        uint64_t finer = q == lo ? round_at(M, s, k + 1) : hi;
+        *m_out = finer < hi ? finer : q;
+        *k_out = finer < hi ? k + 1 : k;
+        return;
+    }
+    *m_out = 0;
+    *k_out = -1;
+}
+
+/* reads_back in 256 bits. */
+static bool reads_back_big(uint64_t m, int k, uint64_t M, int s)
+{
+    bool pow2 = M == (1ull << 52); /* below a power of two the gap is half as wide */
+    struct u256 d = u256_shl(u256_of(m), s + 1 + pow2);
+    struct u256 hi = u256_of(2 * M + 1), lo = u256_of(pow2 ? 4 * M - 1 : 2 * M - 1);
+    u256_mul_pow10(&hi, k);
+    u256_mul_pow10(&lo, k);
+    if (pow2)
+        hi = u256_shl(hi, 1);
+    int c_lo = u256_cmp(&d, &lo), c_hi = u256_cmp(&d, &hi);
+    return (M & 1) == 0 ? c_lo >= 0 && c_hi <= 0 : c_lo > 0 && c_hi < 0;
+}
+
+/* m (P digits) * 10^X / 10^(P-1) in exponent notation as %g writes it: "d.ddde-XX". */
+static size_t write_exp(char *out, bool neg, uint64_t m, int X)
+{
+    while (m % 10 == 0 && m >= 10)
+        m /= 10;
+    char tmp[24];
+    char *end = tmp + sizeof tmp;
+    char *p = digits_before(end, m);
+    size_t n = 0, digits = (size_t)(end - p);
+    if (neg)
+        out[n++] = '-';
+    out[n++] = p[0];
+    if (digits > 1) {
+        out[n++] = '.';
+        memcpy(out + n, p + 1, digits - 1);
+        n += digits - 1;
+    }
+    out[n++] = 'e';
+    out[n++] = X < 0 ? '-' : '+';
+    unsigned ax = (unsigned)(X < 0 ? -X : X);
+    if (ax < 10)
+        out[n++] = '0';
+    char e[8];
+    char *ep = digits_before(e + sizeof e, ax);
+    memcpy(out + n, ep, (size_t)(e + sizeof e - ep));
+    n += (size_t)(e + sizeof e - ep);
+    out[n] = '\0';
+    return n;
+}
+
+/* brrt_fmt_double for 1e-40 <= |v| < 1e-4: what %.15g..%.17g print there (exponent notation,
+ * or fixed when the rounding carries up to 1e-4). Returns the length, 0 to fall back. */
+static size_t fmt_small(char *out, double v)
+{
+    double a = fabs(v);
+    int e2;
+    double fr = frexp(a, &e2);
+    uint64_t M = (uint64_t)ldexp(fr, 53);
+    int s = 53 - e2;                  /* 67 <= s <= 185 */
+    int x = (int)floor(log10(a));     /* a guess; round_digits_big corrects it */
+    for (int P = 15; P <= 17; P++) {
+        uint64_t m;
+        int k;
+        round_digits_big(M, s, P, P - 1 - x, &m, &k);
+        if (k < 0)
+            return 0;
+        if (!reads_back_big(m, k, M, s))
+            continue;
+        int X = P - 1 - k; /* the decimal exponent of the rounded value */
+        return X >= -4 ? write_fixed(out, v < 0, m, k) : write_exp(out, v < 0, m, X);
     }
     return 0;
 }
@@ -161,7 +347,7 @@ static size_t fmt_fixed(char *out, double v)
  * first of %.15g, %.16g, %.17g that strtod reads back as v (%.15g is the shortest form of every
  * double that has one of at most 15 significant digits, %g dropping trailing zeros), with '.'
  * as the decimal point. The fast paths give the same text without snprintf or locale:
- * integers, and fixed notation in [1e-4, 1e14). */
+ * integers, fixed notation in [1e-4, 1e14), and [1e-40, 1e-4). */
 size_t brrt_fmt_double(char *out, size_t outlen, double v)
 {
     int n;
@@ -175,6 +361,10 @@ size_t brrt_fmt_double(char *out, size_t outlen, double v)
         }
         if (fabs(v) >= 1e-4 && fabs(v) < 1e14) {
             size_t len = fmt_fixed(out, v);
+            if (len)
+                return len;
+        } else if (fabs(v) >= 1e-40 && fabs(v) < 1e-4) {
+            size_t len = fmt_small(out, v);
             if (len)
                 return len;
         }

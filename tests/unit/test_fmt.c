@@ -123,6 +123,53 @@ START_TEST(edge_doubles_match_the_definition)
 }
 END_TEST
 
+/* The small-value path [1e-40, 1e-4) (exponent notation, 256-bit exact arithmetic): random
+ * doubles log-uniform over the range and with random mantissa bits, both signs; scrape
+ * durations (nanoseconds as seconds); and its edges: both ends, every power of ten and of two
+ * inside with 40 neighbours each (ties, the narrower gap below 2^k), the values just below
+ * 1e-4 whose rounding carries into fixed notation, and short decimals (1.5e-7). */
+START_TEST(small_doubles_match_the_definition)
+{
+    for (int i = 0; i < 200000; i++) {
+        double v;
+        if (i % 2) {
+            double u = (double)(next() >> 11) / 9007199254740992.0;
+            v = pow(10.0, -40.0 + 36.0 * u);
+        } else {
+            uint64_t x = next();
+            uint64_t bits = (x & 0x000FFFFFFFFFFFFFull) | ((uint64_t)(1023 - 14 - (x >> 52) % 120) << 52);
+            memcpy(&v, &bits, sizeof v); /* 2^-133 .. 2^-14 */
+        }
+        check_double(next() & 1 ? -v : v);
+    }
+    for (uint64_t ns = 1; ns < 100000; ns += 3) /* a duration in seconds */
+        check_double((double)ns / 1e9), check_double((double)ns * 1e-9);
+    for (int d = 1; d < 1000; d++) /* short decimals: d * 10^e */
+        for (int e = -40; e <= -5; e++)
+            check_double(d * pow(10.0, e));
+    double ends[] = {1e-40, 1e-4};
+    for (size_t i = 0; i < 2; i++) {
+        double v = ends[i];
+        for (int k = 0; k < 2000; k++)
+            v = nextafter(v, 0), check_double(v), check_double(-v);
+        v = ends[i];
+        for (int k = 0; k < 40; k++)
+            v = nextafter(v, 1), check_double(v);
+    }
+    for (int e = -40; e <= -5; e++) {
+        double v = pow(10.0, e), w = v;
+        for (int k = 0; k < 40; k++)
+            v = nextafter(v, 0), check_double(v), w = nextafter(w, 1), check_double(w);
+    }
+    for (int e = -133; e <= -14; e++) {
+        double p = ldexp(1.0, e);
+        check_double(p);
+        for (int k = 1; k <= 3; k++)
+            check_double(ldexp(1.0 + k * 0x1p-52, e)), check_double(ldexp(1.0 - k * 0x1p-53, e));
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fmt");
@@ -132,6 +179,7 @@ int main(void)
     tcase_add_test(tc, doubles_in_the_fast_range_match_the_definition);
     tcase_add_test(tc, scaled_sums_match_the_definition);
     tcase_add_test(tc, edge_doubles_match_the_definition);
+    tcase_add_test(tc, small_doubles_match_the_definition);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

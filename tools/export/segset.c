@@ -6,7 +6,6 @@
 #include "brrtstat/shm_path.h"
 
 #include <dirent.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,21 +39,37 @@ static struct seg_entry *add(struct segset *s, const char *name)
     return e;
 }
 
-/* Renders /healthz's text from the entries (call with s->lock held) and publishes it. */
+/* Appends a string literal (its length known at compile time). */
+#define ADD_LIT(b, lit) brrt_buf_add((b), (lit), sizeof(lit) - 1)
+
+/* Renders /healthz's text from the entries ("segment NAME up|down generation N" lines; call
+ * with s->lock held, or before any scrape) and publishes it when it changed: on most scrapes
+ * it did not, and /healthz's readers are not disturbed. */
 static void publish_health(struct segset *s)
 {
-    struct brrt_buf b = {0};
-    brrt_buf_puts(&b, "ok\n");
-    for (uint32_t i = 0; i < s->n; i++)
-        brrt_buf_printf(&b, "segment %s %s generation %" PRIu64 "\n", s->e[i].name,
-                        s->e[i].up ? "up" : "down", s->e[i].generation);
-    if (b.failed) {
-        brrt_buf_free(&b);
-        return; /* keep the previous text */
+    struct brrt_buf *b = &s->health_next;
+    brrt_buf_reset(b);
+    ADD_LIT(b, "ok\n");
+    for (uint32_t i = 0; i < s->n; i++) {
+        char num[BRRT_FMT_INT_MAX];
+        ADD_LIT(b, "segment ");
+        brrt_buf_puts(b, s->e[i].name);
+        if (s->e[i].up)
+            ADD_LIT(b, " up generation ");
+        else
+            ADD_LIT(b, " down generation ");
+        brrt_buf_add(b, num, brrt_fmt_u64(num, s->e[i].generation));
+        ADD_LIT(b, "\n");
     }
+    /* s->health is only written here, under s->lock: reading it needs no health_lock. */
+    if (b->failed || (s->health && strcmp(s->health, b->data) == 0))
+        return; /* unchanged, or keep the previous text */
+    char *text = strdup(b->data);
+    if (!text)
+        return;
     pthread_mutex_lock(&s->health_lock);
     free(s->health);
-    s->health = b.data;
+    s->health = text;
     pthread_mutex_unlock(&s->health_lock);
 }
 
@@ -78,7 +93,13 @@ void segset_free(struct segset *s)
     }
     free(s->e);
     free(s->health);
+    brrt_buf_free(&s->health_next);
     brrt_buf_free(&s->self_labels);
+    free(s->scratch.snaps);
+    free(s->scratch.names);
+    free(s->scratch.dropped);
+    free(s->scratch.entry_of);
+    free(s->scratch.label_off);
     brrt_prom_cache_free(s->plan[0]);
     brrt_prom_cache_free(s->plan[1]);
     pthread_mutex_destroy(&s->lock);
@@ -224,9 +245,6 @@ static const struct self_row {
 #undef SELF_TABLE_ROW
 };
 
-/* Appends a string literal (its length known at compile time). */
-#define ADD_LIT(b, lit) brrt_buf_add((b), (lit), sizeof(lit) - 1)
-
 /* "# HELP name help\n# TYPE name type\n" of self_rows[id], without printf (OpenMetrics names a
  * counter's family without _total). */
 static void self_header(struct brrt_buf *b, enum brrt_exporter_metric_id id, enum brrt_prom_flavor flavor)
@@ -296,48 +314,78 @@ static const char *const self_names[] = {BRRT_EXPORTER_CATALOG(SELF_NAME) NULL};
 #undef SELF_NAME
 
 /* Each entry's `{segment="NAME"} ` (NAME escaped) into s->self_labels, entry i's at
- * (*off)[i]..(*off)[i + 1]: escaped once per scrape, not once per self-metric row. */
-static int self_labels(struct segset *s, size_t **off)
+ * off[i]..off[i + 1]: escaped once per scrape, not once per self-metric row. */
+static int self_labels(struct segset *s, size_t *off)
 {
     struct brrt_buf *b = &s->self_labels;
     brrt_buf_reset(b);
-    *off = malloc((s->n + 1) * sizeof **off);
-    if (!*off)
-        return -1;
     for (uint32_t i = 0; i < s->n; i++) {
-        (*off)[i] = b->len;
+        off[i] = b->len;
         ADD_LIT(b, "{segment=\"");
         brrt_buf_escaped(b, s->e[i].name, true);
         ADD_LIT(b, "\"} ");
     }
-    (*off)[s->n] = b->len;
+    off[s->n] = b->len;
     return b->failed ? -1 : 0;
+}
+
+/* Makes the per-scrape arrays hold s->n + 1 entries (kept between scrapes: a steady scrape
+ * allocates none). False when out of memory. */
+static bool scratch_fit(struct segset *s)
+{
+    struct segset_scratch *c = &s->scratch;
+    if (c->cap >= s->n + 1)
+        return true;
+    uint32_t cap = s->n + 1;
+    struct brrt_snapshot **snaps = realloc(c->snaps, cap * sizeof *snaps);
+    if (snaps)
+        c->snaps = snaps;
+    const char **names = realloc(c->names, cap * sizeof *names);
+    if (names)
+        c->names = names;
+    uint32_t *dropped = realloc(c->dropped, cap * sizeof *dropped);
+    if (dropped)
+        c->dropped = dropped;
+    uint32_t *entry_of = realloc(c->entry_of, cap * sizeof *entry_of);
+    if (entry_of)
+        c->entry_of = entry_of;
+    size_t *label_off = realloc(c->label_off, cap * sizeof *label_off);
+    if (label_off)
+        c->label_off = label_off;
+    if (!snaps || !names || !dropped || !entry_of || !label_off)
+        return false;
+    c->cap = cap;
+    return true;
 }
 
 void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format format)
 {
     pthread_mutex_lock(&s->lock);
     double t0 = now_s();
-    size_t *label_off = NULL;
     if (s->all)
         rescan(s);
-    struct brrt_snapshot **snaps = calloc(s->n + 1, sizeof *snaps);
-    const char **names = calloc(s->n + 1, sizeof *names);
-    uint32_t *dropped = calloc(s->n + 1, sizeof *dropped), *entry_of = calloc(s->n + 1, sizeof *entry_of);
+    bool fit = scratch_fit(s);
+    struct brrt_snapshot **snaps = s->scratch.snaps;
+    const char **names = s->scratch.names;
+    uint32_t *dropped = s->scratch.dropped, *entry_of = s->scratch.entry_of;
+    size_t *label_off = s->scratch.label_off;
     uint32_t k = 0;
-    for (uint32_t i = 0; snaps && names && dropped && entry_of && i < s->n; i++) {
+    for (uint32_t i = 0; fit && i < s->n; i++) {
         s->e[i].exposition_dropped = 0;
         struct brrt_snapshot *snap = refresh(&s->e[i], needs(format));
         if (snap) {
             snaps[k] = snap;
             entry_of[k] = i;
+            dropped[k] = 0;
             names[k++] = s->e[i].name;
         }
     }
+    if (!fit) /* nothing rendered but the self-metrics; a failed buffer says out of memory */
+        out->failed = true;
     enum brrt_prom_flavor flavor = format == SEGSET_OPENMETRICS ? BRRT_PROM_OPENMETRICS : BRRT_PROM_TEXT_004;
     /* Both formats leave out the same families (one plan, brrt_expo_plan_build). */
     struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL,
-                                  .reserved_names = self_names, .dropped = dropped};
+                                  .reserved_names = self_names, .dropped = fit ? dropped : NULL};
     if (format == SEGSET_PROTOBUF) {
         pb_render_snapshots(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
     } else {
@@ -348,12 +396,8 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
         brrt_buf_reserve(out, s->last_body_len + s->last_body_len / 16);
         brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
     }
-    for (uint32_t i = 0; dropped && i < k; i++)
+    for (uint32_t i = 0; fit && i < k; i++)
         s->e[entry_of[i]].exposition_dropped = dropped[i];
-    free(dropped);
-    free(entry_of);
-    free(snaps);
-    free(names);
 #define SELF_ROW(id, name, type, help)                                                         \
     if (s->n) {                                                                                \
         self_header(out, BRRT_XM_##id, flavor);                                                \
@@ -367,13 +411,12 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     }
     if (format == SEGSET_PROTOBUF)
         self_pb(s, out);
-    else if (self_labels(s, &label_off))
+    else if (!fit || self_labels(s, label_off))
         out->failed = true;
     else {
         const struct brrt_buf *labels = &s->self_labels;
         BRRT_EXPORTER_SEGMENT_METRICS(SELF_ROW)
     }
-    free(label_off);
 #undef SELF_ROW
     s->scrapes++;
     s->last_scrape_seconds = now_s() - t0;

@@ -32,12 +32,22 @@ struct seg_entry {
     struct brrt_snapshot *snap;   /* the last scrape's, recycled by the next (or NULL) */
 };
 
+/* A scrape's arrays, one element per entry (+1), kept between scrapes. */
+struct segset_scratch {
+    struct brrt_snapshot **snaps;
+    const char **names;
+    uint32_t *dropped, *entry_of;
+    size_t *label_off;
+    uint32_t cap;
+};
+
 struct segset {
     pthread_mutex_t lock; /* one scrape at a time reads the readers */
     /* /healthz never takes `lock` (it must answer while a scrape is slow): it reads `health`,
      * the segments' states as of the last scrape, under this lock of its own. */
     pthread_mutex_t health_lock;
     char *health;
+    struct brrt_buf health_next; /* the next /healthz text, compared with `health` */
     bool all;
     struct seg_entry *e;
     uint32_t n, cap;
@@ -47,6 +57,7 @@ struct segset {
     /* The plan and text of each text exposition (0.0.4, OpenMetrics), kept between scrapes. */
     struct brrt_prom_cache *plan[2];
     struct brrt_buf self_labels; /* each entry's {segment="..."} for the self-metrics, per scrape */
+    struct segset_scratch scratch;
 };
 
 /* What a scrape renders: Prometheus text 0.0.4, OpenMetrics 1.0, or the protobuf exposition. */
