@@ -214,6 +214,11 @@ struct brrt_prom_cache {
     uint32_t *dropped; /* per snapshot: what the plan leaves out */
     bool valid;
     struct prom_text *text; /* render_prom.c's text for this plan, or NULL */
+    /* The snapshots' layouts when the key was written, and where its family part ends:
+     * snapshots of the same layouts list the same families, whose names need no compare. */
+    uint64_t *layouts;
+    uint32_t n_layouts;
+    size_t fam_end;
 };
 
 struct prom_text **expo_plan_text(struct brrt_prom_cache *c)
@@ -239,20 +244,45 @@ static void key_put(struct key_walk *w, const void *p, size_t n)
     w->pos += n;
 }
 
+/* Were these snapshots' layouts those the key was last checked with? */
+static bool same_layouts(const struct brrt_prom_cache *c, const struct brrt_snapshot *const *snaps, uint32_t n)
+{
+    if (c->n_layouts != n || !c->layouts)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (!snaps[i]->layout || snaps[i]->layout != c->layouts[i])
+            return false;
+    return true;
+}
+
 /* Writes the key of (snaps, o) into c->key, or compares it with c->key: true when equal. */
 static bool key_walk(struct brrt_prom_cache *c, const struct brrt_snapshot *const *snaps, uint32_t n,
                      const struct brrt_prom_opts *o, bool write)
 {
     struct key_walk w = {&c->key, write, false, 0};
     key_put(&w, &n, sizeof n);
-    for (uint32_t i = 0; i < n && !w.differs; i++) {
-        key_put(&w, &snaps[i]->n_families, sizeof snaps[i]->n_families);
-        for (uint32_t j = 0; j < snaps[i]->n_families && !w.differs; j++) {
-            const struct brrt_snap_family *f = &snaps[i]->families[j];
-            unsigned char type = (unsigned char)f->type;
-            key_put(&w, &type, 1);
-            key_put(&w, f->name, strlen(f->name) + 1);
+    bool skip = !write && same_layouts(c, snaps, n) && c->fam_end <= c->key.len;
+    if (skip) {
+        w.pos = c->fam_end;
+    } else {
+        for (uint32_t i = 0; i < n && !w.differs; i++) {
+            key_put(&w, &snaps[i]->n_families, sizeof snaps[i]->n_families);
+            for (uint32_t j = 0; j < snaps[i]->n_families && !w.differs; j++) {
+                const struct brrt_snap_family *f = &snaps[i]->families[j];
+                unsigned char type = (unsigned char)f->type;
+                key_put(&w, &type, 1);
+                key_put(&w, f->name, strlen(f->name) + 1);
+            }
         }
+    }
+    if (write)
+        c->fam_end = c->key.len;
+    if (!skip && !w.differs) { /* the families are the key's: remember these layouts */
+        free(c->layouts);
+        c->layouts = malloc((n + 1) * sizeof *c->layouts);
+        c->n_layouts = c->layouts ? n : 0;
+        for (uint32_t i = 0; c->layouts && i < n; i++)
+            c->layouts[i] = snaps[i]->layout;
     }
     for (const char *const *r = o->reserved_names; r && *r && !w.differs; r++)
         key_put(&w, *r, strlen(*r) + 1);
@@ -310,5 +340,6 @@ void brrt_prom_cache_free(struct brrt_prom_cache *c)
     prom_text_free(c->text);
     brrt_buf_free(&c->key);
     free(c->dropped);
+    free(c->layouts);
     free(c);
 }

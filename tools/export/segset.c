@@ -247,7 +247,7 @@ static const struct self_row {
 
 /* "# HELP name help\n# TYPE name type\n" of self_rows[id], without printf (OpenMetrics names a
  * counter's family without _total). */
-static void self_header(struct brrt_buf *b, enum brrt_exporter_metric_id id, enum brrt_prom_flavor flavor)
+static void self_header_build(struct brrt_buf *b, enum brrt_exporter_metric_id id, enum brrt_prom_flavor flavor)
 {
     const struct self_row *r = &self_rows[id];
     size_t n = r->counter && flavor == BRRT_PROM_OPENMETRICS ? r->len - 6 : r->len;
@@ -261,6 +261,34 @@ static void self_header(struct brrt_buf *b, enum brrt_exporter_metric_id id, enu
         ADD_LIT(b, " counter\n");
     else
         ADD_LIT(b, " gauge\n");
+}
+
+/* Every row's header in both flavors, built once per process (they are constant): a scrape
+ * copies each with one append. */
+static struct brrt_buf self_heads[2];
+static size_t self_head_off[2][BRRT_XM_COUNT + 1];
+static pthread_once_t self_heads_once = PTHREAD_ONCE_INIT;
+
+static void self_heads_build(void)
+{
+    for (int fl = 0; fl < 2; fl++) {
+        for (int id = 0; id < BRRT_XM_COUNT; id++) {
+            self_head_off[fl][id] = self_heads[fl].len;
+            self_header_build(&self_heads[fl], (enum brrt_exporter_metric_id)id, (enum brrt_prom_flavor)fl);
+        }
+        self_head_off[fl][BRRT_XM_COUNT] = self_heads[fl].len;
+    }
+}
+
+static void self_header(struct brrt_buf *b, enum brrt_exporter_metric_id id, enum brrt_prom_flavor flavor)
+{
+    pthread_once(&self_heads_once, self_heads_build);
+    const struct brrt_buf *h = &self_heads[flavor == BRRT_PROM_OPENMETRICS];
+    const size_t *off = self_head_off[flavor == BRRT_PROM_OPENMETRICS];
+    if (h->failed) /* out of memory when they were built */
+        self_header_build(b, id, flavor);
+    else
+        brrt_buf_add(b, h->data + off[id], off[id + 1] - off[id]);
 }
 
 /* name{segment="..."} value: `label` is the entry's `{segment="..."} `, escaped once per scrape. */
