@@ -14,6 +14,9 @@
 #        (defaults: build/bin, 5, 3, all three)
 # Output: one line per scenario and measure:
 #   export_<scenario>_<measure> <value>
+# then the table of docs/performance.md's "Exporter" section (markdown), the per-round ratios
+# and the machine's load before and after (`uptime`: the floor is measured in the same run, but
+# a loaded machine still moves every number).
 # CPU per scrape (user + system from /proc, over the wrk run) is given for the exporter and for
 # the floor server: unlike scrapes/s it does not depend on what else the machine runs.
 set -euo pipefail
@@ -27,6 +30,9 @@ WORK=$(mktemp -d /tmp/brrt-export-bench-XXXXXX)
 export BRRT_STAT_DIR=$WORK/seg
 mkdir -m 0750 "$BRRT_STAT_DIR"
 pids=()
+rows=()
+ratios=()
+load_before=$(uptime)
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 port() { echo $((20000 + RANDOM % 20000)); }
@@ -98,6 +104,13 @@ for scn in "${SCENARIOS[@]}"; do
   echo "export_${scn}_floor_scrapes_per_s $(median <"$WORK/floor") (rounds: $(paste -sd' ' "$WORK/floor"))"
   echo "export_${scn}_ratio $(median <"$WORK/ratio" | awk '{ printf "%.3f", $1 }') (rounds: $(xargs printf '%.3f ' <"$WORK/ratio"))"
   echo "export_${scn}_cpu_us_per_scrape $(median <"$WORK/cpu") (the floor server's: $(median <"$WORK/fcpu"))"
+  case $scn in
+    demo) what="\`demo\`: the demo's segment after 20,000 requests"; target="(0.7–0.9)" ;;
+    hist1000) what="\`hist1000\`: 1,000 histogram series (9 buckets), 4 writer threads"; target="(>= 0.25)" ;;
+    ctr10000) what="\`ctr10000\`: 10,000 counters"; target="(scrapes/s >= 3,000)" ;;
+  esac
+  rows+=("| $what | $(grep -vc '^#' "$WORK/$scn.body") | $(wc -c <"$WORK/$scn.body") B | $(median <"$WORK/exp" | awk '{ printf "%.0f", $1 }') | $(median <"$WORK/floor" | awk '{ printf "%.0f", $1 }') | **$(median <"$WORK/ratio" | awk '{ printf "%.2f", $1 }')** $target | $(median <"$WORK/cpu") us | $(median <"$WORK/fcpu") us |")
+  ratios+=("$scn $(xargs printf '%.2f ' <"$WORK/ratio")")
   if [[ $scn == demo ]]; then # one run with gzip
     read -r g _ < <(load -H 'Accept-Encoding: gzip' "http://127.0.0.1:$EP/metrics")
     echo "export_demo_gzip_scrapes_per_s $g"
@@ -117,3 +130,11 @@ for scn in "${SCENARIOS[@]}"; do
   pids=()
 done
 echo "nproc $(nproc) (wrk, the exporter and the floor server share these cores); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| scenario | samples | body | exporter scrapes/s | floor scrapes/s | ratio (target) | exporter CPU/scrape | floor CPU/scrape |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "Per-round ratios ($ROUNDS rounds of ${SECS} s, medians above): $(printf '%s; ' "${ratios[@]}")"
+echo "Load before: $load_before"
+echo "Load after:  $(uptime)"

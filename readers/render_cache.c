@@ -1,0 +1,337 @@
+/* The text a brrt_prom_cache keeps between renders (render_text.h).
+ * With a brrt_prom_cache, everything of an exposition that only depends on the families and
+ * series listed (snapshot layouts), the flavor and the extra label is built once: each group's
+ * HELP/TYPE lines and exposed name, each snapshot's extra label, and every series' line heads
+ * (`name{extra,labels} `; a histogram's `name_bucket{extra,labels,le="`, _sum, _count). A
+ * scrape then copies a head and formats one value per line. Valid while the plan is
+ * (expo_plan_get empties it with the plan) and the layouts, flavor and extra label are the same;
+ * else rebuilt. */
+#include "reader_internal.h"
+#include "render_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+#define HEAD_CHUNK 16 /* heads are copied in chunks of this size (overrunning into slack) */
+
+struct prom_item_text {
+    uint32_t name, name_len;     /* the group's exposed name: text offsets */
+    uint32_t header, header_len; /* a group head's HELP/TYPE(/UNIT) lines, else empty */
+    uint32_t extra, extra_len;   /* its snapshot's extra label piece */
+    const char *suffix;          /* its samples' suffix (a counter's _total in OpenMetrics), a literal */
+    /* The series' line heads (text_heads): counters and gauges hoff[heads + j] ..
+     * hoff[heads + j + 1]; histograms 3 per series (4 in OpenMetrics) from hoff[heads + 3j]. */
+    uint32_t heads;
+    uint32_t created; /* OpenMetrics counters: their _created heads the same way, else NONE */
+};
+
+struct prom_text {
+    bool om;
+    uint32_t n_snaps, n_items;
+    uint64_t *layout;      /* per snapshot */
+    struct brrt_buf ident; /* the extra label name, then each snapshot's value, NUL-separated */
+    struct brrt_buf text;  /* names, headers, extra labels */
+    struct brrt_buf lines; /* the line heads */
+    uint32_t *hoff;
+    uint32_t n_hoff, cap_hoff;
+    struct prom_item_text *items;
+};
+
+void prom_text_free(struct prom_text *t)
+{
+    if (!t)
+        return;
+    free(t->layout);
+    brrt_buf_free(&t->ident);
+    brrt_buf_free(&t->text);
+    brrt_buf_free(&t->lines);
+    free(t->hoff);
+    free(t->items);
+    free(t);
+}
+
+/* Compares the next NUL-terminated piece of the ident at *pos with `s`. */
+static bool ident_next(const struct brrt_buf *id, size_t *pos, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (*pos + n > id->len || memcmp(id->data + *pos, s, n) != 0)
+        return false;
+    *pos += n;
+    return true;
+}
+
+static bool text_fits(const struct prom_text *t, const struct expo_plan *plan, const struct brrt_snapshot *const *snaps,
+                      uint32_t n, const char *extra_name, const char *const *values, bool om)
+{
+    if (t->om != om || t->n_snaps != n || t->n_items != plan->n)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (snaps[i]->layout != t->layout[i] || !snaps[i]->layout)
+            return false;
+    size_t pos = 0;
+    if (!ident_next(&t->ident, &pos, extra_name ? extra_name : ""))
+        return false;
+    for (uint32_t i = 0; extra_name && i < n; i++)
+        if (!ident_next(&t->ident, &pos, values[i]))
+            return false;
+    return pos == t->ident.len;
+}
+
+static bool hoff_push(struct prom_text *t, size_t off)
+{
+    if (off > UINT32_MAX)
+        return false;
+    if (t->n_hoff == t->cap_hoff) {
+        uint32_t cap = t->cap_hoff ? t->cap_hoff * 2 : 256;
+        uint32_t *p = realloc(t->hoff, cap * sizeof *p);
+        if (!p)
+            return false;
+        t->hoff = p;
+        t->cap_hoff = cap;
+    }
+    t->hoff[t->n_hoff++] = (uint32_t)off;
+    return true;
+}
+
+/* Appends one line head to t->lines and its offset to t->hoff. */
+static bool push_head(struct prom_text *t, const struct line_ctx *c, const char *suffix, size_t suffix_len,
+                      const char *labels, size_t labels_len, bool le)
+{
+    if (!hoff_push(t, t->lines.len) ||
+        !brrt_buf_reserve(&t->lines, c->name_len + suffix_len + c->extra_len + labels_len + 16))
+        return false;
+    char *p = line_head(t->lines.data + t->lines.len, c, suffix, suffix_len, labels, labels_len, le);
+    t->lines.len = (size_t)(p - t->lines.data);
+    return true;
+}
+
+/* Every series' line heads of a family into t->lines, their offsets into t->hoff (`stride`
+ * per series, then the end): a counter's or gauge's value line, or its _created line (with
+ * suffix "_created"); a histogram's bucket start (up to `le="`), _sum, _count and, in
+ * OpenMetrics, _created. Returns the index of the first, or NONE when out of memory. */
+static uint32_t text_heads(struct prom_text *t, struct brrt_buf *scratch, const struct brrt_snapshot *snap,
+                           const struct brrt_snap_family *f, const struct line_ctx *c, const char *suffix)
+{
+    uint32_t first = t->n_hoff;
+    size_t suffix_len = strlen(suffix);
+    bool hist = f->type == BRRT_SHM_HISTOGRAM;
+    for (uint32_t j = 0; j < f->n_series; j++) {
+        const struct brrt_snap_series *s = &snap->series[f->first_series + j];
+        const char *labels = s->labels_text;
+        size_t labels_len = s->labels_text_len;
+        if (c->clash) {
+            brrt_buf_reset(scratch);
+            rd_labels_text(scratch, f, s->label_values, c->clash);
+            labels = scratch->failed ? "" : scratch->data;
+            labels_len = scratch->failed ? 0 : scratch->len;
+        }
+        bool ok = hist ? push_head(t, c, SUFFIX("_bucket"), labels, labels_len, true) &&
+                             push_head(t, c, SUFFIX("_sum"), labels, labels_len, false) &&
+                             push_head(t, c, SUFFIX("_count"), labels, labels_len, false) &&
+                             (!t->om || push_head(t, c, SUFFIX("_created"), labels, labels_len, false))
+                       : push_head(t, c, suffix, suffix_len, labels, labels_len, false);
+        if (!ok)
+            return NONE;
+    }
+    return hoff_push(t, t->lines.len) ? first : NONE;
+}
+
+static struct prom_text *text_build(const struct expo_plan *plan, const struct brrt_snapshot *const *snaps,
+                                    uint32_t n, const char *extra_name, const char *const *values, bool om)
+{
+    struct prom_text *t = calloc(1, sizeof *t);
+    size_t *extra_off = malloc((n + 1) * sizeof *extra_off);
+    struct brrt_buf scratch = {0};
+    bool ok = t && extra_off && (t->layout = malloc((n + 1) * sizeof *t->layout)) &&
+              (t->items = calloc(plan->n + 1, sizeof *t->items));
+    if (!ok)
+        goto fail;
+    t->om = om;
+    t->n_snaps = n;
+    t->n_items = plan->n;
+    brrt_buf_add(&t->ident, extra_name ? extra_name : "", extra_name ? strlen(extra_name) + 1 : 1);
+    for (uint32_t i = 0; i < n; i++) {
+        t->layout[i] = snaps[i]->layout;
+        if (extra_name)
+            brrt_buf_add(&t->ident, values[i], strlen(values[i]) + 1);
+    }
+    free(extra_off);
+    extra_off = rp_extra_pieces(&t->text, extra_name, values, n);
+    if (!extra_off)
+        goto fail;
+    struct prom_item_text cur = {0};
+    for (uint32_t k = 0; k < plan->n; k++) {
+        const struct expo_item *it = &plan->items[k];
+        const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
+        if (it->head) {
+            char fam[FAM_NAME_MAX];
+            size_t fam_len;
+            cur.suffix = rp_family_name(f, om, fam, &fam_len);
+            cur.name = (uint32_t)t->text.len;
+            cur.name_len = (uint32_t)fam_len;
+            brrt_buf_add(&t->text, fam, fam_len);
+            cur.header = (uint32_t)t->text.len;
+            rp_header(&t->text, f, fam, om);
+            cur.header_len = (uint32_t)(t->text.len - cur.header);
+        }
+        struct prom_item_text *ti = &t->items[k];
+        *ti = cur;
+        if (!it->head)
+            ti->header_len = 0;
+        ti->extra = (uint32_t)extra_off[it->snap];
+        ti->extra_len = (uint32_t)(extra_off[it->snap + 1] - extra_off[it->snap]);
+        ti->heads = ti->created = NONE;
+        if (t->text.failed || t->text.len > UINT32_MAX)
+            goto fail;
+        struct line_ctx c = {t->text.data + ti->name, ti->name_len, t->text.data + ti->extra, ti->extra_len,
+                             rp_clashing_label(f, extra_name)};
+        if ((ti->heads = text_heads(t, &scratch, snaps[it->snap], f, &c, ti->suffix)) == NONE)
+            goto fail;
+        if (om && f->type == BRRT_SHM_COUNTER && /* its _created lines */
+            (ti->created = text_heads(t, &scratch, snaps[it->snap], f, &c, "_created")) == NONE)
+            goto fail;
+    }
+    if (!brrt_buf_reserve(&t->lines, HEAD_CHUNK) || t->text.failed || t->ident.failed || scratch.failed)
+        goto fail; /* the reserve: heads are copied in chunks, reading past the last one */
+    free(extra_off);
+    brrt_buf_free(&scratch);
+    return t;
+fail:
+    free(extra_off);
+    brrt_buf_free(&scratch);
+    prom_text_free(t);
+    return NULL;
+}
+
+/* Copies a cached head in whole chunks: the bytes past `len` are overwritten by the value. */
+static char *copy_head(char *p, const char *src, uint32_t len)
+{
+    for (uint32_t k = 0; k < len; k += HEAD_CHUNK)
+        memcpy(p + k, src + k, HEAD_CHUNK);
+    return p + len;
+}
+
+/* The lines of a counter or gauge family of `snap` from cached heads. */
+static void scalars_cached(struct brrt_buf *b, const struct prom_text *t, const struct prom_item_text *ti,
+                           const struct brrt_snapshot *snap, const struct brrt_snap_family *f, uint32_t *dropped)
+{
+    if (!rp_has_values(snap, f))
+        return;
+    const uint32_t *h = t->hoff + ti->heads, *ch = ti->created != NONE ? t->hoff + ti->created : NULL;
+    char created[BRRT_FMT_DOUBLE_MAX];
+    size_t created_len = rp_created_text(created, snap, f, t->om);
+    size_t line_max = HEAD_CHUNK + BRRT_FMT_DOUBLE_MAX + 1;
+    size_t need = (size_t)(h[f->n_series] - h[0]) + f->n_series * line_max;
+    if (ch)
+        need += (size_t)(ch[f->n_series] - ch[0]) + f->n_series * (HEAD_CHUNK + created_len + 1);
+    if (!brrt_buf_reserve(b, need))
+        return;
+    const char *text = t->lines.data;
+    char *p = b->data + b->len;
+    /* The common counter: the raw sum is the exact value, never negative (what scalar_at gives
+     * for it, without the double and the check). */
+    if (snap->raw && f->storage == BRRT_SHM_SHARDED_U64 && f->scale == 1.0 && !ch) {
+        const uint64_t *raw = snap->raw + f->first_series;
+        for (uint32_t j = 0; j < f->n_series; j++) {
+            p = copy_head(p, text + h[j], h[j + 1] - h[j]);
+            p += brrt_fmt_u64(p, raw[j]);
+            *p++ = '\n';
+        }
+        *p = '\0';
+        b->len = (size_t)(p - b->data);
+        return;
+    }
+    for (uint32_t j = 0; j < f->n_series; j++) {
+        char *line = p;
+        p = copy_head(p, text + h[j], h[j + 1] - h[j]);
+        bool ok;
+        p += rp_scalar_at(p, snap, f, f->first_series + j, &ok);
+        if (!ok) { /* a sampled counter gone negative or NaN: no valid counter sample */
+            if (dropped)
+                (*dropped)++;
+            p = line;
+            continue;
+        }
+        *p++ = '\n';
+        if (ch) {
+            p = copy_head(p, text + ch[j], ch[j + 1] - ch[j]);
+            p = put(p, created, created_len);
+            *p++ = '\n';
+        }
+    }
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
+}
+
+/* The lines of a histogram family of `snap` from cached heads (as series_of writes them). */
+static void hist_cached(struct brrt_buf *b, const struct prom_text *t, const struct prom_item_text *ti,
+                        const struct brrt_snapshot *snap, const struct brrt_snap_family *f)
+{
+    if (!rp_has_values(snap, f))
+        return;
+    struct le_pieces lp;
+    rp_le_pieces(f, &lp);
+    char created[BRRT_FMT_DOUBLE_MAX];
+    size_t created_len = rp_created_text(created, snap, f, t->om);
+    uint32_t stride = t->om ? 4 : 3;
+    const char *text = t->lines.data;
+    for (uint32_t j = 0; j < f->n_series; j++) {
+        const struct brrt_snap_series *s = &snap->series[f->first_series + j];
+        const uint32_t *h = t->hoff + ti->heads + j * stride;
+        size_t max_line = (h[stride] - h[0]) + HEAD_CHUNK + sizeof lp.piece[0] + BRRT_FMT_DOUBLE_MAX + 2;
+        if (!brrt_buf_reserve(b, (f->n_le + 4) * max_line))
+            return;
+        char *p = b->data + b->len;
+        uint32_t head_len = h[1] - h[0];
+        uint64_t cum = 0;
+        for (uint32_t k = 0; k <= f->n_le; k++) {
+            p = copy_head(p, text + h[0], head_len);
+            memcpy(p, lp.piece[k], sizeof lp.piece[k]); /* fixed size: see series_of */
+            p += lp.len[k];
+            cum += s->le_counts[k];
+            p += brrt_fmt_u64(p, cum);
+            *p++ = '\n';
+        }
+        p = copy_head(p, text + h[1], h[2] - h[1]);
+        p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, s->sum);
+        *p++ = '\n';
+        p = copy_head(p, text + h[2], h[3] - h[2]);
+        p += brrt_fmt_u64(p, s->count);
+        *p++ = '\n';
+        if (t->om) {
+            p = copy_head(p, text + h[3], h[4] - h[3]);
+            p = put(p, created, created_len);
+            *p++ = '\n';
+        }
+        *p = '\0';
+        b->len = (size_t)(p - b->data);
+    }
+}
+
+/* Renders with the cached text (built now when missing or stale): false when it cannot be had. */
+bool rp_render_cached(struct brrt_buf *b, struct prom_text **slot, const struct expo_plan *plan,
+                          const struct brrt_snapshot *const *snaps, const char *const *values, uint32_t n,
+                          const char *extra_name, const struct brrt_prom_opts *o)
+{
+    bool om = o->flavor == BRRT_PROM_OPENMETRICS;
+    if (!*slot || !text_fits(*slot, plan, snaps, n, extra_name, values, om)) {
+        prom_text_free(*slot);
+        *slot = text_build(plan, snaps, n, extra_name, values, om);
+        if (!*slot)
+            return false;
+    }
+    const struct prom_text *t = *slot;
+    for (uint32_t k = 0; k < plan->n; k++) {
+        const struct expo_item *it = &plan->items[k];
+        const struct prom_item_text *ti = &t->items[k];
+        const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
+        uint32_t *dropped = o->dropped ? &o->dropped[it->snap] : NULL;
+        brrt_buf_add(b, t->text.data + ti->header, ti->header_len);
+        if (f->type == BRRT_SHM_HISTOGRAM)
+            hist_cached(b, t, ti, snaps[it->snap], f);
+        else
+            scalars_cached(b, t, ti, snaps[it->snap], f, dropped);
+    }
+    return true;
+}
