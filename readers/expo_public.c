@@ -3,6 +3,28 @@
 #include "expo_plan.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+const char *brrt_expo_family_name(const char *name, bool counter, bool openmetrics, char buf[BRRT_EXPO_FAMILY_MAX],
+                                  size_t *len)
+{
+    size_t n = strlen(name);
+    n = n < BRRT_EXPO_FAMILY_MAX - 1 ? n : BRRT_EXPO_FAMILY_MAX - 1;
+    memcpy(buf, name, n);
+    const char *suffix = "";
+    if (counter) {
+        if (n >= 6 && memcmp(buf + n - 6, "_total", 6) == 0)
+            n -= 6;
+        if (!openmetrics && n + 6 < BRRT_EXPO_FAMILY_MAX) {
+            memcpy(buf + n, "_total", 6);
+            n += 6;
+        }
+        suffix = openmetrics ? "_total" : "";
+    }
+    buf[n] = '\0';
+    *len = n;
+    return suffix;
+}
 
 int brrt_expo_plan_build(struct brrt_expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
                          const struct brrt_prom_opts *o)

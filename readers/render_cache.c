@@ -165,9 +165,9 @@ static struct prom_text *text_build(const struct expo_plan *plan, const struct b
         const struct expo_item *it = &plan->items[k];
         const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
         if (it->head) {
-            char fam[FAM_NAME_MAX];
+            char fam[BRRT_EXPO_FAMILY_MAX];
             size_t fam_len;
-            cur.suffix = rp_family_name(f, om, fam, &fam_len);
+            cur.suffix = brrt_expo_family_name(f->name, f->type == BRRT_SHM_COUNTER, om, fam, &fam_len);
             cur.name = (uint32_t)t->text.len;
             cur.name_len = (uint32_t)fam_len;
             brrt_buf_add(&t->text, fam, fam_len);

@@ -5,32 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The exposed family name (into buf[FAM_NAME_MAX], NUL-terminated; *len its length) and the
- * suffix its plain samples carry. A counter's samples are always NAME_total (NAME without
- * _total, then _total: what OpenMetrics requires and what Prometheus' own clients write in
- * both formats, so one metric has one name whatever the format). OpenMetrics names the family
- * without _total; the text format with it. Names longer than the buffer are cut (the segment
- * format keeps them far shorter). */
-const char *rp_family_name(const struct brrt_snap_family *f, bool om, char *buf, size_t *len)
-{
-    size_t n = strlen(f->name);
-    n = n < FAM_NAME_MAX - 1 ? n : FAM_NAME_MAX - 1;
-    memcpy(buf, f->name, n);
-    const char *suffix = "";
-    if (f->type == BRRT_SHM_COUNTER) {
-        if (n >= 6 && memcmp(buf + n - 6, "_total", 6) == 0)
-            n -= 6;
-        if (!om && n + 6 < FAM_NAME_MAX) {
-            memcpy(buf + n, "_total", 6);
-            n += 6;
-        }
-        suffix = om ? "_total" : "";
-    }
-    buf[n] = '\0';
-    *len = n;
-    return suffix;
-}
-
 void rp_header(struct brrt_buf *b, const struct brrt_snap_family *f, const char *fam, bool om)
 {
     size_t fam_len = strlen(fam);
@@ -258,14 +232,14 @@ void brrt_render_prometheus_n(struct brrt_buf *b, const struct brrt_snapshot *co
         expo_plan_free(&own);
         return;
     }
-    char fam[FAM_NAME_MAX];
+    char fam[BRRT_EXPO_FAMILY_MAX];
     size_t fam_len = 0;
     const char *suffix = "";
     for (uint32_t k = 0; k < plan->n; k++) {
         const struct expo_item *it = &plan->items[k];
         const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
         if (it->head) {
-            suffix = rp_family_name(f, om, fam, &fam_len);
+            suffix = brrt_expo_family_name(f->name, f->type == BRRT_SHM_COUNTER, om, fam, &fam_len);
             rp_header(b, f, fam, om);
         }
         uint32_t i = it->snap;

@@ -12,8 +12,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FAM_NAME_MAX 256
-
 #define SUFFIX(s) s, sizeof s - 1
 
 /* Each bucket's `BOUND"} ` of a histogram family, built once per family and render. */
@@ -68,9 +66,6 @@ static inline char *line_head(char *p, const struct line_ctx *c, const char *suf
     return p;
 }
 
-/* The exposed family name into buf[FAM_NAME_MAX] (*len its length); returns the suffix its
- * plain samples carry (a counter's "_total" in OpenMetrics, else ""). */
-const char *rp_family_name(const struct brrt_snap_family *f, bool om, char *buf, size_t *len);
 /* HELP, TYPE (and UNIT in OpenMetrics) of family `f` exposed as `fam`. */
 void rp_header(struct brrt_buf *b, const struct brrt_snap_family *f, const char *fam, bool om);
 /* Series `i`'s value of a counter or gauge family (from snap->raw when there) into `out`

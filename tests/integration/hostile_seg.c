@@ -14,6 +14,13 @@
  *                                       brrtstat_segment_up, a gauge
  *                                       brrtstat_exporter_build_info; sampled counters at -5 and NaN;
  *                                       an 80-byte unit; ok_total 1. Stays open SECONDS.
+ *   brrt-hostile-seg DIR NAME counters SECONDS
+ *                                       nothing hostile: counters named with and without
+ *                                       _total (plain_events{kind} 3 and 4, plain_jobs_total 5,
+ *                                       sampled plain_busy_seconds 1.5 and
+ *                                       plain_cpu_seconds_total 2.5) and a histogram
+ *                                       plain_seconds (one 0.5), for the exposition names of
+ *                                       each format. Stays open SECONDS.
  * Closes the segment (state EXITED) and exits 0; prints nothing. */
 #include "brrtstat/brrtstat.h"
 #include "brrtstat/shm_format.h"
@@ -66,7 +73,7 @@ static void poke_name(const char *path, uint32_t index, const char *bytes)
 int main(int argc, char **argv)
 {
     if (argc != 4 && argc != 5) {
-        fprintf(stderr, "usage: brrt-hostile-seg DIR NAME escapes|badentry\n");
+        fprintf(stderr, "usage: brrt-hostile-seg DIR NAME escapes|badentry|init|clash SECONDS|counters SECONDS\n");
         return 2;
     }
     struct brrt_seg_opts o;
@@ -140,6 +147,31 @@ int main(int argc, char **argv)
         poke_name(path, 10, "reqs_created");
         poke_name(path, 12, "brrtstat_segment_up");
         poke_name(path, 14, "brrtstat_exporter_build_info");
+        sleep(argc == 5 ? (unsigned)atoi(argv[4]) : 0);
+    } else if (strcmp(argv[3], "counters") == 0) {
+        static const char *const kind[] = {"kind"};
+        brrt_family *ev = reg(seg, "plain_events", "Events, a counter named without _total.", BRRT_COUNTER, kind, 1);
+        brrt_counter c;
+        MUST(brrt_counter_get(ev, BRRT_LABELS("a"), &c));
+        brrt_counter_add(c, 3);
+        MUST(brrt_counter_get(ev, BRRT_LABELS("b"), &c));
+        brrt_counter_add(c, 4);
+        MUST(brrt_counter_get(reg(seg, "plain_jobs_total", "Jobs.", BRRT_COUNTER, NULL, 0), NULL, &c));
+        brrt_counter_add(c, 5);
+        brrt_gauge g;
+        MUST(brrt_gauge_get(reg(seg, "plain_busy_seconds", "Sampled, without _total.", BRRT_COUNTER_SAMPLED, NULL, 0),
+                            NULL, &g));
+        brrt_gauge_set(g, 1.5);
+        MUST(brrt_gauge_get(reg(seg, "plain_cpu_seconds_total", "Sampled.", BRRT_COUNTER_SAMPLED, NULL, 0), NULL, &g));
+        brrt_gauge_set(g, 2.5);
+        static const double le[] = {1};
+        struct brrt_metric_def hd = {.name = "plain_seconds", .help = "A histogram.", .type = BRRT_HISTOGRAM,
+                                     .le = le, .n_le = 1};
+        brrt_family *hf;
+        brrt_histogram h;
+        MUST(brrt_family_register(seg, &hd, &hf));
+        MUST(brrt_histogram_get(hf, NULL, &h));
+        brrt_histogram_observe(h, 0.5);
         sleep(argc == 5 ? (unsigned)atoi(argv[4]) : 0);
     } else if (strcmp(argv[3], "init") == 0) {
         MUST(brrt_seg_close(seg, 0));

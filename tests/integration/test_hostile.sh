@@ -207,8 +207,8 @@ python3 "$SRC/tests/integration/pb_decode.py" "$SRC/tools/export/proto/metrics.p
     >"$WORK/clash.pbtxt" 2>"$WORK/clash.pb.err" || cat "$WORK/clash.pb.err" >&2
 pb_names() { sed -n 's/^name: "\(.*\)"$/\1/p' "$WORK/clash.pbtxt"; }
 M78=m_$(printf 'a%.0s' {1..78})
-check "clash: protobuf carries the app families the text format serves with samples (hx, jobs_total, reqs, m_a.., ok_total)" \
-    eq "$(pb_names | grep -v '^brrtstat_' | sort | tr '\n' ' ')" "$(printf '%s\n' hx jobs_total "$M78" ok_total reqs | sort | tr '\n' ' ')"
+check "clash: protobuf carries the app families the text format serves with samples (hx, jobs_total, reqs as reqs_total, m_a.., ok_total)" \
+    eq "$(pb_names | grep -v '^brrtstat_' | sort | tr '\n' ' ')" "$(printf '%s\n' hx jobs_total "$M78" ok_total reqs_total | sort | tr '\n' ' ')"
 check "clash: protobuf serves no clashing family (hx_count, jobs, reqs_created) and one brrtstat_segment_up, one build_info" \
     bash -c '! grep -qxE "hx_count|jobs|reqs_created" <<<"$1" && [[ $(grep -cx brrtstat_segment_up <<<"$1") == 1 &&
              $(grep -cx brrtstat_exporter_build_info <<<"$1") == 1 ]]' _ "$(pb_names)"

@@ -1,7 +1,8 @@
 /* Valid exposition whatever the app registers: the writer refuses a family
  * whose exposition names clash with another's or with the exporter's own (BRRT_E_CLASH), and
  * a unit that cannot be a name suffix; the renderer leaves clashing families of a crafted or
- * merged set of snapshots out and counts them. */
+ * merged set of snapshots out and counts them. One naming rule for every format
+ * (brrt_expo_family_name): a counter's samples are NAME_total in all of them. */
 #include "fixture.h"
 
 #include "brrtstat/render.h"
@@ -192,6 +193,43 @@ START_TEST(cached_plan_renders_what_a_fresh_one_does)
 }
 END_TEST
 
+/* Family name and sample suffix per format; a counter's samples (family + suffix) always end
+ * in exactly one _total, in text 0.0.4, OpenMetrics and protobuf alike. */
+START_TEST(one_counter_name_in_every_format)
+{
+    static const struct {
+        const char *name;
+        bool counter;
+        const char *text, *om, *om_suffix; /* protobuf: as text 0.0.4 */
+    } rows[] = {
+        {"jobs", true, "jobs_total", "jobs", "_total"},
+        {"jobs_total", true, "jobs_total", "jobs", "_total"},
+        {"a_total_total", true, "a_total_total", "a_total", "_total"}, /* one _total taken off */
+        {"_total", true, "_total", "", "_total"},
+        {"temp", false, "temp", "temp", ""},
+        {"up_total", false, "up_total", "up_total", ""}, /* a gauge keeps its name */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char fam[BRRT_EXPO_FAMILY_MAX];
+        size_t len;
+        ck_assert_str_eq(brrt_expo_family_name(rows[i].name, rows[i].counter, false, fam, &len), "");
+        ck_assert_str_eq(fam, rows[i].text);
+        ck_assert_uint_eq(len, strlen(rows[i].text));
+        ck_assert_str_eq(brrt_expo_family_name(rows[i].name, rows[i].counter, true, fam, &len), rows[i].om_suffix);
+        ck_assert_str_eq(fam, rows[i].om);
+        ck_assert_uint_eq(len, strlen(rows[i].om));
+    }
+    /* A name longer than the buffer is cut, NUL-terminated. */
+    char longname[BRRT_EXPO_FAMILY_MAX + 10], fam[BRRT_EXPO_FAMILY_MAX];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    size_t len;
+    brrt_expo_family_name(longname, false, false, fam, &len);
+    ck_assert_uint_eq(len, BRRT_EXPO_FAMILY_MAX - 1);
+    ck_assert_uint_eq(strlen(fam), len);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("expo_names");
@@ -199,6 +237,7 @@ int main(void)
     tcase_add_test(tc, writer_refuses_clashing_registrations);
     tcase_add_test(tc, renderer_leaves_out_and_counts_clashes);
     tcase_add_test(tc, cached_plan_renders_what_a_fresh_one_does);
+    tcase_add_test(tc, one_counter_name_in_every_format);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

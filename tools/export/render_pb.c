@@ -317,7 +317,10 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
         const struct brrt_snap_family *f = &snaps[plan.items[k].snap]->families[plan.items[k].fam];
         PbFamily mf;
         io__prometheus__client__metric_family__init(&mf);
-        mf.name = (char *)f->name;
+        char fam[BRRT_EXPO_FAMILY_MAX];
+        size_t fam_len;
+        brrt_expo_family_name(f->name, f->type == BRRT_SHM_COUNTER, false, fam, &fam_len);
+        mf.name = fam;
         mf.help = (char *)f->help;
         mf.has_type = true;
         mf.type = pb_type(f->type);
@@ -352,7 +355,10 @@ void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const
     struct pb_arena a = {0};
     PbFamily mf;
     io__prometheus__client__metric_family__init(&mf);
-    mf.name = (char *)name;
+    char fam[BRRT_EXPO_FAMILY_MAX];
+    size_t fam_len;
+    brrt_expo_family_name(name, counter, false, fam, &fam_len);
+    mf.name = fam;
     mf.help = (char *)help;
     mf.has_type = true;
     mf.type = counter ? IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER : IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE;

@@ -18,13 +18,15 @@
 /* Appends the families of `n` snapshots that brrt_expo_plan_build(o) includes, merged by name
  * exactly as brrt_render_prometheus_n with the same `o` renders them (same families, same
  * series, same labels, o->extra_label_name when label_values is given; counted in o->dropped
- * alike). Families without series are not sent. o->flavor is not read. */
+ * alike). Families without series are not sent. o->flavor is not read. Each family is named
+ * by brrt_expo_family_name (a counter NAME_total, so that Prometheus, which names protobuf
+ * samples after their family, stores the series the text formats give it). */
 void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
                          const char *const *label_values, uint32_t n, const struct brrt_prom_opts *o);
 
 /* Appends one family of `n` unlabelled-but-one series: name{label_name="label_values[i]"}
- * values[i] (label_name NULL: one series without labels, n must be 1). The exporter's own
- * metrics. */
+ * values[i] (label_name NULL: one series without labels, n must be 1), named by
+ * brrt_expo_family_name. The exporter's own metrics. */
 void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const char *help,
                        const char *label_name, const char *const *label_values,
                        const double *values, uint32_t n);

@@ -245,18 +245,20 @@ static const struct self_row {
 #undef SELF_TABLE_ROW
 };
 
-/* "# HELP name help\n# TYPE name type\n" of self_rows[id], without printf (OpenMetrics names a
- * counter's family without _total). */
+/* "# HELP name help\n# TYPE name type\n" of self_rows[id], the family named as
+ * brrt_expo_family_name says (the counters' samples keep the table's names: all end in _total). */
 static void self_header_build(struct brrt_buf *b, enum brrt_exporter_metric_id id, enum brrt_prom_flavor flavor)
 {
     const struct self_row *r = &self_rows[id];
-    size_t n = r->counter && flavor == BRRT_PROM_OPENMETRICS ? r->len - 6 : r->len;
+    char fam[BRRT_EXPO_FAMILY_MAX];
+    size_t n;
+    brrt_expo_family_name(r->name, r->counter, flavor == BRRT_PROM_OPENMETRICS, fam, &n);
     ADD_LIT(b, "# HELP ");
-    brrt_buf_add(b, r->name, n);
+    brrt_buf_add(b, fam, n);
     ADD_LIT(b, " ");
     brrt_buf_add(b, r->help, r->help_len);
     ADD_LIT(b, "\n# TYPE ");
-    brrt_buf_add(b, r->name, n);
+    brrt_buf_add(b, fam, n);
     if (r->counter)
         ADD_LIT(b, " counter\n");
     else

@@ -77,6 +77,19 @@ BRRT_READER_API void brrt_expo_plan_free(struct brrt_expo_plan *p);
  * negative, not NaN). A renderer leaves out the others and counts them in o->dropped. */
 BRRT_READER_API bool brrt_expo_series_ok(const struct brrt_snap_family *f, const struct brrt_snap_series *s);
 
+/* The one naming rule of every exposition (text 0.0.4, OpenMetrics, protobuf), so that a metric
+ * has one series name in Prometheus whatever format it was scraped in. A counter's samples are
+ * NAME_total, NAME being its name without a trailing "_total" (what OpenMetrics requires and
+ * Prometheus' own client libraries write in every format): its family is named NAME_total in
+ * text 0.0.4 and in protobuf (whose samples Prometheus names after their family), NAME in
+ * OpenMetrics (whose samples add the suffix). Other types keep their name, samples without a
+ * suffix. Writes the family's name into `buf` (cut to BRRT_EXPO_FAMILY_MAX - 1 bytes,
+ * NUL-terminated) and its length into *len; returns the suffix of the family's plain samples:
+ * "_total" for an OpenMetrics counter, else "". Protobuf callers pass openmetrics = false. */
+#define BRRT_EXPO_FAMILY_MAX 256
+BRRT_READER_API const char *brrt_expo_family_name(const char *name, bool counter, bool openmetrics,
+                                                  char buf[BRRT_EXPO_FAMILY_MAX], size_t *len);
+
 #define BRRT_PROM_CONTENT_TYPE_004 "text/plain; version=0.0.4; charset=utf-8"
 #define BRRT_PROM_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
