@@ -1,5 +1,6 @@
 /* Exposition plan: grouping by name and name-collision checks (see expo_plan.h). */
 #include "expo_plan.h"
+#include "reader_tests.h"
 
 #include "brrtstat/shm_names.h"
 
@@ -124,14 +125,14 @@ static int claim(struct strmap *claims, const char *name, bool counter, bool his
     return 0;
 }
 
-int expo_plan_build(struct expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
+int expo_plan_build(struct brrt_expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
                     const struct brrt_prom_opts *o)
 {
     memset(p, 0, sizeof *p);
     uint32_t total = 0;
     for (uint32_t i = 0; i < n; i++)
         total += snaps[i]->n_families;
-    struct expo_item *flat = calloc(total + 1, sizeof *flat);
+    struct brrt_expo_item *flat = calloc(total + 1, sizeof *flat);
     uint32_t *next = malloc((total + 1) * sizeof *next), *tail = malloc((total + 1) * sizeof *tail);
     p->items = calloc(total + 1, sizeof *p->items);
     struct strmap groups, claims;
@@ -145,7 +146,7 @@ int expo_plan_build(struct expo_plan *p, const struct brrt_snapshot *const *snap
             const struct brrt_snap_family *f = &snaps[i]->families[j];
             if (o->filter && !o->filter(f, o->filter_arg))
                 continue;
-            flat[m] = (struct expo_item){i, j, false};
+            flat[m] = (struct brrt_expo_item){i, j, false};
             next[m] = UINT32_MAX;
             bool found;
             uint32_t h = map_find(&groups, f->name, &found);
@@ -199,7 +200,7 @@ fail:
     return -1;
 }
 
-void expo_plan_free(struct expo_plan *p)
+void expo_plan_free(struct brrt_expo_plan *p)
 {
     free(p->items);
     p->items = NULL;
@@ -209,7 +210,7 @@ void expo_plan_free(struct expo_plan *p)
 /* What a cached plan was built from: per snapshot its family count, then each family's type
  * and name; then the reserved names. */
 struct brrt_prom_cache {
-    struct expo_plan plan;
+    struct brrt_expo_plan plan;
     struct brrt_buf key;
     uint32_t *dropped; /* per snapshot: what the plan leaves out */
     bool valid;
@@ -219,7 +220,13 @@ struct brrt_prom_cache {
     uint64_t *layouts;
     uint32_t n_layouts;
     size_t fam_end;
+    uint64_t builds; /* plans built into it (reader_tests.h) */
 };
+
+uint64_t rd_prom_cache_builds(const struct brrt_prom_cache *c)
+{
+    return c->builds;
+}
 
 struct prom_text **expo_plan_text(struct brrt_prom_cache *c)
 {
@@ -296,8 +303,8 @@ static void add_dropped(const struct brrt_prom_cache *c, uint32_t n, const struc
         o->dropped[i] += c->dropped[i];
 }
 
-int expo_plan_get(struct expo_plan *own, const struct brrt_snapshot *const *snaps, uint32_t n,
-                  const struct brrt_prom_opts *o, const struct expo_plan **out)
+int expo_plan_get(struct brrt_expo_plan *own, const struct brrt_snapshot *const *snaps, uint32_t n,
+                  const struct brrt_prom_opts *o, const struct brrt_expo_plan **out)
 {
     struct brrt_prom_cache *c = o->filter ? NULL : o->cache;
     if (!c) {
@@ -320,6 +327,7 @@ int expo_plan_get(struct expo_plan *own, const struct brrt_snapshot *const *snap
     built.dropped = c->dropped;
     if (!c->dropped || expo_plan_build(&c->plan, snaps, n, &built) != 0)
         return -1;
+    c->builds++;
     key_walk(c, snaps, n, o, true);
     c->valid = !c->key.failed; /* without its key the plan serves this render only */
     add_dropped(c, n, o);

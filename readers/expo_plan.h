@@ -10,15 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct expo_item {
-    uint32_t snap, fam; /* snaps[snap]->families[fam] */
-    bool head;          /* the first of its name: HELP/TYPE come from it */
-};
-
-struct expo_plan {
-    struct expo_item *items; /* what to render, in order: each group's head, then its members */
-    uint32_t n;
-};
+/* The plan is render.h's struct brrt_expo_plan: items (struct brrt_expo_item: snapshot, family,
+ * head of its name group) in exposition order, each group's head then its members. */
 
 /* Builds the plan. A family is left out (and counted in o->dropped[snap] when given):
  *  - when one of the names its samples or headers take in either format (NAME; a counter's
@@ -27,9 +20,9 @@ struct expo_plan {
  *    o->reserved_names (e.g. the exporter's own metrics);
  *  - a same-named family of a later snapshot whose type differs from the first's.
  * Returns 0 or -1 (out of memory). */
-int expo_plan_build(struct expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
+int expo_plan_build(struct brrt_expo_plan *p, const struct brrt_snapshot *const *snaps, uint32_t n,
                     const struct brrt_prom_opts *o);
-void expo_plan_free(struct expo_plan *p);
+void expo_plan_free(struct brrt_expo_plan *p);
 /* brrt_expo_series_ok, inline for the renderers. */
 static inline bool expo_series_ok(const struct brrt_snap_family *f, const struct brrt_snap_series *s)
 {
@@ -45,7 +38,7 @@ struct prom_text **expo_plan_text(struct brrt_prom_cache *c);
 /* The plan for these snapshots: o->cache's when it was built from the same families and
  * reserved names (o->dropped counted as a build would), else built (into o->cache when there
  * is one and no filter, else into `own`, which the caller frees when *out == own). 0 or -1. */
-int expo_plan_get(struct expo_plan *own, const struct brrt_snapshot *const *snaps, uint32_t n,
-                  const struct brrt_prom_opts *o, const struct expo_plan **out);
+int expo_plan_get(struct brrt_expo_plan *own, const struct brrt_snapshot *const *snaps, uint32_t n,
+                  const struct brrt_prom_opts *o, const struct brrt_expo_plan **out);
 
 #endif

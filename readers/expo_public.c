@@ -30,21 +30,16 @@ int brrt_expo_plan_build(struct brrt_expo_plan *p, const struct brrt_snapshot *c
                          const struct brrt_prom_opts *o)
 {
     struct brrt_prom_opts none = {0};
-    struct expo_plan plan;
-    p->items = NULL;
-    p->n = 0;
-    if (expo_plan_build(&plan, snaps, n, o ? o : &none) != 0)
-        return -1;
-    p->items = malloc((plan.n + 1) * sizeof *p->items);
-    if (!p->items) {
-        expo_plan_free(&plan);
-        return -1;
-    }
-    for (uint32_t k = 0; k < plan.n; k++)
-        p->items[k] = (struct brrt_expo_item){plan.items[k].snap, plan.items[k].fam, plan.items[k].head};
-    p->n = plan.n;
-    expo_plan_free(&plan);
-    return 0;
+    return expo_plan_build(p, snaps, n, o ? o : &none);
+}
+
+int brrt_expo_plan_get(struct brrt_expo_plan *own, const struct brrt_snapshot *const *snaps, uint32_t n,
+                       const struct brrt_prom_opts *o, const struct brrt_expo_plan **out)
+{
+    struct brrt_prom_opts none = {0};
+    own->items = NULL;
+    own->n = 0;
+    return expo_plan_get(own, snaps, n, o ? o : &none, out);
 }
 
 void brrt_expo_plan_free(struct brrt_expo_plan *p)

@@ -16,4 +16,8 @@ struct rd_work {
 /* The work counts of the reader's current attachment. */
 void rd_work_of(const brrt_reader *r, struct rd_work *out);
 
+struct brrt_prom_cache;
+/* How many exposition plans cache `c` has built (a reused plan builds none). */
+uint64_t rd_prom_cache_builds(const struct brrt_prom_cache *c);
+
 #endif

@@ -61,7 +61,7 @@ static bool ident_next(const struct brrt_buf *id, size_t *pos, const char *s)
     return true;
 }
 
-static bool text_fits(const struct prom_text *t, const struct expo_plan *plan, const struct brrt_snapshot *const *snaps,
+static bool text_fits(const struct prom_text *t, const struct brrt_expo_plan *plan, const struct brrt_snapshot *const *snaps,
                       uint32_t n, const char *extra_name, const char *const *values, bool om)
 {
     if (t->om != om || t->n_snaps != n || t->n_items != plan->n)
@@ -137,7 +137,7 @@ static uint32_t text_heads(struct prom_text *t, struct brrt_buf *scratch, const 
     return hoff_push(t, t->lines.len) ? first : NONE;
 }
 
-static struct prom_text *text_build(const struct expo_plan *plan, const struct brrt_snapshot *const *snaps,
+static struct prom_text *text_build(const struct brrt_expo_plan *plan, const struct brrt_snapshot *const *snaps,
                                     uint32_t n, const char *extra_name, const char *const *values, bool om)
 {
     struct prom_text *t = calloc(1, sizeof *t);
@@ -162,7 +162,7 @@ static struct prom_text *text_build(const struct expo_plan *plan, const struct b
         goto fail;
     struct prom_item_text cur = {0};
     for (uint32_t k = 0; k < plan->n; k++) {
-        const struct expo_item *it = &plan->items[k];
+        const struct brrt_expo_item *it = &plan->items[k];
         const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
         if (it->head) {
             char fam[BRRT_EXPO_FAMILY_MAX];
@@ -310,7 +310,7 @@ static void hist_cached(struct brrt_buf *b, const struct prom_text *t, const str
 }
 
 /* Renders with the cached text (built now when missing or stale): false when it cannot be had. */
-bool rp_render_cached(struct brrt_buf *b, struct prom_text **slot, const struct expo_plan *plan,
+bool rp_render_cached(struct brrt_buf *b, struct prom_text **slot, const struct brrt_expo_plan *plan,
                           const struct brrt_snapshot *const *snaps, const char *const *values, uint32_t n,
                           const char *extra_name, const struct brrt_prom_opts *o)
 {
@@ -323,7 +323,7 @@ bool rp_render_cached(struct brrt_buf *b, struct prom_text **slot, const struct 
     }
     const struct prom_text *t = *slot;
     for (uint32_t k = 0; k < plan->n; k++) {
-        const struct expo_item *it = &plan->items[k];
+        const struct brrt_expo_item *it = &plan->items[k];
         const struct prom_item_text *ti = &t->items[k];
         const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
         uint32_t *dropped = o->dropped ? &o->dropped[it->snap] : NULL;

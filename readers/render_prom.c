@@ -214,8 +214,8 @@ void brrt_render_prometheus_n(struct brrt_buf *b, const struct brrt_snapshot *co
     const char *extra_name = label_values ? o->extra_label_name : NULL;
     /* Each family is rendered where it first appears, together with the same-named families
      * of the later snapshots; families that would make the exposition invalid are left out. */
-    struct expo_plan own = {0};
-    const struct expo_plan *plan;
+    struct brrt_expo_plan own = {0};
+    const struct brrt_expo_plan *plan;
     if (expo_plan_get(&own, snaps, n, o, &plan) != 0) {
         expo_plan_free(&own);
         b->failed = true;
@@ -236,7 +236,7 @@ void brrt_render_prometheus_n(struct brrt_buf *b, const struct brrt_snapshot *co
     size_t fam_len = 0;
     const char *suffix = "";
     for (uint32_t k = 0; k < plan->n; k++) {
-        const struct expo_item *it = &plan->items[k];
+        const struct brrt_expo_item *it = &plan->items[k];
         const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
         if (it->head) {
             suffix = brrt_expo_family_name(f->name, f->type == BRRT_SHM_COUNTER, om, fam, &fam_len);

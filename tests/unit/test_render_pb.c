@@ -6,9 +6,11 @@
 
 #include "brrtstat/render.h"
 #include "metrics.pb-c.h"
+#include "reader_tests.h"
 #include "render_pb.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The middle (in log scale) of native bucket `i` at schema 4: 2^((i - 0.5) / 16) seconds. */
@@ -249,6 +251,107 @@ START_TEST(same_plan_as_text)
 }
 END_TEST
 
+/* A protobuf render of a fresh snapshot of `r` through `cache` equals one without a cache (bytes
+ * and drop counts: the reserved counter "clash" is left out and counted either way). Returns
+ * the families' names, space-separated, into `names`. */
+static void pb_cached_is_fresh(brrt_reader *r, struct brrt_prom_cache *cache, char *names, size_t cap)
+{
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    const struct brrt_snapshot *snaps[] = {s};
+    static const char *const reserved[] = {"clash_total", NULL};
+    uint32_t d_cached = 0, d_fresh = 0;
+    struct brrt_prom_opts oc = {.reserved_names = reserved, .dropped = &d_cached, .cache = cache};
+    struct brrt_prom_opts of = {.reserved_names = reserved, .dropped = &d_fresh};
+    struct brrt_buf got = {0}, want = {0};
+    pb_render_snapshots(&got, snaps, NULL, 1, &oc);
+    pb_render_snapshots(&want, snaps, NULL, 1, &of);
+    ck_assert(!got.failed && !want.failed);
+    ck_assert_uint_eq(got.len, want.len);
+    ck_assert(memcmp(got.data, want.data, got.len) == 0);
+    ck_assert_uint_eq(d_cached, 1);
+    ck_assert_uint_eq(d_fresh, 1);
+    Io__Prometheus__Client__MetricFamily *mf[16];
+    int n = unpack_all(&got, mf, 16);
+    names[0] = '\0';
+    for (int k = 0; k < n; k++) {
+        size_t at = strlen(names);
+        snprintf(names + at, cap - at, "%s%s", k ? " " : "", mf[k]->name);
+        io__prometheus__client__metric_family__free_unpacked(mf[k], NULL);
+    }
+    brrt_buf_free(&got);
+    brrt_buf_free(&want);
+    brrt_snapshot_free(s);
+}
+
+/* One writer generation of segment "pbc": counters jobs_total (= value, its handle in *jobs)
+ * and clash, and either histogram lat or (other) gauge temp. */
+static brrt_seg *pbc_writer(bool other, uint64_t value, brrt_counter *jobs)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("pbc", &o, &seg), 0);
+    ck_assert_int_eq(brrt_counter_get(reg(seg, "jobs_total", BRRT_COUNTER), NULL, jobs), 0);
+    brrt_counter_add(*jobs, value);
+    brrt_counter c;
+    ck_assert_int_eq(brrt_counter_get(reg(seg, "clash", BRRT_COUNTER), NULL, &c), 0);
+    brrt_counter_inc(c);
+    if (other) {
+        gauge(seg, "temp", BRRT_GAUGE, 21.5);
+    } else {
+        brrt_histogram h;
+        ck_assert_int_eq(brrt_histogram_get(reg(seg, "lat", BRRT_HISTOGRAM), NULL, &h), 0);
+        brrt_histogram_observe(h, 1.5);
+    }
+    return seg;
+}
+
+/* Protobuf scrapes keep the exposition plan in a cache, as text scrapes do (the exporter's
+ * plan[SEGSET_PROTOBUF]): built once, reused while the families stay (values move), rebuilt
+ * when a family is published after the first scrape and when a new writer generation lists
+ * other families; every render is what a render without the cache gives. */
+START_TEST(plan_cache_reused_and_invalidated)
+{
+    brrt_counter jobs, c;
+    brrt_seg *seg = pbc_writer(false, 1, &jobs);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("pbc", &r, NULL, 0), 0);
+    struct brrt_prom_cache *cache = brrt_prom_cache_new();
+    ck_assert_ptr_nonnull(cache);
+    char names[512];
+    pb_cached_is_fresh(r, cache, names, sizeof names);
+    ck_assert_str_eq(names, "jobs_total lat");
+    ck_assert_uint_eq(rd_prom_cache_builds(cache), 1);
+    brrt_counter_add(jobs, 41);
+    for (int i = 0; i < 3; i++) { /* new values, same families: the plan is reused */
+        pb_cached_is_fresh(r, cache, names, sizeof names);
+        ck_assert_uint_eq(rd_prom_cache_builds(cache), 1);
+    }
+    /* A family published after the first scrape. */
+    ck_assert_int_eq(brrt_counter_get(reg(seg, "late", BRRT_COUNTER), NULL, &c), 0);
+    brrt_counter_inc(c);
+    pb_cached_is_fresh(r, cache, names, sizeof names);
+    ck_assert_str_eq(names, "jobs_total lat late_total");
+    ck_assert_uint_eq(rd_prom_cache_builds(cache), 2);
+    pb_cached_is_fresh(r, cache, names, sizeof names);
+    ck_assert_uint_eq(rd_prom_cache_builds(cache), 2);
+    /* A new generation with other families (temp where lat was, no late): rebuilt. Then one
+     * with the same families as the last: its plan holds (the values are the new generation's:
+     * pb_cached_is_fresh compares them with a fresh render). */
+    for (uint64_t gen = 2, builds = 3; gen <= 3; gen++) {
+        brrt_seg_close(seg, BRRT_SEG_UNLINK);
+        seg = pbc_writer(true, gen * 7, &jobs);
+        ck_assert_int_eq(brrt_reader_reopen(r), 0);
+        pb_cached_is_fresh(r, cache, names, sizeof names);
+        ck_assert_str_eq(names, "jobs_total temp");
+        ck_assert_uint_eq(rd_prom_cache_builds(cache), builds);
+    }
+    brrt_prom_cache_free(cache);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("render_pb");
@@ -256,6 +359,7 @@ int main(void)
     tcase_add_test(tc, native_spans_deltas_zero_and_overflow);
     tcase_add_test(tc, counters_gauges_and_self_metrics);
     tcase_add_test(tc, same_plan_as_text);
+    tcase_add_test(tc, plan_cache_reused_and_invalidated);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

@@ -292,18 +292,19 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
 {
     struct brrt_prom_opts none = {0};
     o = o ? o : &none;
-    struct brrt_expo_plan plan;
-    if (brrt_expo_plan_build(&plan, snaps, n, o) != 0) {
+    struct brrt_expo_plan own;
+    const struct brrt_expo_plan *plan;
+    if (brrt_expo_plan_get(&own, snaps, n, o, &plan) != 0) {
         b->failed = true;
         return;
     }
     const char *extra_name = label_values ? o->extra_label_name : NULL;
     struct pb_arena a = {0};
-    for (uint32_t k = 0, end; k < plan.n; k = end) {
+    for (uint32_t k = 0, end; k < plan->n; k = end) {
         /* One group: a head and its same-named families of later snapshots, one message. */
         size_t total = 0;
-        for (end = k; end < plan.n && (end == k || !plan.items[end].head); end++) {
-            const struct brrt_expo_item *it = &plan.items[end];
+        for (end = k; end < plan->n && (end == k || !plan->items[end].head); end++) {
+            const struct brrt_expo_item *it = &plan->items[end];
             const struct brrt_snap_family *g = &snaps[it->snap]->families[it->fam];
             for (uint32_t t = 0; t < g->n_series; t++) {
                 bool ok = brrt_expo_series_ok(g, &snaps[it->snap]->series[g->first_series + t]);
@@ -314,7 +315,7 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
         }
         if (!total) /* no series yet: a family without metrics is no use to a scraper */
             continue;
-        const struct brrt_snap_family *f = &snaps[plan.items[k].snap]->families[plan.items[k].fam];
+        const struct brrt_snap_family *f = &snaps[plan->items[k].snap]->families[plan->items[k].fam];
         PbFamily mf;
         io__prometheus__client__metric_family__init(&mf);
         char fam[BRRT_EXPO_FAMILY_MAX];
@@ -329,7 +330,7 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
         mf.metric = pb_alloc(&a, total * sizeof *mf.metric);
         PbMetric *ms = pb_alloc(&a, total * sizeof *ms);
         for (uint32_t x = k; x < end && ms && mf.metric; x++) {
-            const struct brrt_expo_item *it = &plan.items[x];
+            const struct brrt_expo_item *it = &plan->items[x];
             const struct brrt_snap_family *g = &snaps[it->snap]->families[it->fam];
             const char *extra = extra_name ? label_values[it->snap] : NULL;
             for (uint32_t t = 0; t < g->n_series; t++) {
@@ -345,7 +346,7 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
         pb_arena_rewind(&a);
     }
     pb_arena_free(&a);
-    brrt_expo_plan_free(&plan);
+    brrt_expo_plan_free(&own);
 }
 
 void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const char *help,

@@ -15,7 +15,8 @@
 #define PB_CONTENT_TYPE \
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
 
-/* Appends the families of `n` snapshots that brrt_expo_plan_build(o) includes, merged by name
+/* Appends the families of `n` snapshots that brrt_expo_plan_build(o) includes (the plan kept in
+ * o->cache when there is one: brrt_expo_plan_get), merged by name
  * exactly as brrt_render_prometheus_n with the same `o` renders them (same families, same
  * series, same labels, o->extra_label_name when label_values is given; counted in o->dropped
  * alike). Families without series are not sent. o->flavor is not read. Each family is named

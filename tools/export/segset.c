@@ -100,8 +100,8 @@ void segset_free(struct segset *s)
     free(s->scratch.dropped);
     free(s->scratch.entry_of);
     free(s->scratch.label_off);
-    brrt_prom_cache_free(s->plan[0]);
-    brrt_prom_cache_free(s->plan[1]);
+    for (int f = 0; f < SEGSET_N_FORMATS; f++)
+        brrt_prom_cache_free(s->plan[f]);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->health_lock);
 }
@@ -413,16 +413,16 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     if (!fit) /* nothing rendered but the self-metrics; a failed buffer says out of memory */
         out->failed = true;
     enum brrt_prom_flavor flavor = format == SEGSET_OPENMETRICS ? BRRT_PROM_OPENMETRICS : BRRT_PROM_TEXT_004;
-    /* Both formats leave out the same families (one plan, brrt_expo_plan_build). */
+    /* Every format leaves out the same families (one plan, brrt_expo_plan_build), kept between
+     * scrapes in the format's own cache. */
+    if (!s->plan[format])
+        s->plan[format] = brrt_prom_cache_new(); /* NULL: rendered without a cache */
     struct brrt_prom_opts opts = {.flavor = flavor, .extra_label_name = s->all ? "segment" : NULL,
-                                  .reserved_names = self_names, .dropped = fit ? dropped : NULL};
+                                  .reserved_names = self_names, .dropped = fit ? dropped : NULL,
+                                  .cache = s->plan[format]};
     if (format == SEGSET_PROTOBUF) {
         pb_render_snapshots(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
     } else {
-        struct brrt_prom_cache **plan = &s->plan[flavor == BRRT_PROM_OPENMETRICS];
-        if (!*plan)
-            *plan = brrt_prom_cache_new(); /* NULL: rendered without a cache */
-        opts.cache = *plan;
         brrt_buf_reserve(out, s->last_body_len + s->last_body_len / 16);
         brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
     }

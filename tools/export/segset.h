@@ -41,6 +41,9 @@ struct segset_scratch {
     uint32_t cap;
 };
 
+/* What a scrape renders: Prometheus text 0.0.4, OpenMetrics 1.0, or the protobuf exposition. */
+enum segset_format { SEGSET_TEXT, SEGSET_OPENMETRICS, SEGSET_PROTOBUF, SEGSET_N_FORMATS };
+
 struct segset {
     pthread_mutex_t lock; /* one scrape at a time reads the readers */
     /* /healthz never takes `lock` (it must answer while a scrape is slow): it reads `health`,
@@ -54,14 +57,12 @@ struct segset {
     uint64_t scrapes;
     double last_scrape_seconds;
     size_t last_body_len; /* the next body's buffer starts this big: no growing copies */
-    /* The plan and text of each text exposition (0.0.4, OpenMetrics), kept between scrapes. */
-    struct brrt_prom_cache *plan[2];
+    /* Each exposition's plan (and the text formats' text), kept between scrapes; by
+     * enum segset_format. */
+    struct brrt_prom_cache *plan[SEGSET_N_FORMATS];
     struct brrt_buf self_labels; /* each entry's {segment="..."} for the self-metrics, per scrape */
     struct segset_scratch scratch;
 };
-
-/* What a scrape renders: Prometheus text 0.0.4, OpenMetrics 1.0, or the protobuf exposition. */
-enum segset_format { SEGSET_TEXT, SEGSET_OPENMETRICS, SEGSET_PROTOBUF };
 
 int segset_init(struct segset *s, const char *segment, bool all);
 void segset_free(struct segset *s);

@@ -72,6 +72,15 @@ struct brrt_expo_plan {
 /* Builds `p` (free with brrt_expo_plan_free); 0, or -1 when out of memory. */
 BRRT_READER_API int brrt_expo_plan_build(struct brrt_expo_plan *p, const struct brrt_snapshot *const *snaps,
                                          uint32_t n, const struct brrt_prom_opts *o);
+/* The same plan, kept in o->cache between calls as the text renderer keeps it: reused while the
+ * snapshots list the same families (names, types, order) and o->reserved_names are the same,
+ * rebuilt when a family was added or the writer restarted with others (o->dropped is counted
+ * as a build would). *out is the plan to render: the cache's (valid until its next use), or,
+ * without o->cache or with o->filter, `own`, built here (free it with brrt_expo_plan_free; it
+ * stays empty when the cache's plan is used). 0, or -1 when out of memory. */
+BRRT_READER_API int brrt_expo_plan_get(struct brrt_expo_plan *own, const struct brrt_snapshot *const *snaps,
+                                       uint32_t n, const struct brrt_prom_opts *o,
+                                       const struct brrt_expo_plan **out);
 BRRT_READER_API void brrt_expo_plan_free(struct brrt_expo_plan *p);
 /* Whether series `s` of family `f` can go out at all: a counter's value must be >= 0 (not
  * negative, not NaN). A renderer leaves out the others and counts them in o->dropped. */
