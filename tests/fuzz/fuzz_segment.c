@@ -6,7 +6,9 @@
  * "never crash" (ASan/UBSan), the harness checks a few properties and traps when one fails:
  *  - a failed open returns one of the documented codes, with a non-empty `why`, and *out NULL;
  *  - a snapshot's families and series are consistent (indices in range, strings readable,
- *    _count equal to the sum of the Prometheus buckets).
+ *    _count equal to the sum of the Prometheus buckets);
+ *  - the exporter's path (BRRT_SNAP_RAW snapshots rendered with a brrt_prom_cache, from the
+ *    cache on the later rounds) writes exactly the text of the general path, in both flavors.
  *
  * Inputs with FUZZ_SPARSE_HINT in header.flags are extended with a hole to their segment_size
  * (see below): readers must refuse holes in published ranges without faulting them in.
@@ -18,6 +20,7 @@
  * Built with -fsanitize=fuzzer as fuzz_segment (clang, BRRT_FUZZ=ON), and without libFuzzer
  * into fuzz_replay, which calls LLVMFuzzerTestOneInput on files given on the command line. */
 #include "brrtstat/reader.h"
+#include "brrtstat/render.h"
 #include "brrtstat/shm_layout.h"
 
 #include <fcntl.h>
@@ -159,6 +162,31 @@ static void walk(const struct brrt_snapshot *s)
     CHECK(covered == s->n_series);
 }
 
+/* The exporter's path against the general one on the same (unchanging) file. */
+static void same_text(brrt_reader *r, const struct brrt_snapshot *full)
+{
+    struct brrt_prom_cache *cache = brrt_prom_cache_new();
+    struct brrt_snapshot *raw = NULL;
+    struct brrt_buf want = {0}, got = {0};
+    for (int round = 0; cache && round < 4; round++) {
+        struct brrt_prom_opts o = {.flavor = round / 2 ? BRRT_PROM_OPENMETRICS : BRRT_PROM_TEXT_004};
+        struct brrt_snapshot_opts so = {.what = BRRT_SNAP_RAW | BRRT_SNAP_HIST_TEXT, .reuse = raw};
+        if (brrt_reader_snapshot_opts(r, &so, &raw) != 0)
+            break; /* out of memory: raw was consumed and is NULL */
+        brrt_buf_reset(&want);
+        brrt_buf_reset(&got);
+        brrt_render_prometheus(&want, full, &o);
+        o.cache = cache;
+        brrt_render_prometheus(&got, raw, &o);
+        if (!want.failed && !got.failed)
+            CHECK(want.len == got.len && (!want.len || memcmp(want.data, got.data, want.len) == 0));
+    }
+    brrt_buf_free(&want);
+    brrt_buf_free(&got);
+    brrt_snapshot_free(raw);
+    brrt_prom_cache_free(cache);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fuzz_dir[0])
@@ -217,6 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(rc == 0 || rc == BRRT_E_NOMEM);
     if (rc == 0) {
         walk(s);
+        same_text(r, s);
         struct brrt_snapshot *s2 = NULL;
         if (brrt_reader_snapshot(r, &s2) == 0) { /* nothing new: the cached directory */
             CHECK(s2->n_series == s->n_series && s2->n_families == s->n_families);
