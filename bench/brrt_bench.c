@@ -27,6 +27,7 @@
 
 #include "bench_time.h"
 #include "process_bench.h"
+#include "register_bench.h"
 #include "read_bench.h"
 
 #include <errno.h>
@@ -638,8 +639,10 @@ int main(int argc, char **argv)
         }
     }
 
-    if (do_write)
+    if (do_write) {
         report(seg, reps, quick, wall0, busy0, self0);
+        failed |= register_bench_run(dir, quick ? 2000 : 10000, reps < 5 ? reps : 5);
+    }
     fflush(stdout);
     if (do_read)
         failed |= read_bench_run(dir, (unsigned)reps, quick);

@@ -94,16 +94,3 @@ int brrt_shm_expo_names(const char *name, bool counter, bool histogram,
     }
     return k;
 }
-
-bool brrt_shm_expo_clash(const char *a, bool a_counter, bool a_histogram, const char *b,
-                         bool b_counter, bool b_histogram)
-{
-    char na[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX], nb[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX];
-    int ka = brrt_shm_expo_names(a, a_counter, a_histogram, na);
-    int kb = brrt_shm_expo_names(b, b_counter, b_histogram, nb);
-    for (int i = 0; i < ka; i++)
-        for (int j = 0; j < kb; j++)
-            if (strcmp(na[i], nb[j]) == 0)
-                return true;
-    return false;
-}

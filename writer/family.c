@@ -21,6 +21,7 @@ void brrt__family_free(struct brrt_family *f)
     free(f->label_names);
     free(f->le);
     free(f->fast);
+    free(f->expo_names);
     free(f);
 }
 
@@ -365,7 +366,28 @@ static int write_family_entry(brrt_seg *seg, struct brrt_family *f)
     return 0;
 }
 
-static struct brrt_family *family_new(brrt_seg *seg, const struct brrt_metric_def *d)
+static bool counter_like(enum brrt_type t)
+{
+    return t == BRRT_COUNTER || t == BRRT_COUNTER_SAMPLED;
+}
+
+/* f->expo_names: the names the family takes in an exposition (brrt_shm_expo_names). */
+static bool set_expo_names(struct brrt_family *f, char names[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX], int k)
+{
+    size_t len = 0;
+    for (int i = 0; i < k; i++)
+        len += strlen(names[i]) + 1;
+    if (!(f->expo_names = malloc(len)))
+        return false;
+    char *p = f->expo_names;
+    for (int i = 0; i < k; i++)
+        p = stpcpy(p, names[i]) + 1;
+    f->n_expo_names = (uint32_t)k;
+    return true;
+}
+
+static struct brrt_family *family_new(brrt_seg *seg, const struct brrt_metric_def *d,
+                                      char names[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX], int k)
 {
     struct brrt_family *f = calloc(1, sizeof *f);
     if (!f)
@@ -380,7 +402,7 @@ static struct brrt_family *family_new(brrt_seg *seg, const struct brrt_metric_de
     f->help = dup_or_empty(d->help);
     f->unit = dup_or_empty(d->unit);
     f->label_names = calloc(d->nlabels + 1, sizeof(char *));
-    int ok = f->name && f->help && f->unit && f->label_names;
+    int ok = f->name && f->help && f->unit && f->label_names && set_expo_names(f, names, k);
     for (uint32_t i = 0; ok && i < d->nlabels; i++)
         ok = (f->label_names[i] = strdup(d->label_names[i])) != NULL;
     if (ok && d->type == BRRT_HISTOGRAM)
@@ -392,6 +414,23 @@ static struct brrt_family *family_new(brrt_seg *seg, const struct brrt_metric_de
     return f;
 }
 
+/* The family of the same name, else NULL; *clash: another family takes one of the names the
+ * new one would take (x next to x_count of histogram x, jobs next to jobs_total, reqs next to
+ * reqs_created: either would make every scrape of the segment invalid). Exposition names of
+ * registered families never overlap, so each name has one owner. Under seg->lock. */
+static struct brrt_family *find_family(brrt_seg *seg, const char *name,
+                                       char names[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX], int k,
+                                       bool *clash)
+{
+    *clash = false;
+    struct brrt_family *f = brrt__name_index_find(&seg->family_names, name);
+    if (f && strcmp(f->name, name) == 0)
+        return f;
+    for (int i = 0; i < k && !*clash; i++)
+        *clash = brrt__name_index_find(&seg->family_names, names[i]) != NULL;
+    return NULL;
+}
+
 int brrt_family_register(brrt_seg *seg, const struct brrt_metric_def *def, brrt_family **out)
 {
     if (!seg || !def || !out || !def_valid(def))
@@ -401,25 +440,18 @@ int brrt_family_register(brrt_seg *seg, const struct brrt_metric_def *def, brrt_
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
         if (strncmp(def->name, reserved[i], strlen(reserved[i])) == 0)
             return BRRT_E_CLASH;
+    char names[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX];
+    int k = brrt_shm_expo_names(def->name, counter_like(def->type), def->type == BRRT_HISTOGRAM, names);
     pthread_mutex_lock(&seg->lock);
+    bool clash;
     int rc = 0;
-    struct brrt_family *f, *clash = NULL;
-    for (f = seg->families; f; f = f->next) {
-        if (strcmp(f->name, def->name) == 0)
-            break;
-        /* x next to x_count (histogram x), jobs next to jobs_total, reqs next to reqs_created:
-         * either would make every scrape of the segment invalid. */
-        if (!clash && brrt_shm_expo_clash(f->name, f->type == BRRT_COUNTER || f->type == BRRT_COUNTER_SAMPLED,
-                                          f->type == BRRT_HISTOGRAM, def->name,
-                                          def->type == BRRT_COUNTER || def->type == BRRT_COUNTER_SAMPLED,
-                                          def->type == BRRT_HISTOGRAM))
-            clash = f;
-    }
+    struct brrt_family *f = find_family(seg, def->name, names, k, &clash);
     if (f) {
         rc = same_def(f, def) ? 0 : BRRT_E_EXISTS;
     } else if (clash) {
         rc = BRRT_E_CLASH;
-    } else if (!(f = family_new(seg, def))) {
+    } else if (brrt__name_index_reserve(&seg->family_names, (uint32_t)k) != 0 ||
+               !(f = family_new(seg, def, names, k))) {
         rc = BRRT_E_NOMEM;
     } else if ((rc = write_family_entry(seg, f)) != 0) {
         brrt__family_free(f);
@@ -427,10 +459,12 @@ int brrt_family_register(brrt_seg *seg, const struct brrt_metric_def *def, brrt_
     } else {
         f->next = seg->families;
         seg->families = f;
+        const char *p = f->expo_names;
+        for (uint32_t i = 0; i < f->n_expo_names; p += strlen(p) + 1, i++)
+            brrt__name_index_add(&seg->family_names, p, f);
     }
     pthread_mutex_unlock(&seg->lock);
     if (rc == 0)
         *out = f;
     return rc;
 }
-

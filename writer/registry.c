@@ -97,6 +97,7 @@ void brrt__registry_destroy(brrt_seg *seg)
         free(dead);
         seg->series = NULL;
     }
+    brrt__name_index_free(&seg->family_names);
     while (seg->families) {
         struct brrt_family *f = seg->families;
         seg->families = f->next;

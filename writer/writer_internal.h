@@ -34,8 +34,24 @@ struct brrt_family {
     int32_t index_min;
     int32_t index_max;
     double zero_threshold;
+    char *expo_names;        /* its exposition names, each NUL-terminated (name_index.c keys) */
+    uint32_t n_expo_names;
     struct brrt_family *next; /* seg->families list, under seg->lock */
 };
+
+/* name_index.c: exposition name -> family (registration's same-name and clash checks). */
+struct brrt__name_index {
+    struct brrt__name_slot *slots;
+    uint32_t cap; /* power of 2, or 0 */
+    uint32_t n;
+};
+/* The family that takes exposition name `key`, or NULL. */
+struct brrt_family *brrt__name_index_find(const struct brrt__name_index *ix, const char *key);
+/* Room for `more` keys (so that the adds after it cannot fail): 0 or BRRT_E_NOMEM. */
+int brrt__name_index_reserve(struct brrt__name_index *ix, uint32_t more);
+/* Adds key -> f unless key is there; `key` must outlive the index (f->expo_names). */
+void brrt__name_index_add(struct brrt__name_index *ix, const char *key, struct brrt_family *f);
+void brrt__name_index_free(struct brrt__name_index *ix);
 
 struct brrt_seg {
     uint32_t tag;   /* process-unique, never 0 or UINT32_MAX; what handles and TLS match */
@@ -51,6 +67,7 @@ struct brrt_seg {
 
     pthread_mutex_t lock; /* registration, allocation cursors, shard handout */
     struct brrt_family *families;
+    struct brrt__name_index family_names; /* every family's exposition names */
     struct cds_lfht *series; /* (family, label values) -> series node; RCU lookups */
     uint32_t dir_count;      /* writer-private cursors; published copies live in hdr */
     uint64_t arena_used;

@@ -23,9 +23,6 @@ bool brrt_shm_label_name_valid(const char *s);
 #define BRRT_EXPO_NAME_MAX 216 /* 200-byte metric name + "_created" + NUL, rounded up */
 int brrt_shm_expo_names(const char *name, bool counter, bool histogram,
                         char out[BRRT_EXPO_NAMES][BRRT_EXPO_NAME_MAX]);
-/* Do the exposition names of two families (different metric names) clash? */
-bool brrt_shm_expo_clash(const char *a, bool a_counter, bool a_histogram, const char *b,
-                         bool b_counter, bool b_histogram);
 /* Names the exporter uses for its own metrics: an application's may not start with them. */
 #define BRRT_EXPO_RESERVED_PREFIXES {"brrtstat_segment_", "brrtstat_exporter_"}
 
