@@ -19,6 +19,14 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* `name` fits: a name, or a --segment path main checked. */
+static void entry_init(struct seg_entry *e, const char *name)
+{
+    memset(e, 0, sizeof *e);
+    memcpy(e->name, name, strlen(name) + 1);
+    e->info.heartbeat_age_s = -1; /* unknown until attached: never "fresh" */
+}
+
 static struct seg_entry *add(struct segset *s, const char *name)
 {
     if (s->n == s->cap) {
@@ -32,10 +40,7 @@ static struct seg_entry *add(struct segset *s, const char *name)
     if (strlen(name) >= sizeof s->e->name)
         return NULL; /* main refuses a longer --segment; directory names are <= 64 */
     struct seg_entry *e = &s->e[s->n++];
-    memset(e, 0, sizeof *e);
-    memcpy(e->name, name, strlen(name) + 1);
-    e->seen = true;
-    e->info.heartbeat_age_s = -1; /* unknown until attached: never "fresh" */
+    entry_init(e, name);
     return e;
 }
 
@@ -106,35 +111,95 @@ void segset_free(struct segset *s)
     pthread_mutex_destroy(&s->health_lock);
 }
 
-/* --all: pick up new segments, forget the ones whose files are gone. */
-static void rescan(struct segset *s)
+/* --all's directory listing: the valid segment names, sorted. */
+struct dir_names {
+    struct brrt_buf text; /* the names, each NUL-terminated */
+    size_t *off;          /* name i at text.data + off[i], until sorted */
+    const char **name;    /* sorted */
+    uint32_t n, cap;
+};
+
+static int cmp_name(const void *a, const void *b)
 {
-    for (uint32_t i = 0; i < s->n; i++)
-        s->e[i].seen = false;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Lists the directory into `l`; 0, or -1 when it cannot be read or memory ran out. */
+static int list_dir(struct dir_names *l)
+{
     DIR *d = opendir(brrt_shm_dir());
+    if (!d)
+        return 0; /* no directory (yet): no segments */
     struct dirent *de;
-    while (d && (de = readdir(d)) != NULL) {
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
         if (!brrt_shm_name_valid(de->d_name))
             continue;
-        uint32_t i = 0;
-        while (i < s->n && strcmp(s->e[i].name, de->d_name) != 0)
-            i++;
-        if (i < s->n)
-            s->e[i].seen = true;
-        else
-            add(s, de->d_name);
-    }
-    if (d)
-        closedir(d);
-    for (uint32_t i = 0; i < s->n;) {
-        if (s->e[i].seen) {
-            i++;
-            continue;
+        if (l->n == l->cap) {
+            uint32_t cap = l->cap ? l->cap * 2 : 64;
+            size_t *off = realloc(l->off, cap * sizeof *off);
+            if (!off) {
+                rc = -1;
+                break;
+            }
+            l->off = off;
+            l->cap = cap;
         }
-        brrt_reader_close(s->e[i].r);
-        brrt_snapshot_free(s->e[i].snap);
-        s->e[i] = s->e[--s->n];
+        l->off[l->n++] = l->text.len;
+        brrt_buf_add(&l->text, de->d_name, strlen(de->d_name) + 1);
     }
+    closedir(d);
+    if (rc || l->text.failed || !(l->name = malloc((l->n + 1) * sizeof *l->name)))
+        return -1;
+    for (uint32_t i = 0; i < l->n; i++)
+        l->name[i] = l->text.data + l->off[i];
+    qsort(l->name, l->n, sizeof *l->name, cmp_name);
+    return 0;
+}
+
+static void drop_entry(struct seg_entry *e)
+{
+    brrt_reader_close(e->r);
+    brrt_snapshot_free(e->snap);
+}
+
+/* --all: pick up new segments, forget the ones whose files are gone. The entries are kept
+ * sorted by name, so the sorted listing is merged with them: O(n log n) per scrape for n files
+ * (it was a strcmp of every file's name against every entry). Out of memory: the previous set
+ * is served again. */
+static void rescan(struct segset *s)
+{
+    struct dir_names l = {0};
+    if (list_dir(&l) != 0)
+        goto out;
+    bool same = l.n == s->n;
+    for (uint32_t i = 0; same && i < l.n; i++)
+        same = strcmp(l.name[i], s->e[i].name) == 0;
+    if (same) /* the usual scrape: nothing came or went */
+        goto out;
+    struct seg_entry *e = malloc((l.n ? l.n : 1) * sizeof *e);
+    if (!e)
+        goto out;
+    uint32_t i = 0, j = 0, k = 0;
+    while (i < l.n || j < s->n) {
+        int c = i == l.n ? 1 : j == s->n ? -1 : strcmp(l.name[i], s->e[j].name);
+        if (c < 0) /* a new file */
+            entry_init(&e[k++], l.name[i++]);
+        else if (c > 0) /* gone */
+            drop_entry(&s->e[j++]);
+        else {
+            e[k++] = s->e[j++];
+            i++;
+        }
+    }
+    free(s->e);
+    s->e = e;
+    s->n = k;
+    s->cap = l.n ? l.n : 1;
+out:
+    brrt_buf_free(&l.text);
+    free(l.off);
+    free(l.name);
 }
 
 /* Is the file the same, unchanged? (identity, size, contents and metadata times) */

@@ -22,7 +22,6 @@ struct seg_entry {
     uint32_t exposition_dropped; /* families/series left out of the last scrape (invalid) */
     int last_err;            /* of the last attach attempt, 0 when attached */
     bool up;
-    bool seen;               /* still in the directory at the last scan (--all) */
     struct brrt_reader_info info; /* as of the last scrape (zero when never attached) */
     /* The file a failed attach saw (not for a missing file): until the path holds another
      * file or this one changes, attaching again would fail again, so it is not tried (a
@@ -52,7 +51,7 @@ struct segset {
     char *health;
     struct brrt_buf health_next; /* the next /healthz text, compared with `health` */
     bool all;
-    struct seg_entry *e;
+    struct seg_entry *e;     /* with --all sorted by name (rescan merges the listing in) */
     uint32_t n, cap;
     uint64_t scrapes;
     double last_scrape_seconds;

@@ -1,0 +1,121 @@
+/* tools/export/segset.c with --all over many segment files (segset.c is compiled in): files
+ * appear and disappear between scrapes, and every scrape serves exactly the segments in the
+ * directory, each once, in name order (rescan merges the sorted listing into the entries). */
+#include "fixture.h"
+
+#include "segset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define POOL 600  /* possible names s000..s599 */
+#define START 500 /* files before the first scrape */
+#define ROUNDS 8
+
+static brrt_seg *segs[POOL];
+static uint32_t rng = 12345;
+
+static uint32_t next_rand(void)
+{
+    rng = rng * 1103515245u + 12345u;
+    return rng >> 8;
+}
+
+static void name_of(int i, char *out, size_t n)
+{
+    snprintf(out, n, "s%03d", i);
+}
+
+static void create(int i)
+{
+    struct brrt_seg_opts o = fx_opts();
+    o.heartbeat_ms = 0; /* 600 segments: no thread each */
+    o.max_shards = 2;
+    o.max_entries = 8;
+    o.arena_bytes = 4096;
+    o.shard_bytes = 4096;
+    char name[16];
+    name_of(i, name, sizeof name);
+    int rc = brrt_seg_create(name, &o, &segs[i]);
+    ck_assert_msg(rc == 0, "create %s: %s", name, brrt_strerror(rc));
+}
+
+static void destroy(int i)
+{
+    ck_assert_int_eq(brrt_seg_close(segs[i], BRRT_SEG_UNLINK), 0);
+    segs[i] = NULL;
+}
+
+/* Scrapes and checks that the served segments (brrtstat_segment_up lines, in order) are
+ * exactly the open ones, in name order. */
+static void check_served(struct segset *ss, int round)
+{
+    struct brrt_buf out = {0};
+    segset_scrape(ss, &out, SEGSET_TEXT);
+    ck_assert(!out.failed);
+    static const char key[] = "\nbrrtstat_segment_up{segment=\"";
+    int served = 0, want = -1;
+    char name[16];
+    for (const char *p = out.data; (p = strstr(p, key)) != NULL; served++) {
+        p += sizeof key - 1;
+        for (want++; want < POOL && !segs[want]; want++)
+            ;
+        ck_assert_msg(want < POOL, "round %d: served %.8s, a gone segment or one twice", round, p);
+        name_of(want, name, sizeof name);
+        ck_assert_msg(strncmp(p, name, strlen(name)) == 0 && p[strlen(name)] == '"',
+                      "round %d: served %.8s where %s is due", round, p, name);
+    }
+    int open = 0;
+    for (int i = 0; i < POOL; i++)
+        open += segs[i] != NULL;
+    ck_assert_msg(served == open, "round %d: %d served, %d open", round, served, open);
+    ck_assert_uint_eq(ss->n, (uint32_t)open);
+    brrt_buf_free(&out);
+}
+
+START_TEST(all_serves_exactly_the_files_present)
+{
+    for (int i = 0; i < POOL; i++)
+        if (next_rand() % POOL < START)
+            create(i);
+    struct segset ss;
+    ck_assert_int_eq(segset_init(&ss, NULL, true), 0);
+    check_served(&ss, 0);
+    check_served(&ss, 0); /* unchanged directory */
+    for (int round = 1; round <= ROUNDS; round++) {
+        /* About a sixth of the open ones go and a sixth of the others come; round 4 empties
+         * the directory, round 5 fills it again. */
+        for (int i = 0; i < POOL; i++) {
+            bool flip = round == 4 ? segs[i] != NULL : round == 5 ? segs[i] == NULL : next_rand() % 6 == 0;
+            if (flip && segs[i])
+                destroy(i);
+            else if (flip)
+                create(i);
+        }
+        check_served(&ss, round);
+    }
+    /* A name that leaves and comes back between two scrapes is a new writer's file: served. */
+    if (!segs[7])
+        create(7);
+    check_served(&ss, ROUNDS + 1);
+    destroy(7);
+    create(7);
+    check_served(&ss, ROUNDS + 2);
+    segset_free(&ss);
+    for (int i = 0; i < POOL; i++)
+        if (segs[i])
+            destroy(i);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("segset");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, all_serves_exactly_the_files_present);
+    suite_add_tcase(s, tc);
+    return fx_run(s);
+}
