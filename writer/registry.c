@@ -7,10 +7,19 @@
  * (contract 2 of shm_format.h) and only then adds the node to the hash table. Nodes are never
  * removed while the segment is open, so no grace period is ever waited for on the hot path.
  *
+ * The table is resized here, by the thread that creates a series, under seg->lock: not by
+ * CDS_LFHT_AUTO_RESIZE, whose resizes run in liburcu's worker thread. A forked child has no
+ * such thread (it would need call_rcu_after_fork_child, which starts one in every child, even
+ * one about to exec, and which TSan refuses), so its tables never grew (lookups 29x slower at
+ * 20,000 series) and closing a segment it had created waited forever for the worker
+ * (cds_lfht_destroy flushes its queue). Resizing under seg->lock also means that the fork
+ * handlers, which hold every seg->lock, never catch a resize half done.
+ *
  * _LGPL_SOURCE is deliberately not defined: liburcu-bp 0.13's inline read lock accesses its
  * 128-byte-aligned reader struct through a pointer its registry arena under-aligns, which
  * UBSan rejects. The out-of-line call costs ~1-2 ns next to ~20 ns of hashing. */
 #include "writer_internal.h"
+#include "writer_tests.h"
 
 #include "brrtstat/shm_names.h"
 
@@ -36,10 +45,37 @@ struct series_key {
     const char *const *values;
 };
 
+#define INITIAL_BUCKETS 64
+#define MAX_BUCKETS (1ul << 22)
+/* liburcu grows a table by more than 8192 buckets at once with helper threads; a forked child
+ * stops below that (threads in a child of a multi-threaded process: TSan dies of them). At
+ * that size chains stay short up to tens of thousands of series. */
+#define MAX_BUCKETS_FORKED (1ul << 13)
+
+static bool forked_child; /* set in the child by brrt__registry_fork_child */
+
 int brrt__registry_init(brrt_seg *seg)
 {
-    seg->series = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+    seg->series = cds_lfht_new(INITIAL_BUCKETS, INITIAL_BUCKETS, 0, 0, NULL);
+    seg->series_buckets = INITIAL_BUCKETS;
+    seg->series_nodes = 0;
     return seg->series ? 0 : BRRT_E_NOMEM;
+}
+
+/* One more node: doubles the buckets when the nodes outnumber them (chains of ~1). Under
+ * seg->lock, outside any read-side section; lookups go on meanwhile. */
+static void grow_for_one_more(brrt_seg *seg)
+{
+    unsigned long cap = forked_child ? MAX_BUCKETS_FORKED : MAX_BUCKETS;
+    if (++seg->series_nodes <= seg->series_buckets || seg->series_buckets >= cap)
+        return;
+    seg->series_buckets *= 2;
+    cds_lfht_resize(seg->series, seg->series_buckets);
+}
+
+unsigned long brrt__registry_buckets(const brrt_seg *seg)
+{
+    return seg->series_buckets;
 }
 
 /* liburcu-bp's own fork hooks (its README asks for them around a fork without exec): the
@@ -47,8 +83,8 @@ int brrt__registry_init(brrt_seg *seg)
  * only its own thread, so a grace period there never waits for a parent thread that was inside
  * a read-side section. An application that uses liburcu-bp must not call them a second time.
  * The call_rcu hooks are deliberately not called: in the child they start a thread (the hash
- * tables' resize worker), which every fork-then-exec would pay and TSan refuses. A child's
- * tables therefore stop auto-resizing: its lookups stay correct, chains just grow. */
+ * tables' resize worker), which every fork-then-exec would pay and TSan refuses. The series
+ * tables do not need it: they are resized by the registering thread (see the top). */
 void brrt__registry_fork_prepare(void)
 {
     urcu_bp_before_fork();
@@ -62,15 +98,15 @@ void brrt__registry_fork_parent(void)
 void brrt__registry_fork_child(void)
 {
     urcu_bp_after_fork_child();
+    forked_child = true;
 }
 
 void brrt__registry_destroy(brrt_seg *seg)
 {
     if (seg->series) {
-        /* The table's resize worker may still walk its chains (the deletions below start a
-         * shrink): unlink under the read lock, free the nodes only once cds_lfht_destroy has
-         * waited for that worker. Freeing right after each cds_lfht_del let the worker walk
-         * freed nodes (an rculfhash assertion at close, seen in brrt-bench). */
+        /* Unlink every node under the read lock, free them once the table is gone. (With
+         * CDS_LFHT_AUTO_RESIZE, freeing right after each cds_lfht_del let liburcu's resize
+         * worker walk freed nodes: an rculfhash assertion at close, seen in brrt-bench.) */
         struct cds_lfht_iter it;
         struct cds_lfht_node *n;
         struct series_node **dead = NULL;
@@ -230,6 +266,7 @@ static int create_series(struct brrt_family *f, const char *const *values, unsig
             urcu_bp_read_lock();
             cds_lfht_add(seg->series, hash, &s->node);
             urcu_bp_read_unlock();
+            grow_for_one_more(seg);
         }
     }
     pthread_mutex_unlock(&seg->lock);

@@ -383,8 +383,11 @@ int brrt_seg_close(brrt_seg *seg, unsigned flags)
         munmap(seg->map, seg->layout.segment_size);
         if (seg->fd >= 0)
             close(seg->fd);
+        /* The families and the series table are the child's copies, whole: the fork handlers
+         * held seg->lock, under which alone they change (and the table is resized). */
+        brrt__registry_destroy(seg);
         free(seg->free_shards);
-        free(seg); /* families and the RCU table are left: they belong to liburcu's threads */
+        free(seg);
         return 0;
     }
     if (seg->hb_running) {

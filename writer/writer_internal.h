@@ -69,6 +69,8 @@ struct brrt_seg {
     struct brrt_family *families;
     struct brrt__name_index family_names; /* every family's exposition names */
     struct cds_lfht *series; /* (family, label values) -> series node; RCU lookups */
+    unsigned long series_buckets; /* the table's size, resized under seg->lock (registry.c) */
+    unsigned long series_nodes;
     uint32_t dir_count;      /* writer-private cursors; published copies live in hdr */
     uint64_t arena_used;
     uint64_t shard_bytes_used;
