@@ -6,7 +6,13 @@
  *
  * Output (stdout), one line per case:   <case> <median ns/op> <min> <max> <x baseline>
  *   ns/op is per thread: wall time of the timed region (first thread start to last thread end,
- *   threads released together by a spin barrier) divided by the ops each thread did.
+ *   threads released together by a spin barrier) divided by the ops each thread did. With
+ *   --cpu-time: the CPU time of the slowest thread's timed region (CLOCK_THREAD_CPUTIME_ID)
+ *   divided by its ops. When more threads are runnable than there are CPUs, wall time also
+ *   counts the time slices other processes took in the middle of a rep (with 5 ms reps on a
+ *   loaded 2-CPU machine, most reps); CPU time does not, though caches other processes
+ *   polluted and a busy host sibling hyperthread still show. Two threads' contention shows in
+ *   CPU time only while both actually run.
  *   <x baseline> is the median divided by the median of baseline_tls_inc with the same number
  *   of threads. Then summary lines `<name> <ratio of medians> <median of per-rep ratios>`:
  *   ratio_counter_vs_tls, ratio_observe_vs_tls (and _2t), ratio_overcap_vs_atomic (and _2t:
@@ -205,8 +211,11 @@ static inline void cpu_relax(void)
 
 struct worker {
     struct run *run;
-    uint64_t t0, t1;
+    uint64_t t0, t1; /* wall */
+    uint64_t c0, c1; /* the thread's CPU time */
 };
+
+static int g_cpu_time; /* --cpu-time */
 
 /* Untimed warm-up: the thread's first update takes a shard (under the segment lock). */
 static void warm_up(enum kind k)
@@ -247,6 +256,7 @@ static void *worker_main(void *arg)
     while (__atomic_load_n(&r->arrived, __ATOMIC_ACQUIRE) < (unsigned)r->threads)
         cpu_relax();
     w->t0 = now_ns();
+    w->c0 = g_cpu_time ? clock_ns(CLOCK_THREAD_CPUTIME_ID) : 0;
     switch (r->kind) {
     case K_TLS:
         kern_tls_inc(r->ops);
@@ -273,6 +283,7 @@ static void *worker_main(void *arg)
         kern_overcap_inc(g_overcap, r->ops);
         break;
     }
+    w->c1 = g_cpu_time ? clock_ns(CLOCK_THREAD_CPUTIME_ID) : 0;
     w->t1 = now_ns();
     /* The path meant was taken: this thread owns a shard of the segment (of the last one
      * updated and the one before it, when alternating or rotating), or none at all (over cap). */
@@ -334,6 +345,12 @@ static double run_once(const struct bench_case *c, uint64_t ops)
         pthread_join(t[i], NULL);
     if (r.failed)
         return -1.0;
+    if (g_cpu_time) {
+        uint64_t cpu = 0;
+        for (int i = 0; i < c->threads; i++)
+            cpu = w[i].c1 - w[i].c0 > cpu ? w[i].c1 - w[i].c0 : cpu;
+        return (double)cpu / (double)ops;
+    }
     uint64_t start = w[0].t0, end = w[0].t1;
     for (int i = 1; i < c->threads; i++) {
         start = w[i].t0 < start ? w[i].t0 : start;
@@ -496,7 +513,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: brrt-bench [--reps R] [--ops N] [--quick] [--segment-dir DIR] [--no-pin]\n"
-            "                  [--read-only | --no-read]\n"
+            "                  [--cpu-time] [--read-only | --no-read]\n"
             "       brrt-bench --help | --version\n"
             "  --reps R           repetitions per case, median reported (default %d)\n"
             "  --ops N            ops per thread per rep for the cheap cases (default %llu);\n"
@@ -505,6 +522,8 @@ static void usage(FILE *f)
             "  --segment-dir DIR  directory for the segment (default: a fresh mkdtemp directory\n"
             "                     under /dev/shm, removed at exit)\n"
             "  --no-pin           do not put the threads of 2-thread cases on distinct CPUs\n"
+            "  --cpu-time         writer cases: the slowest thread's CPU time per op, not wall\n"
+            "                     time (other processes' time slices not counted)\n"
             "  --read-only        only the read-side cases (snapshot + render, see read_bench.c)\n"
             "  --no-read          only the writer cases\n"
             "output: <case> <median ns/op per thread> <min> <max> <median / baseline_tls_inc\n"
@@ -574,7 +593,8 @@ int main(int argc, char **argv)
         {"quick", no_argument, NULL, 'q'},             {"segment-dir", required_argument, NULL, 'd'},
         {"no-pin", no_argument, NULL, 'p'},            {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},           {"read-only", no_argument, NULL, 'R'},
-        {"no-read", no_argument, NULL, 'W'},           {NULL, 0, NULL, 0}};
+        {"no-read", no_argument, NULL, 'W'},           {"cpu-time", no_argument, NULL, 'C'},
+        {NULL, 0, NULL, 0}};
     int opt;
     cli_prog = "brrt-bench";
     opterr = 0;
@@ -586,6 +606,7 @@ int main(int argc, char **argv)
         case 'r': reps = parse_count("--reps", optarg); have_reps = 1; break;
         case 'o': ops = parse_count("--ops", optarg); have_ops = 1; break;
         case 'p': g_pin = 0; break;
+        case 'C': g_cpu_time = 1; break;
         case 'd': dir = optarg; break;
         case 'R': do_write = 0; break;
         case 'W': do_read = 0; break;
@@ -616,9 +637,9 @@ int main(int argc, char **argv)
     brrt_seg *seg = setup(dir);
     if (g_pin)
         plan_pinning();
-    fprintf(stderr, "# brrt-bench: reps=%llu ops=%llu (lookup %llu) pin=%s segment=%s\n", reps,
-            ops, ops / LOOKUP_DIVISOR ? ops / LOOKUP_DIVISOR : 1,
-            g_pin ? "yes" : "no", brrt_seg_path(seg));
+    fprintf(stderr, "# brrt-bench: reps=%llu ops=%llu (lookup %llu) pin=%s clock=%s segment=%s\n",
+            reps, ops, ops / LOOKUP_DIVISOR ? ops / LOOKUP_DIVISOR : 1, g_pin ? "yes" : "no",
+            g_cpu_time ? "thread-cpu" : "wall", brrt_seg_path(seg));
 
     for (size_t i = 0; i < N_CASES; i++)
         if (!(cases[i].ns = calloc(reps, sizeof(double))) ||
