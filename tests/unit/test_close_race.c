@@ -3,7 +3,9 @@
  * node right after cds_lfht_del, while the table's shrink (CDS_LFHT_ACCOUNTING) ran in
  * liburcu's worker thread, made 2-4 of these 30 runs die of SIGSEGV (or an rculfhash
  * assertion) in liburcu-cds. A child is a fresh exec of this binary (a real process start and
- * exit, as in brrt-bench); children run CLR_PAR at a time so the worker competes for the CPUs. */
+ * exit, as in brrt-bench); children run CLR_PAR at a time so the worker competes for the CPUs.
+ * The tables no longer have that worker (registry.c resizes them under seg->lock); the test
+ * stays as the regression test of teardown with big tables. */
 #include "fixture.h"
 
 #include <signal.h>
