@@ -254,6 +254,86 @@ START_TEST(forked_child_tables_grow_and_close)
 }
 END_TEST
 
+static brrt_family *race_fam;
+static int race_done; /* series r0..r<race_done - 1> are registered (atomic) */
+static int race_stop;
+
+enum { RACE_SERIES = 20000 };
+
+static void *registrar(void *arg)
+{
+    (void)arg;
+    char v[32];
+    for (int i = 0; i < RACE_SERIES && !__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE); i++) {
+        snprintf(v, sizeof v, "r%d", i);
+        brrt_counter c;
+        if (brrt_counter_get(race_fam, BRRT_LABELS(v), &c) != 0)
+            break;
+        __atomic_store_n(&race_done, i + 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+/* fork() while another thread registers series (and the table doubles, up to 32768 buckets,
+ * with liburcu's helper threads past 8192): the fork handlers hold seg->lock, under which alone
+ * the table changes, so every child finds each series registered before its fork, adds its
+ * own, and exits. A child that caught a resize half done would miss series or hang. */
+START_TEST(fork_during_registration_and_resizes)
+{
+    struct brrt_seg_opts o = fx_opts();
+    o.max_entries = RACE_SERIES + 4096;
+    o.shard_bytes = 512 * 1024;
+    o.arena_bytes = 2u << 20;
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("forkrace", &o, &seg), 0);
+    struct brrt_metric_def d = {.name = "race_total", .type = BRRT_COUNTER, .label_names = PATH_ONLY,
+                                .nlabels = 1, .max_series = RACE_SERIES + 4096};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &race_fam), 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, registrar, NULL), 0);
+    int forks = 0, during = 0;
+    /* Forks go on while the thread registers (60 at most), and at least 4 happen. */
+    for (; forks < 60 && (forks < 4 || __atomic_load_n(&race_done, __ATOMIC_ACQUIRE) < RACE_SERIES); forks++) {
+        int known = __atomic_load_n(&race_done, __ATOMIC_ACQUIRE);
+        fflush(NULL);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            char v[32];
+            int code = 0;
+            for (int i = 0; i < known && !code; i++) {
+                snprintf(v, sizeof v, "r%d", i);
+                brrt_counter c;
+                if (brrt_counter_get(race_fam, BRRT_LABELS(v), &c) != 0)
+                    code = 2;
+            }
+            if (!code)
+                code = fill(race_fam, 1000, 3);
+            _exit(code);
+        }
+        during += known < RACE_SERIES;
+        int st = 0, waited = 0;
+        for (; waited < 3000 && waitpid(pid, &st, WNOHANG) == 0; waited++) /* 30 s at most */
+            usleep(10 * 1000);
+        if (waited == 3000) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+        }
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            __atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
+            pthread_join(t, NULL);
+            ck_abort_msg("fork %d (after %d series): child status %#x (killed after 30 s: hung)", forks,
+                         known, st);
+        }
+    }
+    pthread_join(t, NULL);
+    printf("fork_during_registration: %d of %d forks while series were being registered\n", during, forks);
+    ck_assert_int_eq(__atomic_load_n(&race_done, __ATOMIC_ACQUIRE), RACE_SERIES);
+    ck_assert_uint_eq(brrt__registry_buckets(seg), 32768);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fork");
@@ -262,6 +342,7 @@ int main(void)
     tcase_add_test(tc, forked_child_gets_a_working_library);
     tcase_add_test(tc, forked_child_does_not_wait_for_parent_readers);
     tcase_add_test(tc, forked_child_tables_grow_and_close);
+    tcase_add_test(tc, fork_during_registration_and_resizes);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }
