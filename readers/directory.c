@@ -172,12 +172,10 @@ static int take_hist_schema(struct ctx *c, const struct brrt_shm_entry *e, struc
     return 0;
 }
 
+/* The FNV-1a the writer indexes names with (shm_names.h), as one label value. */
 static uint32_t name_hash(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return (uint32_t)brrt_shm_labels_hash(BRRT_SHM_FNV_OFFSET, &s, 1);
 }
 
 /* Looks `name` up among the families; adds it as family d->n_fams if absent. Returns 1 if

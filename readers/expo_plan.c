@@ -16,12 +16,10 @@ struct strmap {
     uint32_t cap, n;
 };
 
+/* The FNV-1a the writer indexes names with (shm_names.h), as one label value. */
 static uint32_t hash_str(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return (uint32_t)brrt_shm_labels_hash(BRRT_SHM_FNV_OFFSET, &s, 1);
 }
 
 static int map_init(struct strmap *m, uint32_t expect)
