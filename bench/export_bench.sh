@@ -6,12 +6,15 @@
 # Scenarios:
 #   demo      the demo's own segment after 20,000 mixed requests (small: ~200 samples); also
 #             one run with gzip
-#   (every scenario: one run of the protobuf exposition with native histograms, body size,
-#   scrapes/s and CPU per scrape, next to the text runs)
+#   (every scenario: one run of the other exposition, protobuf with native histograms or
+#   text, body size, scrapes/s and CPU per scrape, next to the rounds)
 #   hist1000  1,000 histogram series (9 buckets) written by 4 threads (brrt-bench-writer)
 #   ctr10000  10,000 counter series written by 1 thread
 # Usage: bench/export_bench.sh [BIN_DIR] [SECONDS] [ROUNDS] [SCENARIOS...]
 #        (defaults: build/bin, 5, 3, all three)
+#        EXPORT_BENCH_FORMAT=protobuf: the rounds (exporter and floor) ask for and serve the
+#        protobuf exposition (the Accept header of a Prometheus with native histograms; the
+#        floor serves the exporter's protobuf body), and the one extra run is text instead.
 # Output: one line per scenario and measure:
 #   export_<scenario>_<measure> <value>
 # then the table of docs/performance.md's "Exporter" section (markdown), the per-round ratios
@@ -26,6 +29,13 @@ ROUNDS=${3:-3}
 shift $(($# < 3 ? $# : 3))
 SCENARIOS=("${@:-demo hist1000 ctr10000}")
 read -r -a SCENARIOS <<<"${SCENARIOS[*]}"
+FORMAT=${EXPORT_BENCH_FORMAT:-text}
+PB='Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
+case $FORMAT in
+  text) MAIN=() OTHER=(-H "$PB") other=protobuf ;;
+  protobuf) MAIN=(-H "$PB") OTHER=() other=text ;;
+  *) echo "export_bench: EXPORT_BENCH_FORMAT is text or protobuf" >&2; exit 2 ;;
+esac
 WORK=$(mktemp -d /tmp/brrt-export-bench-XXXXXX)
 export BRRT_STAT_DIR=$WORK/seg
 mkdir -m 0750 "$BRRT_STAT_DIR"
@@ -77,7 +87,8 @@ for scn in "${SCENARIOS[@]}"; do
   EXP=$!
   pids+=($EXP)
   wait_http "http://127.0.0.1:$EP/metrics"
-  curl -s "http://127.0.0.1:$EP/metrics" >"$WORK/$scn.body"
+  curl -s "http://127.0.0.1:$EP/metrics" >"$WORK/$scn.txt" # samples are counted in text
+  curl -s "${MAIN[@]}" "http://127.0.0.1:$EP/metrics" >"$WORK/$scn.body"
   SP=$(port)
   "$BIN/brrt-bench-static" --port "$SP" --body "$WORK/$scn.body" &
   FLOOR=$!
@@ -86,10 +97,10 @@ for scn in "${SCENARIOS[@]}"; do
   : >"$WORK/exp" && : >"$WORK/floor" && : >"$WORK/ratio" && : >"$WORK/cpu" && : >"$WORK/fcpu"
   for _ in $(seq "$ROUNDS"); do
     c0=$(cpu "$EXP")
-    read -r e n < <(load "http://127.0.0.1:$EP/metrics")
+    read -r e n < <(load "${MAIN[@]}" "http://127.0.0.1:$EP/metrics")
     c1=$(cpu "$EXP")
     f0=$(cpu "$FLOOR")
-    read -r f fn < <(load "http://127.0.0.1:$SP/metrics")
+    read -r f fn < <(load "${MAIN[@]}" "http://127.0.0.1:$SP/metrics")
     f1=$(cpu "$FLOOR")
     echo "$e" >>"$WORK/exp"
     echo "$f" >>"$WORK/floor"
@@ -98,7 +109,7 @@ for scn in "${SCENARIOS[@]}"; do
     per_scrape $((c1 - c0)) "$n" >>"$WORK/cpu"
     per_scrape $((f1 - f0)) "$fn" >>"$WORK/fcpu"
   done
-  echo "export_${scn}_samples $(grep -vc '^#' "$WORK/$scn.body")"
+  echo "export_${scn}_samples $(grep -vc '^#' "$WORK/$scn.txt")"
   echo "export_${scn}_body_bytes $(wc -c <"$WORK/$scn.body")"
   echo "export_${scn}_scrapes_per_s $(median <"$WORK/exp") (rounds: $(paste -sd' ' "$WORK/exp"))"
   echo "export_${scn}_floor_scrapes_per_s $(median <"$WORK/floor") (rounds: $(paste -sd' ' "$WORK/floor"))"
@@ -109,26 +120,26 @@ for scn in "${SCENARIOS[@]}"; do
     hist1000) what="\`hist1000\`: 1,000 histogram series (9 buckets), 4 writer threads"; target="(>= 0.25)" ;;
     ctr10000) what="\`ctr10000\`: 10,000 counters"; target="(scrapes/s >= 3,000)" ;;
   esac
-  rows+=("| $what | $(grep -vc '^#' "$WORK/$scn.body") | $(wc -c <"$WORK/$scn.body") B | $(median <"$WORK/exp" | awk '{ printf "%.0f", $1 }') | $(median <"$WORK/floor" | awk '{ printf "%.0f", $1 }') | **$(median <"$WORK/ratio" | awk '{ printf "%.2f", $1 }')** $target | $(median <"$WORK/cpu") us | $(median <"$WORK/fcpu") us |")
+  rows+=("| $what | $(grep -vc '^#' "$WORK/$scn.txt") | $(wc -c <"$WORK/$scn.body") B | $(median <"$WORK/exp" | awk '{ printf "%.0f", $1 }') | $(median <"$WORK/floor" | awk '{ printf "%.0f", $1 }') | **$(median <"$WORK/ratio" | awk '{ printf "%.2f", $1 }')** $target | $(median <"$WORK/cpu") us | $(median <"$WORK/fcpu") us |")
   ratios+=("$scn $(xargs printf '%.2f ' <"$WORK/ratio")")
-  if [[ $scn == demo ]]; then # one run with gzip
+  if [[ $scn == demo && $FORMAT == text ]]; then # one run with gzip
     read -r g _ < <(load -H 'Accept-Encoding: gzip' "http://127.0.0.1:$EP/metrics")
     echo "export_demo_gzip_scrapes_per_s $g"
   fi
-  # one run of the protobuf exposition (native histograms: what a Prometheus with native
-  # histograms enabled asks for), next to the text runs above against the same exporter
-  PB='Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
-  echo "export_${scn}_protobuf_body_bytes $(curl -s -H "$PB" "http://127.0.0.1:$EP/metrics" | wc -c)"
+  # one run of the other exposition (protobuf with native histograms: what a Prometheus with
+  # native histograms enabled asks for; or text), next to the rounds, same exporter
+  echo "export_${scn}_${other}_body_bytes $(curl -s "${OTHER[@]}" "http://127.0.0.1:$EP/metrics" | wc -c)"
   c0=$(cpu "$EXP")
-  read -r g n < <(load -H "$PB" "http://127.0.0.1:$EP/metrics")
+  read -r g n < <(load "${OTHER[@]}" "http://127.0.0.1:$EP/metrics")
   c1=$(cpu "$EXP")
-  echo "export_${scn}_protobuf_scrapes_per_s $g"
-  echo "export_${scn}_protobuf_cpu_us_per_scrape $(per_scrape $((c1 - c0)) "$n")"
+  echo "export_${scn}_${other}_scrapes_per_s $g"
+  echo "export_${scn}_${other}_cpu_us_per_scrape $(per_scrape $((c1 - c0)) "$n")"
   echo "export_${scn}_rss_kib $(awk '/^VmRSS/ { print $2 }' "/proc/$EXP/status")"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   pids=()
 done
+echo "format $FORMAT (the rounds and the floor's body)"
 echo "nproc $(nproc) (wrk, the exporter and the floor server share these cores); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| scenario | samples | body | exporter scrapes/s | floor scrapes/s | ratio (target) | exporter CPU/scrape | floor CPU/scrape |"

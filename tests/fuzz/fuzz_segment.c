@@ -8,7 +8,10 @@
  *  - a snapshot's families and series are consistent (indices in range, strings readable,
  *    _count equal to the sum of the Prometheus buckets);
  *  - the exporter's path (BRRT_SNAP_RAW snapshots rendered with a brrt_prom_cache, from the
- *    cache on the later rounds) writes exactly the text of the general path, in both flavors.
+ *    cache on the later rounds) writes exactly the text of the general path, in both flavors;
+ *  - with BRRT_FUZZ_PB (fuzz_replay when the exporter is built): the exporter's protobuf path
+ *    (pb_render_cached over RAW snapshots, from its cache on the later rounds) writes exactly
+ *    the bytes of the general protobuf-c path.
  *
  * Inputs with FUZZ_SPARSE_HINT in header.flags are extended with a hole to their segment_size
  * (see below): readers must refuse holes in published ranges without faulting them in.
@@ -22,6 +25,9 @@
 #include "brrtstat/reader.h"
 #include "brrtstat/render.h"
 #include "brrtstat/shm_layout.h"
+#ifdef BRRT_FUZZ_PB
+#include "render_pb.h"
+#endif
 
 #include <fcntl.h>
 #include <math.h>
@@ -187,6 +193,36 @@ static void same_text(brrt_reader *r, const struct brrt_snapshot *full)
     brrt_prom_cache_free(cache);
 }
 
+#ifdef BRRT_FUZZ_PB
+/* The same for the protobuf exposition. */
+static void same_pb(brrt_reader *r, const struct brrt_snapshot *full)
+{
+    struct pb_cache *c = pb_cache_new();
+    struct brrt_prom_cache *plan = brrt_prom_cache_new();
+    struct brrt_snapshot *raw = NULL;
+    struct brrt_buf want = {0}, got = {0};
+    const char *names[] = {"seg"};
+    for (int round = 0; c && plan && round < 3; round++) {
+        struct brrt_prom_opts o = {.extra_label_name = round == 2 ? "segment" : NULL};
+        struct brrt_snapshot_opts so = {.what = BRRT_SNAP_RAW | BRRT_SNAP_HIST_TEXT | BRRT_SNAP_HIST_FINE, .reuse = raw};
+        if (brrt_reader_snapshot_opts(r, &so, &raw) != 0)
+            break; /* out of memory: raw was consumed and is NULL */
+        brrt_buf_reset(&want);
+        brrt_buf_reset(&got);
+        pb_render_snapshots(&want, &full, round == 2 ? names : NULL, 1, &o);
+        o.cache = plan;
+        pb_render_cached(c, &got, (const struct brrt_snapshot *const *)&raw, round == 2 ? names : NULL, 1, &o);
+        if (!want.failed && !got.failed)
+            CHECK(want.len == got.len && (!want.len || memcmp(want.data, got.data, want.len) == 0));
+    }
+    brrt_buf_free(&want);
+    brrt_buf_free(&got);
+    brrt_snapshot_free(raw);
+    brrt_prom_cache_free(plan);
+    pb_cache_free(c);
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fuzz_dir[0])
@@ -246,6 +282,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         walk(s);
         same_text(r, s);
+#ifdef BRRT_FUZZ_PB
+        same_pb(r, s);
+#endif
         struct brrt_snapshot *s2 = NULL;
         if (brrt_reader_snapshot(r, &s2) == 0) { /* nothing new: the cached directory */
             CHECK(s2->n_series == s->n_series && s2->n_families == s->n_families);

@@ -280,6 +280,21 @@ static void metric_of(struct pb_arena *a, PbMetric *m, const struct brrt_snap_fa
     }
 }
 
+/* Series `i` of `snap` with its value fields as SCALARS fills them: from snap->raw when the
+ * snapshot read RAW (its series structs then hold no counter/gauge values). */
+static const struct brrt_snap_series *series_at(const struct brrt_snapshot *snap, const struct brrt_snap_family *f,
+                                                uint32_t i, struct brrt_snap_series *tmp)
+{
+    const struct brrt_snap_series *s = &snap->series[i];
+    if (!snap->raw || f->type == BRRT_SHM_HISTOGRAM)
+        return s;
+    *tmp = *s;
+    tmp->u64 = snap->raw[i];
+    tmp->i64 = (int64_t)snap->raw[i];
+    tmp->value = brrt_snap_raw_value(f, snap->raw[i]);
+    return tmp;
+}
+
 static Io__Prometheus__Client__MetricType pb_type(enum brrt_shm_type t)
 {
     return t == BRRT_SHM_COUNTER     ? IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER
@@ -307,7 +322,8 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
             const struct brrt_expo_item *it = &plan->items[end];
             const struct brrt_snap_family *g = &snaps[it->snap]->families[it->fam];
             for (uint32_t t = 0; t < g->n_series; t++) {
-                bool ok = brrt_expo_series_ok(g, &snaps[it->snap]->series[g->first_series + t]);
+                struct brrt_snap_series tmp;
+                bool ok = brrt_expo_series_ok(g, series_at(snaps[it->snap], g, g->first_series + t, &tmp));
                 total += ok;
                 if (!ok && o->dropped)
                     o->dropped[it->snap]++;
@@ -334,7 +350,8 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
             const struct brrt_snap_family *g = &snaps[it->snap]->families[it->fam];
             const char *extra = extra_name ? label_values[it->snap] : NULL;
             for (uint32_t t = 0; t < g->n_series; t++) {
-                const struct brrt_snap_series *s = &snaps[it->snap]->series[g->first_series + t];
+                struct brrt_snap_series tmp;
+                const struct brrt_snap_series *s = series_at(snaps[it->snap], g, g->first_series + t, &tmp);
                 if (!brrt_expo_series_ok(g, s))
                     continue;
                 metric_of(&a, &ms[mf.n_metric], g, s, extra_name, extra);

@@ -25,6 +25,23 @@
 void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
                          const char *const *label_values, uint32_t n, const struct brrt_prom_opts *o);
 
+/* The parts of the protobuf exposition that only change with the snapshots' layouts (each
+ * family's name/help/type/unit fields, each series' label pairs), kept as wire bytes between
+ * renders (render_pb_fast.c). One render at a time per cache. */
+struct pb_cache;
+struct pb_cache *pb_cache_new(void);
+void pb_cache_free(struct pb_cache *c);
+/* How many times `c`'s parts were built (for tests). */
+uint64_t pb_cache_builds(const struct pb_cache *c);
+/* Appends exactly the bytes pb_render_snapshots(b, snaps, label_values, n, o) appends (the
+ * same messages, fields in the same order), written by hand around `c`'s parts, rebuilt when a
+ * snapshot's layout, a label value or the plan differs from the last render. Counters and
+ * gauges are read from snap->raw when the snapshot has it (BRRT_SNAP_RAW), else from
+ * series.value; histograms from the series (HIST_TEXT, and HIST_FINE for the native part).
+ * Without `c` or with o->filter: pb_render_snapshots. */
+void pb_render_cached(struct pb_cache *c, struct brrt_buf *b, const struct brrt_snapshot *const *snaps,
+                      const char *const *label_values, uint32_t n, const struct brrt_prom_opts *o);
+
 /* Appends one family of `n` unlabelled-but-one series: name{label_name="label_values[i]"}
  * values[i] (label_name NULL: one series without labels, n must be 1), named by
  * brrt_expo_family_name. The exporter's own metrics. */

@@ -107,6 +107,7 @@ void segset_free(struct segset *s)
     free(s->scratch.label_off);
     for (int f = 0; f < SEGSET_N_FORMATS; f++)
         brrt_prom_cache_free(s->plan[f]);
+    pb_cache_free(s->pb);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->health_lock);
 }
@@ -211,14 +212,13 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* What each exposition reads: the text ones need counter and gauge values (as raw words: the
- * renderer formats them from there, no series struct is filled) and the histograms' sum and
- * `le` counts, never their fine buckets (a hundred times more words); the protobuf one reads
- * the series' values and the native buckets as well. */
+/* What each exposition reads: counter and gauge values as raw words (the renderers write them
+ * from there, no series struct is filled) and the histograms' sum and `le` counts; only the
+ * protobuf one reads their fine buckets too (the native histogram; a hundred times more words). */
 static uint32_t needs(enum segset_format format)
 {
     if (format == SEGSET_PROTOBUF)
-        return BRRT_SNAP_SCALARS | BRRT_SNAP_HIST_TEXT | BRRT_SNAP_HIST_FINE;
+        return BRRT_SNAP_RAW | BRRT_SNAP_HIST_TEXT | BRRT_SNAP_HIST_FINE;
     return BRRT_SNAP_RAW | BRRT_SNAP_HIST_TEXT;
 }
 
@@ -486,7 +486,9 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
                                   .reserved_names = self_names, .dropped = fit ? dropped : NULL,
                                   .cache = s->plan[format]};
     if (format == SEGSET_PROTOBUF) {
-        pb_render_snapshots(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
+        if (!s->pb)
+            s->pb = pb_cache_new(); /* NULL: rendered by the general path */
+        pb_render_cached(s->pb, out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);
     } else {
         brrt_buf_reserve(out, s->last_body_len + s->last_body_len / 16);
         brrt_render_prometheus_n(out, (const struct brrt_snapshot *const *)snaps, names, k, &opts);

@@ -8,6 +8,8 @@
 #include "brrtstat/render.h"
 #include "brrtstat/shm_path.h"
 
+struct pb_cache; /* render_pb.h */
+
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stdbool.h>
@@ -59,6 +61,7 @@ struct segset {
     /* Each exposition's plan (and the text formats' text), kept between scrapes; by
      * enum segset_format. */
     struct brrt_prom_cache *plan[SEGSET_N_FORMATS];
+    struct pb_cache *pb; /* the protobuf exposition's per-layout bytes (render_pb.h) */
     struct brrt_buf self_labels; /* each entry's {segment="..."} for the self-metrics, per scrape */
     struct segset_scratch scratch;
 };
