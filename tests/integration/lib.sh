@@ -17,6 +17,11 @@
 #                         Sets SERVER_PID and SERVER_PORT and adds the PID to PIDS (stopped at
 #                         exit by brrt_workdir's trap); returns 1 (with its log) on failure, the
 #                         server that did not answer stopped.
+#   start_prometheus NAME JOB TARGET RULES [FLAGS...]
+#                         a real Prometheus in $WORK/NAME (config, tsdb, prometheus.log) that
+#                         scrapes TARGET (host:port) as job JOB every 1 s (timeout 1 s), evaluates
+#                         RULES (a rule file, or "" for none) every 1 s; FLAGS go to prometheus.
+#                         Started with start_server (ready: /-/ready); sets PROM (its URL).
 #   brrt_log FILE...      registers server logs; brrt_show_logs prints the tail of each one
 #                         (and of every other *.log in $WORK and its subdirectories' top level).
 #                         brrt_workdir's EXIT trap calls it when the test failed; brrt_summary
@@ -165,6 +170,22 @@ start_server() {
     echo "  $name: no port after 5 attempts" >&2
     tail -n 40 "$log" >&2
     return 1
+}
+start_prometheus() { # name, job, target, rules file or "", prometheus flags...
+    local name=$1 job=$2 target=$3 rules=$4
+    shift 4
+    mkdir -p "$WORK/$name"
+    {
+        echo "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}"
+        [[ -z $rules ]] || echo "rule_files: ['$rules']"
+        echo "scrape_configs:"
+        echo "  - job_name: $job"
+        echo "    static_configs: [{targets: ['$target']}]"
+    } >"$WORK/$name/prometheus.yml"
+    start_server "prometheus ($name)" "$WORK/$name/prometheus.log" -/ready prometheus \
+        --config.file="$WORK/$name/prometheus.yml" --storage.tsdb.path="$WORK/$name/tsdb" \
+        --web.listen-address="127.0.0.1:{PORT}" --log.level=warn "$@" || return 1
+    PROM=http://127.0.0.1:$SERVER_PORT
 }
 brrt_summary() {
     if ((FAIL)); then

@@ -64,24 +64,9 @@ check "protobuf: the counter families are named with _total" \
     eq "$pb_counters" "plain_busy_seconds_total plain_cpu_seconds_total plain_events_total plain_jobs_total "
 
 # ---- two Prometheus servers, one per format --------------------------------------------------
-start_prometheus() { # name, extra flags...; sets PROM
-    mkdir -p "$WORK/$1"
-    cat >"$WORK/$1/prometheus.yml" <<EOF
-global: {scrape_interval: 1s, scrape_timeout: 1s}
-scrape_configs:
-  - job_name: plain
-    static_configs: [{targets: ['$EXP']}]
-EOF
-    local name=$1
-    shift
-    start_server "prometheus ($name)" "$WORK/prometheus-$name.log" -/ready prometheus \
-        --config.file="$WORK/$name/prometheus.yml" --storage.tsdb.path="$WORK/$name/tsdb" \
-        --web.listen-address="127.0.0.1:{PORT}" --log.level=warn "$@" || exit 1
-    PROM=http://127.0.0.1:$SERVER_PORT
-}
-start_prometheus native --enable-feature=native-histograms
+start_prometheus native plain "$EXP" "" --enable-feature=native-histograms || exit 1
 NATIVE=$PROM
-start_prometheus classic
+start_prometheus classic plain "$EXP" "" || exit 1
 CLASSIC=$PROM
 
 # The plain_* counter series a server holds, as "name{labels}" without job and instance; not

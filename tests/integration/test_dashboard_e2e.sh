@@ -90,22 +90,7 @@ start_server "brrt-stat export --all" "$WORK/export.log" metrics \
 EXP_PORT=$SERVER_PORT
 
 TARGET=127.0.0.1:$EXP_PORT
-cat >"$WORK/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $WORK/rules.yml
-scrape_configs:
-  - job_name: brrtrouter
-    static_configs:
-      - targets: ['$TARGET']
-EOF
-start_server prometheus "$WORK/prometheus.log" -/ready prometheus --config.file="$WORK/prometheus.yml" \
-    --storage.tsdb.path="$WORK/tsdb" --web.listen-address="127.0.0.1:{PORT}" --log.level=warn ||
-    die "prometheus did not start"
-PROM=http://127.0.0.1:$SERVER_PORT
+start_prometheus prometheus brrtrouter "$TARGET" "$WORK/rules.yml" || die "prometheus did not start"
 # Ready is not scraping: Prometheus applies its targets up to 5 s after the start. Wait for the
 # first scrape (bounded), so that the warm-up below is seen.
 for _ in $(seq 150); do

@@ -101,23 +101,14 @@ pb_total=$(awk '/^name: "brrtrouter_requests_total"/ { f = 1; next } /^name: / {
 check "protobuf request total equals the segment's" eq "$pb_total" "$total"
 
 # ---- 2. a real Prometheus -----------------------------------------------------------------------
-mkdir -p "$WORK/prom"
-cat >"$WORK/prom/prometheus.yml" <<EOF
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: brrtstat
-    static_configs: [{targets: ["127.0.0.1:$EXP_PORT"]}]
-EOF
-start_server prometheus "$WORK/prom.log" -/ready prometheus --config.file="$WORK/prom/prometheus.yml" \
-  --storage.tsdb.path="$WORK/prom/data" --web.listen-address="127.0.0.1:{PORT}" --log.level=error || exit 1
-PROM_PORT=$SERVER_PORT
+start_prometheus prom brrtstat "127.0.0.1:$EXP_PORT" "" || exit 1
 RATE=400
 "$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --rate $RATE --duration 14 --connections 8 --json >"$WORK/load.json" &
 LOAD_PID=$!
 PIDS+=("$LOAD_PID")
 sleep 11
 q() { # PromQL -> first value, or "none"
-  curl -s --max-time 5 "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1" |
+  curl -s --max-time 5 "$PROM/api/v1/query" --data-urlencode "query=$1" |
     node -e 'const r=JSON.parse(require("fs").readFileSync(0,"utf8")); const v=r.data&&r.data.result[0]; console.log(v?v.value[1]:"none")'
 }
 check "up == 1 for the exporter" eq "$(q 'up{job="brrtstat"}')" "1"

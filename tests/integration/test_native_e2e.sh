@@ -38,55 +38,24 @@ done
 brrt_workdir native-e2e
 die() { echo "test_native_e2e: $*" >&2; exit 1; }
 
-# Ports: free_port from lib.sh (bind-tested, 20000..32767). Port 0's kernel choice lies in the
-# ephemeral range, where any client socket of a parallel test (wrk, 1000 idle connections)
-# may take it between the release and the server's bind.
-wait_up() { # url, pid, what
-    local i
-    for ((i = 0; i < 300; i++)); do
-        curl -fs -o /dev/null "$1" && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited"
-        sleep 0.1
-    done
-    die "$3 did not answer $1 within 30 s"
-}
-
 "$BIN/brrt-stat-dashboard" --json "$WORK/dashboard.json" --rules "$WORK/rules.yml" >"$WORK/dashboard.log" 2>&1 ||
     die "brrt-stat-dashboard failed"
 
-DEMO_PORT=$(free_port)
-"$BIN/brrt-demo" --listen "127.0.0.1:$DEMO_PORT" --segment native --error-rate 0.05 \
-    --slow-rate 0.002 --slow-ms 70 --duration 300 >"$WORK/demo.log" 2>&1 &
-PIDS+=($!)
-wait_up "http://127.0.0.1:$DEMO_PORT/health" "${PIDS[-1]}" brrt-demo
+# Ports: start_server (lib.sh) picks a bind-tested free_port below the ephemeral range, where
+# any client socket of a parallel test (wrk, 1000 idle connections) could take a port between
+# its release and the server's bind, and starts the server again elsewhere if that happened.
+start_server brrt-demo "$WORK/demo.log" health "$BIN/brrt-demo" --listen "127.0.0.1:{PORT}" --segment native \
+    --error-rate 0.05 --slow-rate 0.002 --slow-ms 70 --duration 300 || die "brrt-demo did not start"
+DEMO_PORT=$SERVER_PORT
+start_server "brrt-stat export" "$WORK/export.log" metrics \
+    "$BIN/brrt-stat" export --listen "127.0.0.1:{PORT}" --segment native || die "brrt-stat export did not start"
+EXP_PORT=$SERVER_PORT
 
-EXP_PORT=$(free_port)
-"$BIN/brrt-stat" export --listen "127.0.0.1:$EXP_PORT" --segment native >"$WORK/export.log" 2>&1 &
-PIDS+=($!)
-wait_up "http://127.0.0.1:$EXP_PORT/metrics" "${PIDS[-1]}" "brrt-stat export"
-
-start_prometheus() { # name, extra flags... (sets PROM_URL; not in a subshell: PIDS must see it)
-    local name=$1 port
-    shift
-    port=$(free_port)
-    mkdir -p "$WORK/$name"
-    cat >"$WORK/$name/prometheus.yml" <<EOF
-global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
-rule_files: ['$WORK/rules.yml']
-scrape_configs:
-  - job_name: brrtrouter
-    static_configs: [{targets: ['127.0.0.1:$EXP_PORT']}]
-EOF
-    prometheus --config.file="$WORK/$name/prometheus.yml" --storage.tsdb.path="$WORK/$name/tsdb" \
-        --web.listen-address="127.0.0.1:$port" --log.level=warn "$@" >"$WORK/prometheus-$name.log" 2>&1 &
-    PIDS+=($!)
-    PROM_URL=http://127.0.0.1:$port
-    wait_up "$PROM_URL/-/ready" "${PIDS[-1]}" "prometheus ($name)"
-}
-start_prometheus native --enable-feature=native-histograms
-NATIVE=$PROM_URL
-start_prometheus classic
-CLASSIC=$PROM_URL
+start_prometheus native brrtrouter "127.0.0.1:$EXP_PORT" "$WORK/rules.yml" --enable-feature=native-histograms ||
+    die "prometheus (native) did not start"
+NATIVE=$PROM
+start_prometheus classic brrtrouter "127.0.0.1:$EXP_PORT" "$WORK/rules.yml" || die "prometheus (classic) did not start"
+CLASSIC=$PROM
 
 "$BIN/brrt-demo" load --target "127.0.0.1:$DEMO_PORT" --duration "$LOAD_S" --rate "$RATE" \
     --connections 4 --json >"$WORK/load.json" 2>"$WORK/load.log" &
