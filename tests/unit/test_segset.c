@@ -110,12 +110,33 @@ START_TEST(all_serves_exactly_the_files_present)
 }
 END_TEST
 
+/* /healthz follows the scrapes whatever their format: a Prometheus that negotiates protobuf
+ * must not leave it at the state before the first scrape. */
+START_TEST(health_follows_protobuf_scrapes)
+{
+    create(3);
+    struct segset ss;
+    ck_assert_int_eq(segset_init(&ss, NULL, true), 0);
+    struct brrt_buf out = {0}, health = {0};
+    segset_scrape(&ss, &out, SEGSET_PROTOBUF);
+    ck_assert(!out.failed && out.len > 0);
+    segset_health(&ss, &health);
+    ck_assert_msg(health.data && strstr(health.data, "segment s003 up generation "),
+                  "/healthz after a protobuf scrape: %s", health.data ? health.data : "(empty)");
+    brrt_buf_free(&out);
+    brrt_buf_free(&health);
+    segset_free(&ss);
+    destroy(3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("segset");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, all_serves_exactly_the_files_present);
+    tcase_add_test(tc, health_follows_protobuf_scrapes);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

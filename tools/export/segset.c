@@ -527,6 +527,7 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
         double one = 1;
         r = &self_rows[BRRT_XM_EXPORTER_BUILD_INFO];
         pb_render_scalars(out, r->name, r->counter, r->help, "version", &version, &one, 1);
+        publish_health(s); /* /healthz follows protobuf scrapes too */
         pthread_mutex_unlock(&s->lock);
         return;
     }
