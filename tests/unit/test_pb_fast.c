@@ -10,9 +10,14 @@
 #include "metrics.pb-c.h"
 #include "render_pb.h"
 
+#include "brrtstat/shm_format.h"
+
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* Unpacks every delimited message of `b` with protobuf-c; returns how many. */
 static int unpack_count(const struct brrt_buf *b)
@@ -208,6 +213,53 @@ START_TEST(fast_bytes_equal_general_bytes)
 }
 END_TEST
 
+/* A hostile file's native bucket counts are any 64-bit words: counts of 2^63 and more next to
+ * small ones make each delta (count - previous count, and the 0 - previous of an empty bucket
+ * inside a span) wrap as int64 in the wire format, never overflow (UBSan aborts on that). */
+START_TEST(huge_native_counts_wrap)
+{
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("pbhuge", &o, &seg), 0);
+    static const double le[] = {1.0};
+    brrt_family *f = reg(seg, (struct brrt_metric_def){.name = "lat_seconds", .type = BRRT_HISTOGRAM, .le = le,
+                                                       .n_le = 1});
+    brrt_histogram h;
+    ck_assert_int_eq(brrt_histogram_get(f, NULL, &h), 0);
+    brrt_histogram_observe(h, 0.5); /* a shard in use */
+    int fd = open(fx_path("pbhuge"), O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    struct brrt_shm_header hd;
+    ck_assert_int_eq(pread(fd, &hd, sizeof hd, 0), (ssize_t)sizeof hd);
+    uint8_t *map = mmap(NULL, hd.segment_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ck_assert_ptr_ne(map, MAP_FAILED);
+    const struct brrt_shm_entry *dir = (const void *)(map + hd.dir_offset);
+    uint64_t off = UINT64_MAX;
+    for (uint32_t i = 0; i < hd.dir_count; i++)
+        if (dir[i].kind == BRRT_SHM_SERIES)
+            off = dir[i].value_offset;
+    ck_assert_uint_ne(off, UINT64_MAX);
+    /* value words: sum, le_count[2], zero bucket, native buckets from index_min */
+    static const uint64_t fine[] = {0, 100, 1ull << 63, 0, 5, 0, (1ull << 63) + 9, 3};
+    for (uint32_t k = 0; k < hd.shards_used; k++) {
+        uint64_t *w = (uint64_t *)(map + hd.shard_offset + k * hd.shard_stride + off);
+        for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
+            w[3 + i] = k == 0 ? fine[i] : 0;
+    }
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("pbhuge", &r, NULL, 0), 0);
+    struct pb_cache *c = pb_cache_new();
+    struct brrt_prom_cache *plan = brrt_prom_cache_new();
+    ck_assert_int_eq(same_bytes(c, plan, &r, 1, NULL), 1);
+    pb_cache_free(c);
+    brrt_prom_cache_free(plan);
+    brrt_reader_close(r);
+    munmap(map, hd.segment_size);
+    close(fd);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 /* Histograms with many buckets (the family's length varint grows from 2 to 3 bytes
  * between renders: the bytes are moved behind it) still match. */
 START_TEST(long_families_match)
@@ -246,6 +298,7 @@ int main(void)
     TCase *tc = tcase_create("pb_fast");
     tcase_add_test(tc, fast_bytes_equal_general_bytes);
     tcase_add_test(tc, long_families_match);
+    tcase_add_test(tc, huge_native_counts_wrap);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

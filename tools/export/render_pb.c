@@ -199,7 +199,9 @@ static void native(struct pb_arena *a, PbHistogram *h, const struct brrt_snap_fa
     h->positive_span = pb_alloc(a, n_spans * sizeof *h->positive_span);
     if (!h->positive_delta || !spans || !h->positive_span)
         return;
-    int64_t prev_count = 0;
+    /* Deltas wrap modulo 2^64 (a hostile file's counts are any words): unsigned arithmetic,
+     * never a signed overflow. */
+    uint64_t prev_count = 0;
     int32_t end = 0; /* index just past the last bucket of the current span */
     PbSpan *cur = NULL;
     for (uint32_t k = 0; k < n; k++) {
@@ -209,7 +211,7 @@ static void native(struct pb_arena *a, PbHistogram *h, const struct brrt_snap_fa
         int32_t idx = f->index_min + (int32_t)k;
         if (cur && idx - end <= PB_SPAN_GAP) {
             for (; end < idx; end++) { /* the empty buckets in between */
-                h->positive_delta[h->n_positive_delta++] = -prev_count;
+                h->positive_delta[h->n_positive_delta++] = (int64_t)(0 - prev_count);
                 prev_count = 0;
                 cur->length++;
             }
@@ -221,8 +223,8 @@ static void native(struct pb_arena *a, PbHistogram *h, const struct brrt_snap_fa
             cur->length = 0;
             h->positive_span[h->n_positive_span++] = cur;
         }
-        h->positive_delta[h->n_positive_delta++] = (int64_t)c - prev_count;
-        prev_count = (int64_t)c;
+        h->positive_delta[h->n_positive_delta++] = (int64_t)(c - prev_count);
+        prev_count = c;
         cur->length++;
         end = idx + 1;
     }

@@ -405,7 +405,7 @@ static uint8_t *hist_body(uint8_t *q, uint8_t *d, const struct brrt_snap_family 
     /* spans written as found, deltas into `d` (they follow every span on the wire) */
     uint32_t n = f->n_fine - 2;
     uint8_t *d0 = d;
-    int64_t prev = 0;
+    uint64_t prev = 0; /* deltas wrap modulo 2^64, as render_pb.c's */
     int32_t end = 0, span_off = 0;
     uint32_t span_len = 0;
     bool any = false;
@@ -417,7 +417,7 @@ static uint8_t *hist_body(uint8_t *q, uint8_t *d, const struct brrt_snap_family 
         if (any && idx - end <= PBF_SPAN_GAP) {
             for (; end < idx; end++) { /* the empty buckets in between */
                 *d++ = 0x68;
-                d = put_varint(d, zigzag64(-prev));
+                d = put_varint(d, zigzag64((int64_t)(0 - prev)));
                 prev = 0;
                 span_len++;
             }
@@ -429,8 +429,8 @@ static uint8_t *hist_body(uint8_t *q, uint8_t *d, const struct brrt_snap_family 
             any = true;
         }
         *d++ = 0x68;
-        d = put_varint(d, zigzag64((int64_t)cnt - prev));
-        prev = (int64_t)cnt;
+        d = put_varint(d, zigzag64((int64_t)(cnt - prev)));
+        prev = cnt;
         span_len++;
         end = idx + 1;
     }
