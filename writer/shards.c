@@ -6,11 +6,12 @@
  * under it, so the next owner sees every value the previous owner stored (the mutex orders
  * them). Values are never moved: a released shard keeps its counts.
  *
- * The slow path makes no system call: a thread using a third segment pays a scan of its pairs;
- * a thread without a shard (all taken) one RMW on the shared shard, found through a one-pair
- * cache (thread_shards.over) checked first, before any lookup. Such a thread retries the
- * handout when some shard was released since its last try (seg->releases moved), and adds its
- * shared-shard updates to the header's count in batches of NOTE_BATCH (and when it exits).
+ * The slow path makes no system call: a thread using a third segment pays a scan of its pairs.
+ * A thread without a shard (all taken) updates the shared shard inline through the over-cap
+ * pair of brrt__tls_cache (one RMW and a thread-local count) while brrt__release_epoch stays
+ * what it was at its last handout attempt; once any shard was released, its next update comes
+ * here and retries the handout if that segment's seg->releases moved. Shared-shard updates go
+ * to the header's count in batches of NOTE_BATCH (and when the pair leaves or the thread exits).
  * Pairs are matched by tag, never by pointer: a closed segment's tag never comes back, so a
  * pair or cache entry left by a closed segment never matches a segment opened later (even one
  * of the same name at the same address). */
@@ -23,7 +24,10 @@
 #define NOTE_BATCH 64
 
 __thread struct brrt__tls brrt__tls_cache
-    __attribute__((tls_model("initial-exec"))) = {UINT32_MAX, NULL, UINT32_MAX, NULL};
+    __attribute__((tls_model("initial-exec"))) = {UINT32_MAX, NULL, UINT32_MAX, NULL,
+                                                 UINT32_MAX, 0, NULL, 0};
+
+uint32_t brrt__release_epoch;
 
 struct thread_shard {
     uint32_t tag;
@@ -40,11 +44,10 @@ static __thread struct {
     uint32_t n;
     uint32_t next_evict;
     int key_set;
-    /* The pair without a shard used last: brrt__add_slow's first check. */
-    uint32_t over_tag;      /* its tag; UINT32_MAX = none */
+    /* The pair behind brrt__tls_cache.over_tag (valid while that is not UINT32_MAX). */
     struct thread_shard *over;
-    uint8_t *over_shared;   /* its segment's shared shard (shard 0) */
-} thread_shards __attribute__((tls_model("initial-exec"))) = {.over_tag = UINT32_MAX};
+    brrt_seg *over_seg;
+} thread_shards __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -52,8 +55,17 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void forget_all(void)
 {
     thread_shards.n = 0;
-    thread_shards.over_tag = UINT32_MAX;
-    brrt__tls_cache = (struct brrt__tls){UINT32_MAX, NULL, UINT32_MAX, NULL};
+    brrt__tls_cache = (struct brrt__tls){UINT32_MAX, NULL, UINT32_MAX, NULL, UINT32_MAX, 0, NULL, 0};
+}
+
+/* The over-cap pair leaves brrt__tls_cache; its pending count goes back to its pair. */
+static void over_drop(void)
+{
+    if (brrt__tls_cache.over_tag == UINT32_MAX)
+        return;
+    thread_shards.over->unnoted += brrt__tls_cache.over_n;
+    brrt__tls_cache.over_n = 0;
+    brrt__tls_cache.over_tag = UINT32_MAX;
 }
 
 /* Drops the caches' references to the pair of segment `tag` (its slot is being reused). */
@@ -66,8 +78,8 @@ static void forget_pair(uint32_t tag)
     } else if (brrt__tls_cache.tag2 == tag) {
         brrt__tls_cache.tag2 = UINT32_MAX;
     }
-    if (thread_shards.over_tag == tag)
-        thread_shards.over_tag = UINT32_MAX;
+    if (brrt__tls_cache.over_tag == tag)
+        over_drop();
 }
 
 static void note_shared(brrt_seg *seg, uint32_t n)
@@ -92,6 +104,7 @@ static void release_entry(const struct thread_shard *t)
 static void thread_exit(void *unused)
 {
     (void)unused;
+    over_drop();
     for (uint32_t i = 0; i < thread_shards.n; i++)
         release_entry(&thread_shards.e[i]);
     forget_all();
@@ -141,6 +154,8 @@ void brrt__shard_release(brrt_seg *seg, uint32_t shard)
     pthread_mutex_lock(&seg->lock);
     seg->free_shards[seg->n_free++] = shard;
     __atomic_store_n(&seg->releases, seg->releases + 1, __ATOMIC_RELAXED);
+    /* Release: a thread that reads the new epoch (enter_cold) then sees the new releases. */
+    __atomic_fetch_add(&brrt__release_epoch, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&seg->lock);
 }
 
@@ -217,18 +232,29 @@ static inline void make_current(const struct thread_shard *t)
  * shard goes to the front of brrt__tls_cache; one that has none becomes thread_shards.over. */
 static struct thread_shard *enter_cold(brrt_seg *seg, struct thread_shard *t)
 {
+    /* Before seg->releases: a release after this read moves the epoch past it. */
+    uint32_t epoch = __atomic_load_n(&brrt__release_epoch, __ATOMIC_ACQUIRE);
     if (!t)
         t = new_entry(seg);
     else if (__atomic_load_n(&seg->releases, __ATOMIC_RELAXED) != t->releases_seen)
         take_shard(seg, t);
     if (t->base) {
-        if (thread_shards.over_tag == t->tag)
-            thread_shards.over_tag = UINT32_MAX;
+        if (brrt__tls_cache.over_tag == t->tag)
+            over_drop();
         make_current(t);
     } else {
-        thread_shards.over_tag = t->tag;
-        thread_shards.over = t;
-        thread_shards.over_shared = brrt__shard_base(seg, 0);
+        if (brrt__tls_cache.over_tag != t->tag) {
+            over_drop();
+            brrt__tls_cache.over_tag = t->tag;
+            brrt__tls_cache.over_shared = brrt__shard_base(seg, 0);
+            thread_shards.over = t;
+            thread_shards.over_seg = seg;
+            brrt__tls_cache.over_n = t->unnoted; /* one count per pair at a time */
+            t->unnoted = 0;
+            if (brrt__tls_cache.over_n >= NOTE_BATCH) /* the inline path tests == NOTE_BATCH */
+                brrt__over_note();
+        }
+        brrt__tls_cache.over_epoch = epoch;
     }
     return t;
 }
@@ -240,14 +266,28 @@ static int usable(const brrt_seg *seg, uint32_t tag)
 
 __attribute__((noinline)) static void note_batch(brrt_seg *seg, struct thread_shard *t)
 {
-    note_shared(seg, NOTE_BATCH);
+    note_shared(seg, t->unnoted);
     t->unnoted = 0;
 }
 
+/* The over-cap pair's batch (inline path and here): its segment is open (the caller just
+ * updated it). */
+void brrt__over_note(void)
+{
+    note_shared(thread_shards.over_seg, brrt__tls_cache.over_n);
+    brrt__tls_cache.over_n = 0;
+}
+
+/* A pair without a shard counts in brrt__tls_cache.over_n while it is the over-cap pair (as
+ * the inline path does), in its own `unnoted` otherwise (its updates since over_drop). */
 static inline void shared_update_done(brrt_seg *seg, struct thread_shard *t)
 {
-    if (__builtin_expect(++t->unnoted == NOTE_BATCH, 0))
+    if (brrt__tls_cache.over_tag == t->tag) {
+        if (__builtin_expect(++brrt__tls_cache.over_n >= NOTE_BATCH, 0))
+            brrt__over_note();
+    } else if (__builtin_expect(++t->unnoted >= NOTE_BATCH, 0)) {
         note_batch(seg, t);
+    }
 }
 
 /* No shard in seg yet, or none at all: a new pair, a retry, or the shared shard. */
@@ -263,9 +303,9 @@ __attribute__((noinline)) static void add_cold(brrt_seg *seg, struct thread_shar
     }
 }
 
-/* A segment that is not in brrt__tls_cache nor thread_shards.over. */
-__attribute__((noinline)) static void add_lookup(brrt_seg *seg, uint32_t tag, uint32_t off,
-                                                 uint64_t n)
+/* Reached when no pair of brrt__tls_cache is seg's, or its over-cap pair is, but a shard was
+ * released (brrt__release_epoch moved) since its last handout attempt. */
+void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
 {
     if (!usable(seg, tag))
         return;
@@ -276,22 +316,6 @@ __attribute__((noinline)) static void add_lookup(brrt_seg *seg, uint32_t tag, ui
     } else {
         add_cold(seg, t, off, n);
     }
-}
-
-/* Reached when neither pair of brrt__tls_cache is seg's. The first test is the over-cap
- * thread's (its pair is thread_shards.over, which only a usable segment's pair becomes, and
- * forget_all clears it in a forked child): one RMW on the shared shard, no lookup, no frame. */
-void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
-{
-    if (__builtin_expect(thread_shards.over_tag == tag, 1)) {
-        struct thread_shard *t = thread_shards.over;
-        if (__builtin_expect(__atomic_load_n(&seg->releases, __ATOMIC_RELAXED) == t->releases_seen, 1)) {
-            __atomic_fetch_add((uint64_t *)(thread_shards.over_shared + off), n, __ATOMIC_RELAXED);
-            shared_update_done(seg, t);
-            return;
-        }
-    }
-    add_lookup(seg, tag, off, n);
 }
 
 void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct brrt__hist_fast *fast,

@@ -1,7 +1,8 @@
-/* writer/shards.c: the thread's shard caches (brrt__tls_cache's two pairs, the over-cap pair)
- * against what can make them point at the wrong shard: rotation over more segments than the
- * cache holds, eviction of a cached pair, a segment closed and re-created under the same name
- * while a thread still caches it, fork, a thread over the cap in two segments at once. Every
+/* writer/shards.c: the thread's shard caches (brrt__tls_cache's two pairs, its inline over-cap
+ * pair) against what can make them point at the wrong shard: rotation over more segments than
+ * the cache holds, eviction of a cached pair, a segment closed and re-created under the same
+ * name while a thread still caches it, fork, a thread over the cap in two segments at once, a
+ * shard released while a thread is over the cap (brrt__release_epoch). Every
  * test checks exact sums through the reader; the inline-path tests also check which pairs
  * brrt__tls_cache holds, since that is what decides the path. */
 #include "fixture.h"
@@ -185,25 +186,29 @@ END_TEST
  * the over-cap cache must not count the evicted segment's shared updates against it. */
 static void *evict_over(void *arg)
 {
-    brrt_counter *c = arg; /* c[0]: over the cap; c[1..8]: own shards */
+    brrt_counter *c = arg; /* c[0]: over the cap; c[1..8]: own shards; c[9].tag: a result */
     for (int i = 0; i < 10; i++)
         brrt_counter_inc(c[0]);
+    int inline_pair = brrt__tls_cache.over_tag == c[0].tag;
     for (int k = 1; k <= 8; k++) /* the 8th evicts c[0]'s pair (noting its 10) */
         brrt_counter_inc(c[k]);
+    int left = brrt__tls_cache.over_tag == UINT32_MAX;
     for (int i = 0; i < 100; i++)
         brrt_counter_inc(c[0]);
+    c[9].tag = inline_pair && left;
     return NULL;
 }
 
 START_TEST(evicted_over_cap_pair_leaves_the_over_cache)
 {
-    brrt_counter c[9];
+    brrt_counter c[10];
     brrt_seg *seg[9];
     seg[0] = make("s0", 2, &c[0]);
     brrt_counter_inc(c[0]); /* this thread holds s0's only private shard */
     for (int k = 1; k < 9; k++)
         seg[k] = make(NAMES[k], 0, &c[k]);
     run_thread(evict_over, c);
+    ck_assert_msg(c[9].tag == 1, "the over-cap pair was not inline, or outlived its eviction");
     assert_count("s0", 1 + 110, 110);
     for (int k = 1; k < 9; k++)
         assert_count(NAMES[k], 1, 0);
@@ -285,6 +290,119 @@ START_TEST(over_cap_in_two_segments_exact)
 }
 END_TEST
 
+/* ---- over the cap: a released shard is taken; a release elsewhere only re-arms ----------- */
+
+struct retry {
+    brrt_counter c;     /* s0, max_shards 2: its private shard held by `holder` */
+    brrt_counter other; /* s1: a shard given back there moves the epoch too */
+    int phase;
+    int inline_over, rearmed, took_shard; /* what the over-cap thread saw */
+    uint64_t noted_while_over;            /* s0's shared_shard_updates at phase 1 */
+};
+
+static void *retry_holder(void *arg)
+{
+    struct retry *r = arg;
+    brrt_counter_inc(r->c);
+    __atomic_store_n(&r->phase, 1, __ATOMIC_RELEASE);
+    wait_phase(&r->phase, 4);
+    return NULL; /* gives s0's shard back */
+}
+
+static void *other_user(void *arg)
+{
+    brrt_counter_inc(((struct retry *)arg)->other);
+    return NULL; /* gives s1's shard back: brrt__release_epoch moves, s0's releases do not */
+}
+
+static void *over_retry(void *arg)
+{
+    struct retry *r = arg;
+    wait_phase(&r->phase, 1);
+    for (int i = 0; i < 70; i++) /* one batch of 64 noted, 6 pending */
+        brrt_counter_inc(r->c);
+    r->inline_over = brrt__tls_cache.over_tag == r->c.tag &&
+                     brrt__tls_cache.over_epoch == brrt__release_epoch &&
+                     brrt__tls_cache.over_n == 6;
+    __atomic_store_n(&r->phase, 2, __ATOMIC_RELEASE);
+    wait_phase(&r->phase, 3); /* s1's shard was released meanwhile */
+    uint32_t epoch = brrt__release_epoch;
+    brrt_counter_inc(r->c); /* no shard free in s0: still over the cap, inline again */
+    r->rearmed = epoch != 0 && brrt__tls_cache.over_tag == r->c.tag &&
+                 brrt__tls_cache.over_epoch == epoch;
+    __atomic_store_n(&r->phase, 4, __ATOMIC_RELEASE);
+    wait_phase(&r->phase, 5); /* the holder has exited */
+    brrt_counter_inc(r->c); /* takes the shard the holder gave back */
+    for (int i = 0; i < 9; i++)
+        brrt_counter_inc(r->c);
+    r->took_shard = brrt__tls_cache.tag == r->c.tag && brrt__tls_cache.over_tag == UINT32_MAX;
+    return NULL; /* notes its 7 pending shared updates, gives the shard back */
+}
+
+START_TEST(over_cap_thread_takes_a_released_shard)
+{
+    struct retry r = {0};
+    brrt_seg *s0 = make("s0", 2, &r.c), *s1 = make("s1", 0, &r.other);
+    pthread_t th, to;
+    ck_assert_int_eq(pthread_create(&th, NULL, retry_holder, &r), 0);
+    ck_assert_int_eq(pthread_create(&to, NULL, over_retry, &r), 0);
+    wait_phase(&r.phase, 2);
+    struct brrt_snapshot *s = snap_of("s0");
+    r.noted_while_over = s->info.shared_shard_updates;
+    brrt_snapshot_free(s);
+    run_thread(other_user, &r);
+    __atomic_store_n(&r.phase, 3, __ATOMIC_RELEASE);
+    wait_phase(&r.phase, 4);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    __atomic_store_n(&r.phase, 5, __ATOMIC_RELEASE);
+    ck_assert_int_eq(pthread_join(to, NULL), 0);
+    ck_assert_msg(r.inline_over, "over the cap, the thread's pair was not the inline over-cap pair");
+    ck_assert_uint_eq(r.noted_while_over, 64); /* a batch published while the thread runs */
+    ck_assert_msg(r.rearmed, "a release in another segment did not re-arm the inline pair");
+    ck_assert_msg(r.took_shard, "the over-cap thread did not take the released shard");
+    assert_count("s0", 1 + 70 + 1 + 10, 71);
+    assert_count("s1", 1, 0);
+    brrt_seg_close(s0, BRRT_SEG_UNLINK);
+    brrt_seg_close(s1, BRRT_SEG_UNLINK);
+}
+END_TEST
+
+/* ---- a segment re-created while a thread is over its cap --------------------------------- */
+
+static void *over_reopen_user(void *arg)
+{
+    struct reopen *r = arg;
+    for (int i = 0; i < 10; i++) /* over the cap in the old s0: 10 pending, never noted there */
+        brrt_counter_inc(r->a);
+    __atomic_store_n(&r->phase, 1, __ATOMIC_RELEASE);
+    wait_phase(&r->phase, 2);
+    for (int i = 0; i < 100; i++) /* the new s0, over its cap too */
+        brrt_counter_inc(r->a);
+    r->b.tag = brrt__tls_cache.over_tag == r->a.tag;
+    return NULL;
+}
+
+START_TEST(segment_recreated_while_over_cap_counts_in_the_new_one)
+{
+    struct reopen r = {0};
+    brrt_seg *a = make("s0", 2, &r.a);
+    brrt_counter_inc(r.a); /* this thread holds the only private shard */
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, over_reopen_user, &r), 0);
+    wait_phase(&r.phase, 1);
+    uint32_t old_tag = r.a.tag;
+    brrt_seg_close(a, 0);
+    a = make("s0", 2, &r.a); /* same name: a new generation, maybe at the same address */
+    ck_assert_uint_ne(r.a.tag, old_tag);
+    brrt_counter_inc(r.a); /* the new segment's only private shard: this thread's */
+    __atomic_store_n(&r.phase, 2, __ATOMIC_RELEASE);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_msg(r.b.tag == 1, "the thread was not on the new segment's inline over-cap pair");
+    assert_count("s0", 1 + 100, 100); /* none through the old pair, none of the old count */
+    brrt_seg_close(a, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 /* ---- fork: every cache is emptied in the child ------------------------------------------- */
 
 struct hold {
@@ -311,6 +429,7 @@ START_TEST(forked_child_drops_updates_from_every_cache)
     wait_phase(&h.phase, 1);
     for (int i = 0; i < 64; i++) /* over the cap: one batch, noted */
         brrt_counter_inc(h.c);
+    ck_assert_uint_eq(brrt__tls_cache.over_tag, h.c.tag);
     brrt_counter_inc(a);
     brrt_counter_inc(b);
     ck_assert_uint_eq(brrt__tls_cache.tag, b.tag);
@@ -318,7 +437,8 @@ START_TEST(forked_child_drops_updates_from_every_cache)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        int emptied = brrt__tls_cache.tag == UINT32_MAX && brrt__tls_cache.tag2 == UINT32_MAX;
+        int emptied = brrt__tls_cache.tag == UINT32_MAX && brrt__tls_cache.tag2 == UINT32_MAX &&
+                      brrt__tls_cache.over_tag == UINT32_MAX && brrt__tls_cache.over_n == 0;
         for (int i = 0; i < 100; i++) {
             brrt_counter_inc(a);
             brrt_counter_inc(b);
@@ -356,6 +476,8 @@ int main(void)
     tcase_add_test(tc, evicted_over_cap_pair_leaves_the_over_cache);
     tcase_add_test(tc, segment_recreated_while_cached_gets_its_own_shard);
     tcase_add_test(tc, over_cap_in_two_segments_exact);
+    tcase_add_test(tc, over_cap_thread_takes_a_released_shard);
+    tcase_add_test(tc, segment_recreated_while_over_cap_counts_in_the_new_one);
     tcase_add_test(tc, forked_child_drops_updates_from_every_cache);
     suite_add_tcase(s, tc);
     return fx_run(s);

@@ -22,14 +22,24 @@ extern "C" {
 
 /* The thread's two most recently used (segment, own shard) pairs: the inline paths look at
  * `tag` first, the counter paths at `tag2` next, so a thread alternating between two segments
- * stays inline. Written only by the thread itself (shards.c); a slow-path hit moves the pair
- * to the front, the previous front to `tag2`. UINT32_MAX = none (tags are never 0 or
+ * stays inline. Then the over-cap pair: the segment in which the thread found no free shard
+ * and updates the shared shard 0 (one relaxed RMW, inline). `over_n` counts those updates
+ * (docs/segment-format.md §12: the header's shared_shard_updates is exact); brrt__over_note
+ * adds them to the header NOTE_BATCH (64) at a time, shards.c the rest when the pair leaves.
+ * `over_epoch` is brrt__release_epoch when the thread last tried to get a shard: a shard
+ * released since then (in any segment) sends the next update to the slow path, which retries.
+ * Written only by the thread itself (shards.c, and over_n inline); a slow-path hit moves the
+ * pair to the front, the previous front to `tag2`. UINT32_MAX = none (tags are never 0 or
  * UINT32_MAX, and a closed segment's tag is never used again in the process). */
 struct brrt__tls {
     uint32_t tag;   /* tag of the segment whose shard `base` is */
     uint8_t *base;  /* this thread's shard in that segment */
     uint32_t tag2;  /* the pair used before it */
     uint8_t *base2;
+    uint32_t over_tag;     /* the over-cap pair's segment */
+    uint32_t over_n;       /* its shared updates not yet in the header (< 64) */
+    uint8_t *over_shared;  /* that segment's shard 0 */
+    uint32_t over_epoch;   /* brrt__release_epoch at the last handout attempt */
 };
 BRRT_API extern __thread struct brrt__tls brrt__tls_cache
     __attribute__((tls_model("initial-exec")));
@@ -67,9 +77,13 @@ struct __attribute__((aligned(64))) brrt__hist_fast {
     struct brrt__hist_cell cell[];    /* n_cells */
 };
 
+/* Incremented (relaxed) whenever a thread gives a shard back, in any segment. */
+BRRT_API extern uint32_t brrt__release_epoch;
+
 BRRT_API void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n);
 /* By value, not by handle address: taking the handle's address made the compiler spill the
  * 24-byte handle to the stack on every observe, fast path included. */
+BRRT_API void brrt__over_note(void);
 BRRT_API void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off,
                                  const struct brrt__hist_fast *fast, uint64_t raw);
 
@@ -85,8 +99,16 @@ static inline void brrt_counter_add(brrt_counter c, uint64_t n)
         brrt__bump((uint64_t *)(brrt__tls_cache.base + c.off), n);
     else if (__builtin_expect(brrt__tls_cache.tag2 == c.tag, 1))
         brrt__bump((uint64_t *)(brrt__tls_cache.base2 + c.off), n);
-    else
+    else if (__builtin_expect(brrt__tls_cache.over_tag == c.tag &&
+                                  brrt__tls_cache.over_epoch ==
+                                      __atomic_load_n(&brrt__release_epoch, __ATOMIC_RELAXED), 1)) {
+        /* Over the cap: one RMW, then the count (a store after the RMW, not before it). */
+        __atomic_fetch_add((uint64_t *)(brrt__tls_cache.over_shared + c.off), n, __ATOMIC_RELAXED);
+        if (__builtin_expect(++brrt__tls_cache.over_n == 64, 0))
+            brrt__over_note();
+    } else {
         brrt__add_slow(c.seg, c.tag, c.off, n);
+    }
 }
 
 static inline void brrt_counter_inc(brrt_counter c)
