@@ -25,16 +25,14 @@ read -r n unit <<<"$limit"
 [[ $unit == Mi ]] && limit_kb=$((n * 1024)) || limit_kb=$((n * 1000000 / 1024))
 check "the exporter's memory limit is read from the manifest ($limit)" test "${limit_kb:-0}" -gt 0
 
-port=$(free_port)
-"$BIN/brrt-demo" --listen "127.0.0.1:$port" --segment demo --duration 120 2>"$WORK/demo.log" &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$port/health" 10
+start_server brrt-demo "$WORK/demo.log" health \
+  "$BIN/brrt-demo" --listen "127.0.0.1:{PORT}" --segment demo --duration 120 || exit 1
+port=$SERVER_PORT
 "$BIN/brrt-demo" load --target "127.0.0.1:$port" --duration 1 --rate 2000 >/dev/null 2>>"$WORK/demo.log"
-eport=$(free_port)
-"$BIN/brrt-stat" export --listen "127.0.0.1:$eport" --segment demo 2>"$WORK/export.log" &
-EXP=$!
-PIDS+=("$EXP")
-wait_http "http://127.0.0.1:$eport/healthz" 10
+start_server "brrt-stat export" "$WORK/export.log" healthz \
+  "$BIN/brrt-stat" export --listen "127.0.0.1:{PORT}" --segment demo || exit 1
+EXP=$SERVER_PID
+eport=$SERVER_PORT
 anon() { awk '/RssAnon/ { print $2 }' "/proc/$EXP/status"; }
 (while kill -0 "$EXP" 2>/dev/null; do anon; sleep 0.1; done) >"$WORK/anon.txt" 2>/dev/null &
 PIDS+=($!)

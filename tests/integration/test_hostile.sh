@@ -78,12 +78,17 @@ check "invalid entry, prometheus format: status 6, good_total served" \
     bash -c '[[ $1 == 6 ]] && grep -qx "good_total 42" "$2"' _ "$RC" "$WORK/bad_prom.out"
 
 # ---- the exporter ------------------------------------------------------------------------------
-PORT=$(free_port)
-"$STAT" export --listen "127.0.0.1:$PORT" --all >"$WORK/export.log" 2>&1 &
-EXP=$!
-PIDS+=("$EXP")
-brrt_log "$WORK/export.log"
-check "export --all with a FIFO in the directory: /healthz answers" wait_http "http://127.0.0.1:$PORT/healthz" 10
+# start_export LOG DIR ARGS...: brrt-stat export ARGS with BRRT_STAT_DIR=DIR, through
+# start_server (lib.sh: a free port, retried on a clash, /healthz answered); sets PORT and EXP.
+start_export() {
+    local log=$1 dir=$2
+    shift 2
+    start_server "brrt-stat export" "$log" healthz \
+        env BRRT_STAT_DIR="$dir" "$STAT" export --listen "127.0.0.1:{PORT}" "$@" || return 1
+    PORT=$SERVER_PORT
+    EXP=$SERVER_PID
+}
+check "export --all with a FIFO in the directory: /healthz answers" start_export "$WORK/export.log" "$BRRT_STAT_DIR" --all
 curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/all.prom" || true
 check "export --all: /metrics answers, reporting every segment" \
     bash -c '[[ $(grep -c "^brrtstat_segment_up{segment=\"\(escapes\|badentry\|fifo\)\"} 0$" "$1") == 3 ]]' _ "$WORK/all.prom"
@@ -100,11 +105,7 @@ stopped() {
 }
 check "export stops within 5 s of SIGTERM" stopped
 
-PORT=$(free_port)
-"$STAT" export --listen "127.0.0.1:$PORT" --segment missing >"$WORK/export-missing.log" 2>&1 &
-PIDS+=("$!")
-brrt_log "$WORK/export-missing.log"
-wait_http "http://127.0.0.1:$PORT/healthz" 10 || true
+start_export "$WORK/export-missing.log" "$BRRT_STAT_DIR" --segment missing || true
 curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/missing.prom" || true
 check "export of a missing segment: up 0" grep -qx 'brrtstat_segment_up{segment="missing"} 0' "$WORK/missing.prom"
 check "export of a missing segment: heartbeat age NaN (never 0)" \
@@ -128,11 +129,7 @@ check "Accept: Prometheus' own header: OpenMetrics" \
 D2=$WORK/shm2
 mkdir -m 0750 "$D2"
 for i in $(seq -w 1 60); do "$BIN/brrt-hostile-seg" "$D2" "init$i" init; done
-PORT=$(free_port)
-BRRT_STAT_DIR=$D2 "$STAT" export --listen "127.0.0.1:$PORT" --all >"$WORK/export-init.log" 2>&1 &
-PIDS+=("$!")
-brrt_log "$WORK/export-init.log"
-wait_http "http://127.0.0.1:$PORT/healthz" 10 || true
+start_export "$WORK/export-init.log" "$D2" --all || true
 curl -s --max-time 60 "http://127.0.0.1:$PORT/metrics" >"$WORK/init1.prom" &
 SCRAPE=$!
 sleep 0.5
@@ -165,11 +162,7 @@ mkdir -m 0750 "$D3"
 "$BIN/brrt-hostile-seg" "$D3" clash clash 60 &
 PIDS+=("$!")
 for ((i = 0; i < 50; i++)); do [[ -e $D3/clash ]] && break; sleep 0.1; done
-PORT=$(free_port)
-BRRT_STAT_DIR=$D3 "$STAT" export --listen "127.0.0.1:$PORT" --all >"$WORK/export-clash.log" 2>&1 &
-PIDS+=("$!")
-brrt_log "$WORK/export-clash.log"
-wait_http "http://127.0.0.1:$PORT/healthz" 10 || true
+start_export "$WORK/export-clash.log" "$D3" --all || true
 curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics" >"$WORK/clash.prom" || true
 curl -s --max-time 10 -H 'Accept: application/openmetrics-text; version=1.0.0' \
     "http://127.0.0.1:$PORT/metrics" >"$WORK/clash.om" || true
@@ -225,11 +218,7 @@ check "snapshot --segment longer than 4095 bytes: usage error (2)" \
 LONGDIR=$WORK/$(printf 'd%.0s' {1..250})
 mkdir -m 0750 "$LONGDIR"
 "$BIN/brrt-hostile-seg" "$LONGDIR" long badentry
-PORT=$(free_port)
-"$STAT" export --listen "127.0.0.1:$PORT" --segment "$LONGDIR/long" >"$WORK/export-long.log" 2>&1 &
-PIDS+=("$!")
-brrt_log "$WORK/export-long.log"
-wait_http "http://127.0.0.1:$PORT/healthz" 10 || true
+start_export "$WORK/export-long.log" "$BRRT_STAT_DIR" --segment "$LONGDIR/long" || true
 curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$PORT/metrics" || true # a scrape attaches
 check "export --segment PATH of ${#LONGDIR} + 5 bytes: attached under its full path (not cut at 255)" \
     grep -qxF "segment $LONGDIR/long down generation 1" <<<"$(curl -s --max-time 10 "http://127.0.0.1:$PORT/healthz")"
