@@ -110,7 +110,7 @@ brrt__cleanup() {
     for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
     poll 5 brrt__pids_gone || for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    for cmd in "${BRRT_AT_EXIT[@]}"; do eval "$cmd" || true; done
+    for cmd in "${BRRT_AT_EXIT[@]}"; do eval "$cmd" 2>/dev/null || true; done
     ((rc == 0 && FAIL == 0)) || brrt_show_logs
     if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
     return "$rc"

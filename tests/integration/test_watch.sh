@@ -71,7 +71,11 @@ for id in CPU STACK ERRORS_5XX; do
 done
 
 # ---- tmux ----------------------------------------------------------------------------------
+# exit-empty off: the server stays up between sessions (torn down by brrt_at_exit above); with
+# it on, a session started right after the last one ended could reach the exiting server
+# ("server exited unexpectedly").
 cat >"$WORK/tmux.conf" <<'EOF'
+set -s exit-empty off
 set -g default-terminal tmux-256color
 set -g status off
 set -g escape-time 0
