@@ -5,10 +5,36 @@
 
 #include "segset.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* readdir as libc's, except that it returns the entry named `readdir_twice` a second time,
+ * as POSIX allows for a file renamed during a listing (segset.c, compiled into this program,
+ * calls this one). */
+static const char *readdir_twice;
+
+struct dirent *readdir(DIR *d)
+{
+    static struct dirent *(*real)(DIR *);
+    static struct dirent again;
+    static bool pending;
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "readdir");
+    if (pending) {
+        pending = false;
+        return &again;
+    }
+    struct dirent *de = real(d);
+    if (de && readdir_twice && strcmp(de->d_name, readdir_twice) == 0) {
+        again = *de;
+        pending = true;
+    }
+    return de;
+}
 
 #define POOL 600  /* possible names s000..s599 */
 #define START 500 /* files before the first scrape */
@@ -130,6 +156,23 @@ START_TEST(health_follows_protobuf_scrapes)
 }
 END_TEST
 
+/* A listing that names a file twice still serves it once. */
+START_TEST(a_name_listed_twice_is_served_once)
+{
+    create(1);
+    create(2);
+    struct segset ss;
+    ck_assert_int_eq(segset_init(&ss, NULL, true), 0);
+    readdir_twice = "s002";
+    check_served(&ss, 0); /* first listing: s002 new and listed twice */
+    destroy(1);
+    check_served(&ss, 1); /* a later one that changes the set */
+    readdir_twice = NULL;
+    segset_free(&ss);
+    destroy(2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("segset");
@@ -137,6 +180,7 @@ int main(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, all_serves_exactly_the_files_present);
     tcase_add_test(tc, health_follows_protobuf_scrapes);
+    tcase_add_test(tc, a_name_listed_twice_is_served_once);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

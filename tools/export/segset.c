@@ -155,6 +155,13 @@ static int list_dir(struct dir_names *l)
     for (uint32_t i = 0; i < l->n; i++)
         l->name[i] = l->text.data + l->off[i];
     qsort(l->name, l->n, sizeof *l->name, cmp_name);
+    /* One listing may return a name twice (POSIX allows it for a file renamed during the
+     * listing, as a restarting writer does): one entry per name. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < l->n; i++)
+        if (k == 0 || strcmp(l->name[i], l->name[k - 1]) != 0)
+            l->name[k++] = l->name[i];
+    l->n = k;
     return 0;
 }
 
