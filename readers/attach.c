@@ -194,6 +194,13 @@ int brrt_reader_reopen(brrt_reader *r)
     return rc;
 }
 
+static uint64_t now_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out)
 {
     const struct brrt_shm_header *h = (const void *)r->map;
@@ -216,28 +223,41 @@ void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *o
     out->attach_retries = r->attach_retries;
     uint64_t hb = __atomic_load_n(&h->heartbeat_mono_ns, __ATOMIC_RELAXED);
     uint64_t interval = __atomic_load_n(&h->heartbeat_interval_ns, __ATOMIC_RELAXED);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint64_t now = now_mono_ns();
     out->heartbeat_age_s = (hb && hb <= now) ? (double)(now - hb) / 1e9 : -1.0;
     out->heartbeat_interval_s = (double)interval / 1e9;
 }
 
+struct info_args {
+    struct brrt_reader_info *out;
+    uint64_t ttl_ns; /* reuse the last lock probe when it is younger than this (0: probe) */
+};
+
 /* The header part of info and the writer state (reads the mapping: run under rd_guarded). */
 static int info_guarded(struct brrt_reader *r, void *arg)
 {
-    struct brrt_reader_info *out = arg;
+    struct info_args *a = arg;
+    struct brrt_reader_info *out = a->out;
     rd_info_from_header(r, out);
     const struct brrt_shm_header *h = (const void *)r->map;
     uint32_t state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
+    uint64_t now = now_mono_ns();
+    /* The last probe found the lock held, within the TTL: the writer is taken to hold it still
+     * (a crash is seen at most ttl late; a clean exit is seen at once, by `state`). */
+    bool held = a->ttl_ns && r->probe_held && now - r->probe_ns < a->ttl_ns;
     if (state == BRRT_SHM_CLOSED) {
         out->state = BRRT_WRITER_EXITED;
-    } else if (flock(r->fd, LOCK_SH | LOCK_NB) == 0) {
+    } else if (!held && flock(r->fd, LOCK_SH | LOCK_NB) == 0) {
         flock(r->fd, LOCK_UN); /* we got the lock: nobody holds the writer's */
+        r->probe_held = false;
         /* A writer that closed between our two looks set CLOSED before unlocking. */
         state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
         out->state = state == BRRT_SHM_CLOSED ? BRRT_WRITER_EXITED : BRRT_WRITER_DEAD;
     } else {
+        if (!held) {
+            r->probe_held = true;
+            r->probe_ns = now;
+        }
         double limit = out->heartbeat_interval_s * 3;
         bool stale = out->heartbeat_interval_s > 0 && out->heartbeat_age_s > (limit > 2 ? limit : 2);
         out->state = stale ? BRRT_WRITER_STALE : BRRT_WRITER_RUNNING;
@@ -245,14 +265,28 @@ static int info_guarded(struct brrt_reader *r, void *arg)
     return 0;
 }
 
+int rd_info(struct brrt_reader *r, struct brrt_reader_info *out, const struct stat *fst, uint32_t ttl_ms)
+{
+    struct info_args a = {out, (uint64_t)ttl_ms * 1000000u};
+    int rc = rd_guarded(r, info_guarded, &a); /* SIGBUS-safe header reads */
+    if (rc)
+        return rc;
+    /* Does the path still hold our file? A writer's restart renames a new file over it, which
+     * leaves ours with no link (fst->st_nlink == 0): then, or without fst, or when the TTL has
+     * passed since the last look (the file moved away with its link kept), stat the path. */
+    uint64_t now = ttl_ms ? now_mono_ns() : 0;
+    if (!fst || fst->st_nlink == 0 || !ttl_ms || now - r->path_check_ns >= a.ttl_ns) {
+        struct stat st;
+        r->replaced = stat(r->path, &st) == 0 && (st.st_ino != r->ino || st.st_dev != r->dev);
+        r->path_check_ns = now;
+    }
+    out->replaced = r->replaced;
+    return 0;
+}
+
 int brrt_reader_info(brrt_reader *r, struct brrt_reader_info *out)
 {
     if (!r || !out || !r->map)
         return BRRT_E_INVAL;
-    int rc = rd_guarded(r, info_guarded, out); /* SIGBUS-safe header reads */
-    if (rc)
-        return rc;
-    struct stat st;
-    out->replaced = stat(r->path, &st) == 0 && (st.st_ino != r->ino || st.st_dev != r->dev);
-    return 0;
+    return rd_info(r, out, NULL, 0);
 }

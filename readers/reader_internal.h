@@ -7,6 +7,7 @@
 #include "brrtstat/shm_layout.h"
 #include "brrtstat/shm_path.h"
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Stable storage: blocks never move, so pointers into them outlive array growth. */
@@ -84,6 +85,10 @@ struct brrt_reader {
     struct rd_dir *dir;
     uint32_t attach_retries;
     struct brrt_shm_published checked; /* ranges verified to hold data (guard.c) */
+    /* Liveness looks kept for a snapshot's liveness_ttl_ms (rd_info): when the writer's lock
+     * was last found held (CLOCK_MONOTONIC ns), and the path's last check and its result. */
+    uint64_t probe_ns, path_check_ns;
+    bool probe_held, replaced;
     char why[512];
 };
 
@@ -110,6 +115,9 @@ int rd_text_series(struct rd_dir *d, const struct brrt_snap_family *f, struct rd
  * named exported_NAME, as Prometheus does when a target label wins a clash. */
 void rd_labels_text(struct brrt_buf *b, const struct brrt_snap_family *f,
                     const char *const *values, const char *rename);
+/* brrt_reader_info with the snapshot's fstat of the file (or NULL) and liveness TTL (0: probe
+ * the lock and stat the path every time; see brrt_snapshot_opts.liveness_ttl_ms). */
+int rd_info(struct brrt_reader *r, struct brrt_reader_info *out, const struct stat *fst, uint32_t ttl_ms);
 /* Fills the header-derived part of info (no lock or path check). */
 void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out);
 

@@ -305,7 +305,7 @@ int brrt_reader_snapshot_opts(brrt_reader *r, const struct brrt_snapshot_opts *o
         return BRRT_E_NOMEM;
     }
     memset(&si->pub, 0, sizeof si->pub);
-    brrt_reader_info(r, &si->pub.info);
+    rd_info(r, &si->pub.info, &st, opts ? opts->liveness_ttl_ms : 0);
     si->pub.taken_realtime_ns = now_ns(CLOCK_REALTIME);
     si->pub.taken_mono_ns = now_ns(CLOCK_MONOTONIC);
     si->pub.what = what;

@@ -77,6 +77,60 @@ START_TEST(killed_writer_is_dead_and_values_survive)
 }
 END_TEST
 
+/* The state a snapshot with liveness_ttl_ms = ttl reports. */
+static enum brrt_writer_state state_ttl(brrt_reader *r, uint32_t ttl, bool *replaced)
+{
+    struct brrt_snapshot_opts o = {.what = BRRT_SNAP_RAW, .liveness_ttl_ms = ttl};
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot_opts(r, &o, &s), 0);
+    enum brrt_writer_state st = s->info.state;
+    if (replaced)
+        *replaced = s->info.replaced;
+    brrt_snapshot_free(s);
+    return st;
+}
+
+/* liveness_ttl_ms: a crash is seen once the last lock probe is older than the TTL (never
+ * later), a restart and a clean exit at once whatever the TTL. */
+START_TEST(liveness_ttl_bounds_staleness)
+{
+    pid_t pid = child_writer("ttl", 3, 100);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("ttl", &r, NULL, 0), 0);
+    ck_assert_int_eq(state_ttl(r, 60000, NULL), BRRT_WRITER_RUNNING); /* probes: held */
+    reap(pid);
+    /* within a long TTL the last probe is reused: the crash is not seen yet */
+    ck_assert_int_eq(state_ttl(r, 60000, NULL), BRRT_WRITER_RUNNING);
+    /* a TTL the last probe is older than probes again */
+    usleep(30 * 1000);
+    ck_assert_int_eq(state_ttl(r, 20, NULL), BRRT_WRITER_DEAD);
+    /* a found-dead writer is probed every time: it stays dead under any TTL */
+    ck_assert_int_eq(state_ttl(r, 60000, NULL), BRRT_WRITER_DEAD);
+    ck_assert_int_eq(state_ttl(r, 0, NULL), BRRT_WRITER_DEAD);
+    /* a restart renames a new file over the path: seen at once under a long TTL */
+    bool replaced = false;
+    ck_assert_int_eq(state_ttl(r, 60000, &replaced), BRRT_WRITER_DEAD);
+    ck_assert(!replaced);
+    pid_t b = child_writer("ttl", 4, 100);
+    ck_assert_int_eq(state_ttl(r, 60000, &replaced), BRRT_WRITER_DEAD);
+    ck_assert(replaced);
+    ck_assert_int_eq(brrt_reader_reopen(r), 0);
+    ck_assert_int_eq(state_ttl(r, 60000, &replaced), BRRT_WRITER_RUNNING);
+    ck_assert(!replaced);
+    reap(b);
+    brrt_reader_close(r);
+    /* a clean exit: seen at once under a long TTL */
+    struct brrt_seg_opts o = fx_opts();
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("ttl2", &o, &seg), 0);
+    ck_assert_int_eq(brrt_reader_open("ttl2", &r, NULL, 0), 0);
+    ck_assert_int_eq(state_ttl(r, 60000, NULL), BRRT_WRITER_RUNNING);
+    brrt_seg_close(seg, 0);
+    ck_assert_int_eq(state_ttl(r, 60000, NULL), BRRT_WRITER_EXITED);
+    brrt_reader_close(r);
+}
+END_TEST
+
 START_TEST(hung_writer_goes_stale)
 {
     pid_t pid = child_writer("stale", 1, 100);
@@ -213,6 +267,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, killed_writer_is_dead_and_values_survive);
     tcase_add_test(tc, hung_writer_goes_stale);
+    tcase_add_test(tc, liveness_ttl_bounds_staleness);
     tcase_add_test(tc, clean_close_is_exited);
     tcase_add_test(tc, restarted_writer_is_followed);
     tcase_add_test(tc, reopen_failure_keeps_old_attachment);

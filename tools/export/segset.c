@@ -232,7 +232,7 @@ static uint32_t needs(enum segset_format format)
 /* A snapshot of `what`, recycling the entry's last one. */
 static int take(struct seg_entry *e, uint32_t what, struct brrt_snapshot **out)
 {
-    struct brrt_snapshot_opts o = {.what = what, .reuse = e->snap};
+    struct brrt_snapshot_opts o = {.what = what, .reuse = e->snap, .liveness_ttl_ms = SEGSET_LIVENESS_TTL_MS};
     e->snap = NULL; /* consumed */
     return brrt_reader_snapshot_opts(e->r, &o, out);
 }

@@ -15,6 +15,12 @@ struct pb_cache; /* render_pb.h */
 #include <stdbool.h>
 #include <stdint.h>
 
+/* How late a crashed writer may show as brrtstat_segment_up 0 (ms): a scrape reuses the last
+ * writer-lock probe for this long (brrt_snapshot_opts.liveness_ttl_ms), sparing a syscall per
+ * scrape. A clean exit, a restart (a new file renamed over the path) and a truncated file show
+ * at the next scrape. */
+#define SEGSET_LIVENESS_TTL_MS 100
+
 struct seg_entry {
     char name[BRRT_SHM_PATH_MAX]; /* a name, or with --segment a path (never cut short) */
     brrt_reader *r;          /* NULL while not attached */

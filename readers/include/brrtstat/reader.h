@@ -187,6 +187,13 @@ struct brrt_snapshot_opts {
      * consumer allocates nothing in the steady state. Always consumed (reused or freed), also
      * when the call fails: the caller must not use or free it afterwards. */
     struct brrt_snapshot *reuse;
+    /* 0, or how long (ms) the snapshot's liveness looks may be reused (a consumer that
+     * snapshots often, like the exporter, spares two syscalls per snapshot): the writer-lock
+     * probe that tells a crashed writer (DEAD) is repeated only when the last one is older, so
+     * a crash shows in info.state at most this late; the path's stat (info.replaced) only then
+     * or when the file lost its last link (a restart renames a new file over it: seen at
+     * once). A clean exit (EXITED), a stale heartbeat and a truncated file show at once. */
+    uint32_t liveness_ttl_ms;
 };
 
 /* Takes a snapshot (wait-free). Returns 0 or an error (the reader's why says more).
