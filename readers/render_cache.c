@@ -285,12 +285,20 @@ static void hist_cached(struct brrt_buf *b, const struct prom_text *t, const str
         char *p = b->data + b->len;
         uint32_t head_len = h[1] - h[0];
         uint64_t cum = 0;
+        char num[24]; /* the cumulative count's digits, formatted only when it grows: most
+                       * buckets of a sparse histogram add nothing */
+        size_t num_len = 0;
+        _Static_assert(sizeof num <= BRRT_FMT_DOUBLE_MAX, "the fixed copy stays inside max_line");
         for (uint32_t k = 0; k <= f->n_le; k++) {
             p = copy_head(p, text + h[0], head_len);
             memcpy(p, lp.piece[k], sizeof lp.piece[k]); /* fixed size: see series_of */
             p += lp.len[k];
-            cum += s->le_counts[k];
-            p += brrt_fmt_u64(p, cum);
+            if (k == 0 || s->le_counts[k]) {
+                cum += s->le_counts[k];
+                num_len = brrt_fmt_u64(num, cum);
+            }
+            memcpy(p, num, sizeof num); /* fixed size: max_line leaves BRRT_FMT_DOUBLE_MAX */
+            p += num_len;
             *p++ = '\n';
         }
         p = copy_head(p, text + h[1], h[2] - h[1]);
