@@ -201,7 +201,7 @@ static uint64_t now_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out)
+void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out, uint64_t now)
 {
     const struct brrt_shm_header *h = (const void *)r->map;
     memset(out, 0, sizeof *out);
@@ -223,7 +223,6 @@ void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *o
     out->attach_retries = r->attach_retries;
     uint64_t hb = __atomic_load_n(&h->heartbeat_mono_ns, __ATOMIC_RELAXED);
     uint64_t interval = __atomic_load_n(&h->heartbeat_interval_ns, __ATOMIC_RELAXED);
-    uint64_t now = now_mono_ns();
     out->heartbeat_age_s = (hb && hb <= now) ? (double)(now - hb) / 1e9 : -1.0;
     out->heartbeat_interval_s = (double)interval / 1e9;
 }
@@ -231,6 +230,7 @@ void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *o
 struct info_args {
     struct brrt_reader_info *out;
     uint64_t ttl_ns; /* reuse the last lock probe when it is younger than this (0: probe) */
+    uint64_t now;    /* CLOCK_MONOTONIC ns */
 };
 
 /* The header part of info and the writer state (reads the mapping: run under rd_guarded). */
@@ -238,10 +238,10 @@ static int info_guarded(struct brrt_reader *r, void *arg)
 {
     struct info_args *a = arg;
     struct brrt_reader_info *out = a->out;
-    rd_info_from_header(r, out);
+    uint64_t now = a->now;
+    rd_info_from_header(r, out, now);
     const struct brrt_shm_header *h = (const void *)r->map;
     uint32_t state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
-    uint64_t now = now_mono_ns();
     /* The last probe found the lock held, within the TTL: the writer is taken to hold it still
      * (a crash is seen at most ttl late; a clean exit is seen at once, by `state`). */
     bool held = a->ttl_ns && r->probe_held && now - r->probe_ns < a->ttl_ns;
@@ -267,18 +267,17 @@ static int info_guarded(struct brrt_reader *r, void *arg)
 
 int rd_info(struct brrt_reader *r, struct brrt_reader_info *out, const struct stat *fst, uint32_t ttl_ms)
 {
-    struct info_args a = {out, (uint64_t)ttl_ms * 1000000u};
+    struct info_args a = {out, (uint64_t)ttl_ms * 1000000u, now_mono_ns()};
     int rc = rd_guarded(r, info_guarded, &a); /* SIGBUS-safe header reads */
     if (rc)
         return rc;
     /* Does the path still hold our file? A writer's restart renames a new file over it, which
      * leaves ours with no link (fst->st_nlink == 0): then, or without fst, or when the TTL has
      * passed since the last look (the file moved away with its link kept), stat the path. */
-    uint64_t now = ttl_ms ? now_mono_ns() : 0;
-    if (!fst || fst->st_nlink == 0 || !ttl_ms || now - r->path_check_ns >= a.ttl_ns) {
+    if (!fst || fst->st_nlink == 0 || !ttl_ms || a.now - r->path_check_ns >= a.ttl_ns) {
         struct stat st;
         r->replaced = stat(r->path, &st) == 0 && (st.st_ino != r->ino || st.st_dev != r->dev);
-        r->path_check_ns = now;
+        r->path_check_ns = a.now;
     }
     out->replaced = r->replaced;
     return 0;
