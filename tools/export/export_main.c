@@ -27,6 +27,40 @@
 #define CONNECTION_MEMORY 8192
 #define CONNECTION_TIMEOUT_S 10
 
+/* /metrics bodies kept for the next scrapes: a scrape takes a free slot's buffer (its memory
+ * from earlier scrapes) and libmicrohttpd gives it back when it is done sending (the response's
+ * free callback). A malloc and free of the whole body per scrape (and the consolidation of small
+ * chunks glibc does before a large malloc) cost as much as rendering a small segment. A scrape
+ * that finds every slot in flight allocates as before; a buffer over BODY_KEEP_MAX bytes is
+ * freed on return, so that the slots keep at most BODY_SLOTS x BODY_KEEP_MAX. */
+#define BODY_SLOTS 4
+#define BODY_KEEP_MAX (1u << 20)
+
+struct body_slot {
+    struct brrt_buf b;
+    bool busy; /* atomic: taken by a scrape until its response is freed */
+};
+static struct body_slot body_pool[BODY_SLOTS];
+
+static struct body_slot *body_take(void)
+{
+    for (int i = 0; i < BODY_SLOTS; i++)
+        if (!__atomic_load_n(&body_pool[i].busy, __ATOMIC_RELAXED) &&
+            !__atomic_exchange_n(&body_pool[i].busy, true, __ATOMIC_ACQUIRE)) {
+            brrt_buf_reset(&body_pool[i].b);
+            return &body_pool[i];
+        }
+    return NULL;
+}
+
+static void body_give(void *cls)
+{
+    struct body_slot *slot = cls;
+    if (slot->b.cap > BODY_KEEP_MAX)
+        brrt_buf_free(&slot->b);
+    __atomic_store_n(&slot->busy, false, __ATOMIC_RELEASE);
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -54,7 +88,8 @@ static void usage(FILE *out)
             "  --threads, -t  server threads (default 2)\n"
             "\n"
             "A missing, dead or exited writer is reported as brrtstat_segment_up 0 (never an HTTP\n"
-            "error); a restarted writer is followed without restarting the exporter.\n\nexit status:\n");
+            "error; a crashed writer at most 0.1 s late); a restarted writer is followed without\n"
+            "restarting the exporter.\n\nexit status:\n");
     cli_print_exit_codes(out);
 }
 
@@ -190,6 +225,34 @@ static enum MHD_Result text(struct MHD_Connection *c, unsigned status, const cha
     return reply(c, status, "text/plain; charset=utf-8", strdup(msg), strlen(msg), NULL);
 }
 
+/* /metrics without gzip into a kept body buffer (body_take). *served is false when no slot was
+ * free: the caller serves it the general way. */
+static enum MHD_Result metrics_pooled(struct MHD_Connection *c, struct segset *set, enum segset_format f,
+                                      const char *type, bool *served)
+{
+    *served = false;
+    struct body_slot *slot = body_take();
+    if (!slot)
+        return MHD_NO;
+    *served = true;
+    segset_scrape(set, &slot->b, f);
+    if (slot->b.failed) {
+        body_give(slot);
+        return text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+        slot->b.len, slot->b.data ? slot->b.data : "", body_give, slot);
+    if (!r) {
+        body_give(slot);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r); /* the slot comes back once the response is sent (or dropped) */
+    return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_len, void **state)
 {
@@ -217,10 +280,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         segset_health(set, &b);
     } else {
         enum segset_format f = negotiate(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
-        segset_scrape(set, &b, f);
         type = f == SEGSET_PROTOBUF      ? PB_CONTENT_TYPE
                : f == SEGSET_OPENMETRICS ? BRRT_PROM_CONTENT_TYPE_OPENMETRICS
                                          : BRRT_PROM_CONTENT_TYPE_004;
+        if (!accepts(c, MHD_HTTP_HEADER_ACCEPT_ENCODING, "gzip")) {
+            bool served;
+            enum MHD_Result ret = metrics_pooled(c, set, f, type, &served);
+            if (served)
+                return ret;
+        }
+        segset_scrape(set, &b, f);
     }
     if (b.failed) {
         brrt_buf_free(&b);
@@ -238,6 +307,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     char *body = b.data ? b.data : strdup("");
     return reply(c, MHD_HTTP_OK, type, body, len, NULL);
 }
+
 
 static int parse_listen(const char *s, struct sockaddr_storage *ss)
 {
@@ -340,6 +410,8 @@ int main(int argc, char **argv)
     while (!stop)
         pause();
     MHD_stop_daemon(d);
+    for (int i = 0; i < BODY_SLOTS; i++) /* every response is gone: no slot is busy */
+        brrt_buf_free(&body_pool[i].b);
     segset_free(&set);
     return BRRT_EXIT_OK;
 }
