@@ -16,6 +16,10 @@
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "a double goes out as its bytes");
 
+/* A series' cached bytes up to this long are copied as one fixed-size block (inline moves, not
+ * a call per series); bytes[] and the output keep this much room past their ends for it. */
+#define PBF_COPY 64
+
 /* Gaps of at most this many empty buckets stay inside a span (as render_pb.c's PB_SPAN_GAP). */
 #define PBF_SPAN_GAP 2
 
@@ -301,6 +305,10 @@ static int build(struct pb_cache *c, const struct brrt_snapshot *const *snaps, c
             }
         }
     }
+    uint8_t *pad = bytes_room(c, PBF_COPY); /* read by the fixed-size copies, never sent */
+    if (!pad)
+        return -1;
+    memset(pad, 0, PBF_COPY);
     if (need_scratch > c->cap_scratch) {
         free(c->scratch);
         c->scratch = malloc(need_scratch);
@@ -466,7 +474,7 @@ static void scalar_family(struct pb_cache *c, struct brrt_buf *b, const struct p
                 o->dropped[ser[j].snap]++;
         }
     }
-    if (!n_ok || !brrt_buf_reserve(b, 10 + body))
+    if (!n_ok || !brrt_buf_reserve(b, 10 + body + PBF_COPY))
         return;
     uint8_t *q = (uint8_t *)b->data + b->len;
     q = put_varint(q, body);
@@ -478,7 +486,10 @@ static void scalar_family(struct pb_cache *c, struct brrt_buf *b, const struct p
             if (g->type == BRRT_SHM_COUNTER && !(c->val[j] >= 0))
                 continue;
         }
-        memcpy(q, c->bytes + ser[j].off, ser[j].len);
+        if (ser[j].len <= PBF_COPY)
+            memcpy(q, c->bytes + ser[j].off, PBF_COPY);
+        else
+            memcpy(q, c->bytes + ser[j].off, ser[j].len);
         q = put_double(q + ser[j].len, c->val[j]);
     }
     memcpy(q, c->bytes + pf->tail, pf->tail_len);
