@@ -149,6 +149,12 @@ START_TEST(counters_gauges_and_self_metrics)
     pb_render_scalars(&b, "scrapes_total", true, "Scrapes", NULL, NULL, &c, 1);
     Io__Prometheus__Client__MetricFamily *mf[4];
     ck_assert_int_eq(unpack_all(&b, mf, 4), 2);
+    ck_assert_str_eq(mf[0]->name, "up_like");
+    ck_assert_str_eq(mf[0]->help, "Help");
+    ck_assert_str_eq(mf[0]->metric[0]->label[0]->name, "segment");
+    ck_assert_str_eq(mf[1]->name, "scrapes_total");
+    ck_assert_ptr_null(mf[0]->metric[0]->counter);
+    ck_assert_ptr_null(mf[1]->metric[0]->gauge);
     ck_assert_int_eq(mf[0]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE);
     ck_assert_uint_eq(mf[0]->n_metric, 2);
     ck_assert_str_eq(mf[0]->metric[1]->label[0]->value, "b");

@@ -1,5 +1,8 @@
 /* Protobuf exposition: one MetricFamily message per family, built in a per-call arena and
- * packed by protobuf-c after its varint length. */
+ * packed by protobuf-c after its varint length (the general path; the exporter renders with
+ * render_pb_fast.c, which writes the same bytes). The exporter's own few families are written
+ * by hand (pb_wire.h). */
+#include "pb_wire.h"
 #include "render_pb.h"
 
 #include "metrics.pb-c.h"
@@ -368,47 +371,70 @@ void pb_render_snapshots(struct brrt_buf *b, const struct brrt_snapshot *const *
     brrt_expo_plan_free(&own);
 }
 
+/* ---- the exporter's own metrics: a few small families, written by hand (pb_wire.h) --------- */
+
+/* The LabelPair field of name="value" (lengths given): its size, or written at `q`. */
+static size_t label_field_len(size_t nl, size_t vl)
+{
+    size_t pair = 1 + pbw_vlen(nl) + nl + 1 + pbw_vlen(vl) + vl;
+    return 1 + pbw_vlen(pair) + pair;
+}
+
+static uint8_t *put_label_field(uint8_t *q, const char *name, size_t nl, const char *value, size_t vl)
+{
+    *q++ = 0x0a;
+    q = pbw_varint(q, 1 + pbw_vlen(nl) + nl + 1 + pbw_vlen(vl) + vl);
+    *q++ = 0x0a;
+    q = pbw_varint(q, nl);
+    memcpy(q, name, nl);
+    q += nl;
+    *q++ = 0x12;
+    q = pbw_varint(q, vl);
+    memcpy(q, value, vl);
+    return q + vl;
+}
+
 void pb_render_scalars(struct brrt_buf *b, const char *name, bool counter, const char *help,
                        const char *label_name, const char *const *label_values,
                        const double *values, uint32_t n)
 {
-    struct pb_arena a = {0};
-    PbFamily mf;
-    io__prometheus__client__metric_family__init(&mf);
     char fam[BRRT_EXPO_FAMILY_MAX];
     size_t fam_len;
     brrt_expo_family_name(name, counter, false, fam, &fam_len);
-    mf.name = fam;
-    mf.help = (char *)help;
-    mf.has_type = true;
-    mf.type = counter ? IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER : IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE;
-    mf.metric = pb_alloc(&a, (n ? n : 1) * sizeof *mf.metric);
-    PbMetric *ms = pb_alloc(&a, (n ? n : 1) * sizeof *ms);
-    for (uint32_t i = 0; i < n && ms && mf.metric; i++) {
-        PbMetric *m = &ms[i];
-        io__prometheus__client__metric__init(m);
-        if (label_name) {
-            m->label = pb_alloc(&a, sizeof *m->label);
-            if (m->label)
-                m->label[m->n_label++] = label(&a, label_name, label_values[i]);
-        }
-        if (counter) {
-            m->counter = pb_alloc(&a, sizeof *m->counter);
-            if (m->counter) {
-                io__prometheus__client__counter__init(m->counter);
-                m->counter->has_value = true;
-                m->counter->value = values[i];
-            }
-        } else {
-            m->gauge = pb_alloc(&a, sizeof *m->gauge);
-            if (m->gauge) {
-                io__prometheus__client__gauge__init(m->gauge);
-                m->gauge->has_value = true;
-                m->gauge->value = values[i];
-            }
-        }
-        mf.metric[mf.n_metric++] = m;
+    size_t help_len = help ? strlen(help) : 0, ln = label_name ? strlen(label_name) : 0;
+    size_t body = 1 + pbw_vlen(fam_len) + fam_len + (help ? 1 + pbw_vlen(help_len) + help_len : 0) + 2;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = 11 + (label_name ? label_field_len(ln, strlen(label_values[i])) : 0);
+        body += 1 + pbw_vlen(m) + m;
     }
-    emit(b, &a, &mf);
-    pb_arena_free(&a);
+    if (!brrt_buf_reserve(b, 10 + body))
+        return;
+    uint8_t *q = (uint8_t *)b->data + b->len;
+    q = pbw_varint(q, body);
+    *q++ = 0x0a;
+    q = pbw_varint(q, fam_len);
+    memcpy(q, fam, fam_len);
+    q += fam_len;
+    if (help) {
+        *q++ = 0x12;
+        q = pbw_varint(q, help_len);
+        memcpy(q, help, help_len);
+        q += help_len;
+    }
+    *q++ = 0x18;
+    *q++ = counter ? 0 : 1; /* COUNTER, GAUGE */
+    for (uint32_t i = 0; i < n; i++) {
+        size_t vl = label_name ? strlen(label_values[i]) : 0;
+        size_t m = 11 + (label_name ? label_field_len(ln, vl) : 0);
+        *q++ = 0x22;
+        q = pbw_varint(q, m);
+        if (label_name)
+            q = put_label_field(q, label_name, ln, label_values[i], vl);
+        *q++ = counter ? 0x1a : 0x12;
+        *q++ = 9;
+        *q++ = 0x09;
+        q = pbw_double(q, values[i]);
+    }
+    b->len = (size_t)((char *)q - b->data);
+    b->data[b->len] = '\0';
 }

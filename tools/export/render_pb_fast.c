@@ -8,13 +8,12 @@
  * Wire format (proto2, client_model metrics.proto): field tag = number << 3 | wire type
  * (0 varint, 1 fixed64, 2 length-delimited); fields in field-number order, as protobuf-c
  * packs them, so the bytes are equal to the general path's (tests/unit/test_pb_fast.c). */
+#include "pb_wire.h"
 #include "render_pb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "a double goes out as its bytes");
 
 /* A series' cached bytes up to this long are copied as one fixed-size block (inline moves, not
  * a call per series); bytes[] and the output keep this much room past their ends for it. */
@@ -22,44 +21,6 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "a double goes out as 
 
 /* Gaps of at most this many empty buckets stay inside a span (as render_pb.c's PB_SPAN_GAP). */
 #define PBF_SPAN_GAP 2
-
-/* ---- wire helpers ---------------------------------------------------------------------------- */
-
-static inline size_t vlen(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
-static inline uint8_t *put_double(uint8_t *p, double d)
-{
-    memcpy(p, &d, sizeof d);
-    return p + sizeof d;
-}
-
-static inline uint64_t zigzag64(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static inline uint32_t zigzag32(int32_t v)
-{
-    return ((uint32_t)v << 1) ^ (uint32_t)(v >> 31);
-}
 
 /* ---- the per-layout parts ------------------------------------------------------------------- */
 
@@ -168,7 +129,7 @@ static void put_str_field(struct pb_cache *c, uint8_t tag, const char *s, size_t
         return;
     uint8_t *q = p;
     *q++ = tag;
-    q = put_varint(q, n);
+    q = pbw_varint(q, n);
     memcpy(q, s, n);
     c->len += (size_t)(q - p) + n;
 }
@@ -177,13 +138,13 @@ static void put_str_field(struct pb_cache *c, uint8_t tag, const char *s, size_t
 static void put_label(struct pb_cache *c, const char *name, const char *value)
 {
     size_t nl = strlen(name), vl = strlen(value);
-    size_t pair = 1 + vlen(nl) + nl + 1 + vlen(vl) + vl;
+    size_t pair = 1 + pbw_vlen(nl) + nl + 1 + pbw_vlen(vl) + vl;
     uint8_t *p = bytes_room(c, 1 + 10 + pair);
     if (!p)
         return;
     uint8_t *q = p;
     *q++ = 0x0a;
-    q = put_varint(q, pair);
+    q = pbw_varint(q, pair);
     c->len += (size_t)(q - p);
     put_str_field(c, 0x0a, name, nl);
     put_str_field(c, 0x12, value, vl);
@@ -288,12 +249,12 @@ static int build(struct pb_cache *c, const struct brrt_snapshot *const *snaps, c
                 put_labels(c, g, s, extra_name, extra);
                 size_t labels = c->len - start;
                 size_t mlen = labels + 11; /* + counter/gauge field: tag, 9, value tag, 8 bytes */
-                size_t pre = 1 + vlen(mlen);
+                size_t pre = 1 + pbw_vlen(mlen);
                 p = bytes_room(c, pre + 3);
                 if (!p)
                     return -1;
                 memmove(c->bytes + start + pre, c->bytes + start, labels);
-                uint8_t *q = put_varint(c->bytes + start + 1, mlen);
+                uint8_t *q = pbw_varint(c->bytes + start + 1, mlen);
                 c->bytes[start] = 0x22;
                 q += labels;
                 *q++ = g->type == BRRT_SHM_COUNTER ? 0x1a : 0x12;
@@ -377,9 +338,9 @@ static inline uint8_t *put_span(uint8_t *q, int32_t offset, uint32_t length)
     q[0] = 0x62;
     q += 2;
     *q++ = 0x08;
-    q = put_varint(q, zigzag32(offset));
+    q = pbw_varint(q, pbw_zigzag32(offset));
     *q++ = 0x10;
-    q = put_varint(q, length);
+    q = pbw_varint(q, length);
     *len = (uint8_t)(q - len - 1);
     return q;
 }
@@ -389,27 +350,27 @@ static inline uint8_t *put_span(uint8_t *q, int32_t offset, uint32_t length)
 static uint8_t *hist_body(uint8_t *q, uint8_t *d, const struct brrt_snap_family *f, const struct brrt_snap_series *s)
 {
     *q++ = 0x08;
-    q = put_varint(q, s->count);
+    q = pbw_varint(q, s->count);
     *q++ = 0x11;
-    q = put_double(q, s->sum);
+    q = pbw_double(q, s->sum);
     uint64_t cum = 0;
     for (uint32_t k = 0; k < f->n_le; k++) {
         cum += s->le_counts[k];
         *q++ = 0x1a;
-        *q++ = (uint8_t)(1 + vlen(cum) + 9);
+        *q++ = (uint8_t)(1 + pbw_vlen(cum) + 9);
         *q++ = 0x08;
-        q = put_varint(q, cum);
+        q = pbw_varint(q, cum);
         *q++ = 0x11;
-        q = put_double(q, f->le[k]);
+        q = pbw_double(q, f->le[k]);
     }
     if (!s->fine || f->n_fine < 3)
         return q;
     *q++ = 0x28;
-    q = put_varint(q, zigzag32(f->schema));
+    q = pbw_varint(q, pbw_zigzag32(f->schema));
     *q++ = 0x31;
-    q = put_double(q, f->zero_threshold);
+    q = pbw_double(q, f->zero_threshold);
     *q++ = 0x38;
-    q = put_varint(q, s->fine[0]);
+    q = pbw_varint(q, s->fine[0]);
     /* spans written as found, deltas into `d` (they follow every span on the wire) */
     uint32_t n = f->n_fine - 2;
     uint8_t *d0 = d;
@@ -425,7 +386,7 @@ static uint8_t *hist_body(uint8_t *q, uint8_t *d, const struct brrt_snap_family 
         if (any && idx - end <= PBF_SPAN_GAP) {
             for (; end < idx; end++) { /* the empty buckets in between */
                 *d++ = 0x68;
-                d = put_varint(d, zigzag64((int64_t)(0 - prev)));
+                d = pbw_varint(d, pbw_zigzag64((int64_t)(0 - prev)));
                 prev = 0;
                 span_len++;
             }
@@ -437,7 +398,7 @@ static uint8_t *hist_body(uint8_t *q, uint8_t *d, const struct brrt_snap_family 
             any = true;
         }
         *d++ = 0x68;
-        d = put_varint(d, zigzag64((int64_t)(cnt - prev)));
+        d = pbw_varint(d, pbw_zigzag64((int64_t)(cnt - prev)));
         prev = cnt;
         span_len++;
         end = idx + 1;
@@ -477,7 +438,7 @@ static void scalar_family(struct pb_cache *c, struct brrt_buf *b, const struct p
     if (!n_ok || !brrt_buf_reserve(b, 10 + body + PBF_COPY))
         return;
     uint8_t *q = (uint8_t *)b->data + b->len;
-    q = put_varint(q, body);
+    q = pbw_varint(q, body);
     memcpy(q, c->bytes + pf->head, pf->head_len);
     q += pf->head_len;
     for (uint32_t j = 0; j < pf->n_ser; j++) {
@@ -490,7 +451,7 @@ static void scalar_family(struct pb_cache *c, struct brrt_buf *b, const struct p
             memcpy(q, c->bytes + ser[j].off, PBF_COPY);
         else
             memcpy(q, c->bytes + ser[j].off, ser[j].len);
-        q = put_double(q + ser[j].len, c->val[j]);
+        q = pbw_double(q + ser[j].len, c->val[j]);
     }
     memcpy(q, c->bytes + pf->tail, pf->tail_len);
     q += pf->tail_len;
@@ -517,30 +478,30 @@ static void hist_family(struct pb_cache *c, struct brrt_buf *b, struct pbf_famil
         /* scratch: the body (<= 56 + 21 n_le + 25 n_fine bytes), then the deltas (11 n_fine) */
         uint8_t *d = c->scratch + 64 + (size_t)g->n_le * 21 + (size_t)g->n_fine * 25;
         size_t hlen = (size_t)(hist_body(c->scratch, d, g, s) - c->scratch);
-        size_t mlen = ser[j].len + 1 + vlen(hlen) + hlen;
+        size_t mlen = ser[j].len + 1 + pbw_vlen(hlen) + hlen;
         if (!brrt_buf_reserve(b, 1 + 10 + mlen))
             return;
         uint8_t *q = (uint8_t *)b->data + b->len;
         *q++ = 0x22;
-        q = put_varint(q, mlen);
+        q = pbw_varint(q, mlen);
         memcpy(q, c->bytes + ser[j].off, ser[j].len);
         q += ser[j].len;
         *q++ = 0x3a;
-        q = put_varint(q, hlen);
+        q = pbw_varint(q, hlen);
         memcpy(q, c->scratch, hlen);
         b->len = (size_t)((char *)q - b->data) + hlen;
     }
     brrt_buf_add(b, (const char *)c->bytes + pf->tail, pf->tail_len);
     if (b->failed)
         return;
-    size_t body = b->len - pos - gap, vl = vlen(body);
+    size_t body = b->len - pos - gap, vl = pbw_vlen(body);
     if (vl != gap) {
         if (vl > gap && !brrt_buf_reserve(b, vl - gap))
             return;
         memmove(b->data + pos + vl, b->data + pos + gap, body);
         pf->last_vlen = vl;
     }
-    put_varint((uint8_t *)b->data + pos, body);
+    pbw_varint((uint8_t *)b->data + pos, body);
     b->len = pos + vl + body;
     b->data[b->len] = '\0';
 }
