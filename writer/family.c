@@ -256,7 +256,7 @@ static int build_cell_table(struct brrt_family *f, const struct slot_def *d, uin
     uint64_t lo = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t hi = i == n - 1 ? UINT64_MAX : cell_first_raw(shift, base + (int64_t)i + 1) - 1u;
-        struct brrt__hist_cell *c = &h->cell[i];
+        struct brrt__hist_cell *c = (struct brrt__hist_cell *)brrt__hist_cells(h) + i;
         bool empty = hi < lo; /* e.g. between raws 1 and 2: never looked up */
         uint32_t s_lo = def_slot(d, lo), s_hi = empty ? s_lo : def_slot(d, hi);
         c->bound = UINT64_MAX;

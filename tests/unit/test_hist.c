@@ -178,7 +178,7 @@ START_TEST(family_words_match_the_definition)
         for (uint32_t j = 0; j < f->n_le; j++)
             le_raw[j] = (uint64_t)llround(f->le[j] / f->scale);
         for (uint32_t c = 0; c < fast->n_cells; c++)
-            multi += (fast->cell[c].le & BRRT__HIST_LE_MULTI) != 0;
+            multi += (brrt__hist_cells(fast)[c].le & BRRT__HIST_LE_MULTI) != 0;
         for (int i = 0; i < 40000; i++)
             check_words(fast, f, le_raw, n, next_rand() >> (next_rand() % 64));
         for (int32_t i = f->index_min - 1; i <= f->index_max; i++) {

@@ -74,8 +74,14 @@ struct __attribute__((aligned(64))) brrt__hist_fast {
     uint32_t last_slot;               /* n_buckets + 1: the overflow slot */
     uint32_t n_cells;                 /* last + 1 */
     uint64_t le_raw[BRRT__HIST_LE_WORDS]; /* [1 + j] = bound j (raw), [1 + n_le] = UINT64_MAX */
-    struct brrt__hist_cell cell[];    /* n_cells */
+    /* The n_cells cells follow the struct, at brrt__hist_cells(): not a flexible array
+     * member, which this header would then not compile as C++. */
 };
+
+static inline const struct brrt__hist_cell *brrt__hist_cells(const struct brrt__hist_fast *f)
+{
+    return (const struct brrt__hist_cell *)(f + 1);
+}
 
 /* Incremented (relaxed) whenever a thread gives a shard back, in any segment. */
 BRRT_API extern uint32_t brrt__release_epoch;
@@ -140,7 +146,7 @@ static inline const struct brrt__hist_cell *brrt__hist_cell_of(const struct brrt
     int64_t i = (int64_t)(*bits >> f->shift) - f->base;
     i = i < 0 ? 0 : i;
     i = i > f->last ? f->last : i;
-    return &f->cell[i];
+    return &brrt__hist_cells(f)[i];
 }
 
 /* Word indices of `raw` in a series' value area: its classic bucket (1 + j) and its slot
