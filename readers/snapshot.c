@@ -39,13 +39,32 @@ static uint64_t load(const uint8_t *p)
     return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
 }
 
-/* Sums `words` 64-bit words at `off` over shards [0, shards) into `out`. */
+/* Sums `words` 64-bit words at `off` over shards [0, shards) into `out`. Four shards per pass
+ * over `out`: each word's four loads are summed in a register and `out` is read and written
+ * once per four shards, not once per shard (a histogram's 434 words x shards are most of a
+ * protobuf scrape's snapshot). */
 static void sum_words(const struct brrt_reader *r, uint32_t shards, uint64_t off, uint32_t words,
                       uint64_t *out)
 {
-    memset(out, 0, words * sizeof *out);
     const uint8_t *base = r->map + r->layout.shard_offset + off;
-    for (uint32_t s = 0; s < shards; s++, base += r->layout.shard_stride)
+    const uint64_t stride = r->layout.shard_stride;
+    uint32_t s = 0;
+    if (shards >= 4) {
+        for (uint32_t w = 0; w < words; w++) {
+            const uint8_t *p = base + 8u * w;
+            out[w] = load(p) + load(p + stride) + load(p + 2 * stride) + load(p + 3 * stride);
+        }
+        s = 4;
+        base += 4 * stride;
+    } else {
+        memset(out, 0, words * sizeof *out);
+    }
+    for (; s + 4 <= shards; s += 4, base += 4 * stride)
+        for (uint32_t w = 0; w < words; w++) {
+            const uint8_t *p = base + 8u * w;
+            out[w] += load(p) + load(p + stride) + load(p + 2 * stride) + load(p + 3 * stride);
+        }
+    for (; s < shards; s++, base += stride)
         for (uint32_t w = 0; w < words; w++)
             out[w] += load(base + 8u * w);
 }

@@ -1,7 +1,8 @@
 /* readers/snapshot.c options: a snapshot that reads only some parts gives exactly the numbers
  * of a full one for those parts, none for the others (RAW: the raw words, in raw[] only);
  * reused snapshots, in every order of parts; the text renderer
- * gives the same bytes from a selective, reused snapshot as from a full one. */
+ * gives the same bytes from a selective, reused snapshot as from a full one; histogram words
+ * summed exactly over 4, 5, 8 and 9 shards. */
 #include "fixture.h"
 
 #include "brrtstat/render.h"
@@ -240,6 +241,79 @@ START_TEST(text_from_selective_reused_snapshots_is_byte_identical)
 }
 END_TEST
 
+/* ---- histogram words summed over many shards (readers/snapshot.c sum_words: four shards per
+ * pass, then the rest) ------------------------------------------------------------------------ */
+
+static brrt_family *f_many;
+static pthread_barrier_t many_done;
+
+/* Thread t observes 2^(t+1) (native bucket 16 (t + 1) at schema 4) t + 1 times. */
+static void *many_work(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    brrt_histogram h;
+    void *failed = brrt_histogram_get(f_many, NULL, &h) ? (void *)1 : NULL;
+    for (int i = 0; !failed && i <= t; i++)
+        brrt_histogram_observe_raw(h, 2ull << t);
+    pthread_barrier_wait(&many_done); /* alive together: each in a shard of its own */
+    return failed;
+}
+
+START_TEST(histogram_sums_over_many_shards)
+{
+    static const int counts[] = {4, 5, 8, 9};
+    int threads = counts[_i];
+    struct brrt_seg_opts o = fx_opts();
+    o.max_shards = (uint32_t)threads + 2;
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("many", &o, &seg), 0);
+    static const double le[] = {8, 64};
+    struct brrt_metric_def d = {.name = "many", .help = "m", .type = BRRT_HISTOGRAM, .le = le, .n_le = 2};
+    ck_assert_int_eq(brrt_family_register(seg, &d, &f_many), 0);
+    pthread_t t[16];
+    pthread_barrier_init(&many_done, NULL, (unsigned)threads);
+    for (int i = 0; i < threads; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, many_work, (void *)(intptr_t)i), 0);
+    for (int i = 0; i < threads; i++) {
+        void *rc;
+        pthread_join(t[i], &rc);
+        ck_assert_ptr_null(rc);
+    }
+    pthread_barrier_destroy(&many_done);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("many", &r, NULL, 0), 0);
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    ck_assert_uint_ge(s->info.shards_used, (uint32_t)threads); /* the premise: one shard each */
+    const struct brrt_snap_family *f = brrt_snapshot_family(s, "many");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(f->n_series, 1);
+    const struct brrt_snap_series *x = &s->series[f->first_series];
+    uint64_t count = 0, sum = 0, le8 = 0, le64 = 0;
+    for (int i = 0; i < threads; i++) {
+        uint64_t n = (uint64_t)i + 1, v = 2ull << i;
+        count += n;
+        sum += n * v;
+        le8 += v <= 8 ? n : 0;
+        le64 += v > 8 && v <= 64 ? n : 0;
+        ck_assert_uint_eq(brrt_hist_native_count(f, x->fine, 16 * (i + 1)), n);
+        ck_assert_uint_eq(brrt_hist_native_count(f, x->fine, 16 * (i + 1) - 1), 0);
+    }
+    ck_assert_uint_eq(x->count, count);
+    ck_assert_uint_eq(x->sum_raw, sum);
+    ck_assert_uint_eq(x->le_counts[0], le8);
+    ck_assert_uint_eq(x->le_counts[1], le64);
+    ck_assert_uint_eq(x->le_counts[2], count - le8 - le64);
+    uint64_t fine = 0;
+    for (uint32_t k = 0; k < f->n_fine; k++)
+        fine += x->fine[k];
+    ck_assert_uint_eq(fine, count);
+    brrt_snapshot_free(s);
+    brrt_reader_close(r);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("snapshot_opts");
@@ -247,6 +321,7 @@ int main(void)
     tcase_add_test(tc, selective_snapshots_read_exactly_what_was_asked);
     tcase_add_test(tc, reused_snapshot_sees_new_series_and_is_consumed_on_error);
     tcase_add_test(tc, text_from_selective_reused_snapshots_is_byte_identical);
+    tcase_add_loop_test(tc, histogram_sums_over_many_shards, 0, 4);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }
