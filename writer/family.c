@@ -49,14 +49,17 @@ uint16_t brrt__shm_type_of(enum brrt_type t)
     return (t == BRRT_COUNTER || t == BRRT_COUNTER_SAMPLED) ? BRRT_SHM_COUNTER : BRRT_SHM_GAUGE;
 }
 
-/* The raw integer equal to `le` (a whole number of raw steps, to a relative 1e-9, so that
- * 0.005 / 1e-9 gives 5000000), or false when `le` is not one. Observations are quantised up
- * (brrt_histogram_observe), so with exact bounds "v <= le" and "raw <= le_raw" agree. */
+/* The raw integer equal to `le` (a whole number of raw steps, to a relative 2^-50: the
+ * rounding of le * (1 / scale), so that 0.005 with scale 1e-9 gives 5000000), or false when
+ * `le` is not one. Observations are quantised up with a relative 2^-49 taken off first
+ * (brrt_histogram_observe), so observing `le` itself gives at most this raw: "v <= le" and
+ * "raw <= le_raw" agree. A looser tolerance let a bound 1e-10 relative above its raw (or a
+ * positive bound below half a step, raw 0) count an observation of the bound itself above it. */
 static bool raw_bound(double le, double inv_scale, uint64_t *out)
 {
     double x = le * inv_scale;
     double r = nearbyint(x);
-    if (!(x >= 0) || x >= 9e18 || fabs(x - r) > 1e-9 * fmax(1.0, fabs(x)))
+    if (!(x >= 0) || x >= 9e18 || fabs(x - r) > 0x1p-50 * x)
         return false;
     *out = (uint64_t)r;
     return true;

@@ -386,6 +386,61 @@ START_TEST(past_range_never_decreases_sum)
 }
 END_TEST
 
+/* brrt_histogram_observe(v) gives the raw value v is a whole number of steps of, up to 2^48
+ * steps: the sum is exact and a value a step above a bound counts above it. (A relative 1e-12
+ * taken off before rounding up once counted 1e13 + 3 bytes in le 1e13 and summed it as
+ * 1e13 - 7.) Bounds the quantisation cannot honour are refused: one 5e-10 relative off a whole
+ * step (observing it gave the raw above it) and a positive one below half a step (raw 0). */
+START_TEST(double_observe_is_exact_below_2_48_steps)
+{
+    static const struct {
+        const char *unit;
+        double scale;
+    } sc[] = {{"bytes", 1}, {"seconds", 1e-9}, {"seconds", 1e-6}, {"seconds", 1e-3}};
+    for (size_t n = 0; n < sizeof sc / sizeof sc[0]; n++) {
+        struct brrt_seg_opts o = fx_opts();
+        brrt_seg *seg;
+        ck_assert_int_eq(brrt_seg_create("dbl", &o, &seg), 0);
+        double le_bad[] = {(5000000 + 0.0025) * sc[n].scale};
+        double le_tiny[] = {0.25 * sc[n].scale};
+        double le[] = {1e13 * sc[n].scale, (1e13 + 5) * sc[n].scale};
+        struct brrt_metric_def d = {.name = "x", .unit = sc[n].unit, .type = BRRT_HISTOGRAM,
+                                    .scale = sc[n].scale, .hist_min = 1e6 * sc[n].scale,
+                                    .hist_max = 0x1p50 * sc[n].scale, .le = le_bad, .n_le = 1};
+        brrt_family *f;
+        ck_assert_int_eq(brrt_family_register(seg, &d, &f), BRRT_E_INVAL);
+        d.le = le_tiny;
+        ck_assert_int_eq(brrt_family_register(seg, &d, &f), BRRT_E_INVAL);
+        d.le = le;
+        d.n_le = 2;
+        ck_assert_int_eq(brrt_family_register(seg, &d, &f), 0);
+        brrt_histogram h;
+        ck_assert_int_eq(brrt_histogram_get(f, NULL, &h), 0);
+        uint64_t want_sum = 0, want_le[3] = {0, 0, 0};
+        static const uint64_t at[] = {10000000000000ull, 10000000000003ull, 10000000000005ull,
+                                      10000000000006ull};
+        for (int i = 0; i < 2004; i++) {
+            uint64_t raw = i < 4 ? at[i] : next_rand() >> (16 + next_rand() % 48); /* < 2^48 */
+            brrt_histogram_observe(h, (double)raw * sc[n].scale);
+            want_sum += raw;
+            want_le[raw <= at[0] ? 0 : raw <= at[2] ? 1 : 2]++;
+        }
+        brrt_reader *r;
+        struct brrt_snapshot *s = snap("dbl", &r);
+        const struct brrt_snap_series *x = fx_series(s, "x", NULL);
+        ck_assert_msg(x->sum_raw == want_sum, "scale %g: sum_raw %llu, want %llu", sc[n].scale,
+                      (unsigned long long)x->sum_raw, (unsigned long long)want_sum);
+        for (int j = 0; j < 3; j++) /* per bucket, not cumulative; at[1], at[2] in le[1] */
+            ck_assert_msg(x->le_counts[j] == want_le[j], "scale %g: le_counts[%d] %llu, want %llu",
+                          sc[n].scale, j, (unsigned long long)x->le_counts[j],
+                          (unsigned long long)want_le[j]);
+        brrt_snapshot_free(s);
+        brrt_reader_close(r);
+        brrt_seg_close(seg, BRRT_SEG_UNLINK);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hist");
@@ -399,6 +454,7 @@ int main(void)
     tcase_add_test(tc, zero_and_overflow_buckets);
     tcase_add_test(tc, past_range_never_decreases_sum);
     tcase_add_test(tc, sum_is_exact_integer_sum);
+    tcase_add_test(tc, double_observe_is_exact_below_2_48_steps);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }

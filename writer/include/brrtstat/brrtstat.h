@@ -148,8 +148,8 @@ static inline void brrt_updown_add(brrt_updown g, int64_t delta);
 /* Sets the gauge. */
 static inline void brrt_gauge_set(brrt_gauge g, double v);
 /* Observes `v` in the family's unit (seconds for a duration histogram), quantised up to a
- * whole raw step (so v <= le exactly when the raw value <= the raw bound; a relative 1e-12
- * absorbs the division's rounding). Negative values count as 0, values beyond the range
+ * whole raw step (so v <= le exactly when the raw value <= the raw bound, for raw values
+ * below 2^48; a relative 2^-49 absorbs the rounding of v / scale). Negative values count as 0, values beyond the range
  * (+Inf too) in the overflow bucket, adding the range's top to the sum (so the sum never
  * wraps backwards); NaN is not an observation: dropped. */
 static inline void brrt_histogram_observe(brrt_histogram h, double v);

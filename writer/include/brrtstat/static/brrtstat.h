@@ -196,7 +196,7 @@ static inline void brrt_histogram_observe(brrt_histogram h, double v)
 {
     if (!h.fast || v != v)
         return;
-    double r = v * h.fast->inv_scale * (1.0 - 1e-12);
+    double r = v * h.fast->inv_scale * (1.0 - 0x1p-49);
     uint64_t raw;
     if (!(r > 0.0))
         raw = 0;
