@@ -398,6 +398,10 @@ int brrt_seg_close(brrt_seg *seg, unsigned flags)
         pthread_join(seg->hb_thread, NULL);
     }
     pthread_cond_destroy(&seg->hb_cond);
+    /* Off the live list, closed, unmapped and its locked descriptor closed, all under the
+     * live lock: a fork() between leaving the list (where the fork handlers would have
+     * dropped it in the child) and the close would hand the child the writer's lock and the
+     * shared mapping of a segment no handler sees. */
     brrt__live_lock();
     for (brrt_seg **p = &live_head; *p; p = &(*p)->next_live) {
         if (*p == seg) {
@@ -405,18 +409,21 @@ int brrt_seg_close(brrt_seg *seg, unsigned flags)
             break;
         }
     }
-    brrt__live_unlock();
-    if (seg->pid == getpid()) {
-        brrt_seg_heartbeat(seg);
-        __atomic_store_n(&seg->hdr->state, BRRT_SHM_CLOSED, __ATOMIC_RELEASE);
-        if (flags & BRRT_SEG_UNLINK) {
-            /* Only our own file: a newer writer may have replaced it already. */
-            struct stat mine, cur;
-            if (fstat(seg->fd, &mine) == 0 && stat(seg->path, &cur) == 0 &&
-                mine.st_ino == cur.st_ino && mine.st_dev == cur.st_dev)
-                unlink(seg->path);
-        }
+    brrt_seg_heartbeat(seg);
+    __atomic_store_n(&seg->hdr->state, BRRT_SHM_CLOSED, __ATOMIC_RELEASE);
+    if (flags & BRRT_SEG_UNLINK) {
+        /* Only our own file: a newer writer may have replaced it already. */
+        struct stat mine, cur;
+        if (fstat(seg->fd, &mine) == 0 && stat(seg->path, &cur) == 0 &&
+            mine.st_ino == cur.st_ino && mine.st_dev == cur.st_dev)
+            unlink(seg->path);
     }
+    munmap(seg->map, seg->layout.segment_size);
+    seg->map = NULL;
+    seg->hdr = NULL;
+    close(seg->fd);
+    seg->fd = -1;
+    brrt__live_unlock();
     seg_free(seg);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <urcu-bp.h>
 
@@ -334,6 +335,73 @@ START_TEST(fork_during_registration_and_resizes)
 }
 END_TEST
 
+/* fork() while another thread closes segments: whenever the fork falls, the child holds no
+ * descriptor of a segment file (a descriptor there is the writer's flock: a restarted writer
+ * would get BUSY while the child lives). brrt_seg_close leaves the live list and closes the
+ * descriptor under one lock, so no fork falls between the two. */
+static volatile int close_loop_stop;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int close_loop_rc; /* the first error of the loop (no ck_assert off the main thread:
+                           * Check's lock, held at a fork, would hang the child) */
+
+static void *create_close_loop(void *arg)
+{
+    (void)arg;
+    struct brrt_seg_opts o = fx_opts();
+    o.heartbeat_ms = 0;
+    while (!close_loop_rc && !__atomic_load_n(&close_loop_stop, __ATOMIC_ACQUIRE)) {
+        brrt_seg *seg;
+        int rc = brrt_seg_create("forkclose", &o, &seg);
+        close_loop_rc = rc ? rc : brrt_seg_close(seg, BRRT_SEG_UNLINK);
+    }
+    return NULL;
+}
+
+/* In the child, without malloc: 1 if a descriptor points into the segment directory. */
+static int child_has_segment_fd(const char *dir)
+{
+    size_t n = strlen(dir);
+    for (int fd = 0; fd < 1024; fd++) {
+        char link[64], target[4096];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t len = readlink(link, target, sizeof target - 1);
+        if (len > (ssize_t)n && strncmp(target, dir, n) == 0 && target[n] == '/')
+            return 1;
+    }
+    return 0;
+}
+
+START_TEST(fork_while_closing_leaves_the_child_no_segment_lock)
+{
+    const char *dir = fx_dir();
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, create_close_loop, NULL), 0);
+    int forks = 0, leaked = 0;
+    for (double t0 = now_s(); forks < 300 && now_s() - t0 < 2.5; forks++) {
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(child_has_segment_fd(dir));
+        ck_assert_int_gt(pid, 0);
+        int st;
+        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+        ck_assert(WIFEXITED(st));
+        leaked += WEXITSTATUS(st) != 0;
+    }
+    __atomic_store_n(&close_loop_stop, 1, __ATOMIC_RELEASE);
+    pthread_join(t, NULL);
+    printf("fork_while_closing: %d forks, %d children with a segment descriptor\n", forks, leaked);
+    ck_assert_msg(close_loop_rc == 0, "create/close: %s", brrt_strerror(close_loop_rc));
+    ck_assert_int_eq(leaked, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fork");
@@ -343,6 +411,7 @@ int main(void)
     tcase_add_test(tc, forked_child_does_not_wait_for_parent_readers);
     tcase_add_test(tc, forked_child_tables_grow_and_close);
     tcase_add_test(tc, fork_during_registration_and_resizes);
+    tcase_add_test(tc, fork_while_closing_leaves_the_child_no_segment_lock);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }
