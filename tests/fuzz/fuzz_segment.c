@@ -9,9 +9,10 @@
  *    _count equal to the sum of the Prometheus buckets);
  *  - the exporter's path (BRRT_SNAP_RAW snapshots rendered with a brrt_prom_cache, from the
  *    cache on the later rounds) writes exactly the text of the general path, in both flavors;
- *  - with BRRT_FUZZ_PB (fuzz_replay when the exporter is built): the exporter's protobuf path
- *    (pb_render_cached over RAW snapshots, from its cache on the later rounds) writes exactly
- *    the bytes of the general protobuf-c path.
+ *  - with BRRT_FUZZ_PB (fuzz_segment and fuzz_replay when the exporter is built): the
+ *    exporter's protobuf path (pb_render_cached over RAW snapshots, from its per-layout cache
+ *    on the second round) writes exactly the bytes of the general protobuf-c path, and they
+ *    unpack with protobuf-c.
  *
  * Inputs with FUZZ_SPARSE_HINT in header.flags are extended with a hole to their segment_size
  * (see below): readers must refuse holes in published ranges without faulting them in.
@@ -26,6 +27,7 @@
 #include "brrtstat/render.h"
 #include "brrtstat/shm_layout.h"
 #ifdef BRRT_FUZZ_PB
+#include "metrics.pb-c.h"
 #include "render_pb.h"
 #endif
 
@@ -194,7 +196,36 @@ static void same_text(brrt_reader *r, const struct brrt_snapshot *full)
 }
 
 #ifdef BRRT_FUZZ_PB
-/* The same for the protobuf exposition. */
+/* A delimited protobuf body: every message a MetricFamily that protobuf-c unpacks, with at
+ * least one metric (families without series are not sent), and nothing after the last. */
+static void pb_unpacks(const struct brrt_buf *b)
+{
+    size_t at = 0;
+    while (at < b->len) {
+        uint64_t len = 0;
+        uint8_t c;
+        unsigned shift = 0;
+        do {
+            CHECK(at < b->len && shift < 64);
+            c = (uint8_t)b->data[at++];
+            len |= (uint64_t)(c & 0x7f) << shift;
+            shift += 7;
+        } while (c & 0x80);
+        CHECK(len <= b->len - at);
+        Io__Prometheus__Client__MetricFamily *m =
+            io__prometheus__client__metric_family__unpack(NULL, (size_t)len, (const uint8_t *)b->data + at);
+        CHECK(m != NULL);
+        CHECK(m->n_metric > 0);
+        io__prometheus__client__metric_family__free_unpacked(m, NULL);
+        at += (size_t)len;
+    }
+}
+
+/* The same for the protobuf exposition: the exporter's path (pb_render_cached over snapshots
+ * of what segset.c needs() for protobuf, with a plan cache) writes exactly the bytes of the
+ * general protobuf-c path over the full snapshot (the contract of render_pb.h), drops the
+ * same series, and its bytes unpack. Round 1 comes from the per-layout parts built in round 0
+ * (no rebuild); round 2 adds the segment label, which rebuilds them. */
 static void same_pb(brrt_reader *r, const struct brrt_snapshot *full)
 {
     struct pb_cache *c = pb_cache_new();
@@ -202,8 +233,10 @@ static void same_pb(brrt_reader *r, const struct brrt_snapshot *full)
     struct brrt_snapshot *raw = NULL;
     struct brrt_buf want = {0}, got = {0};
     const char *names[] = {"seg"};
+    uint64_t builds = 0;
     for (int round = 0; c && plan && round < 3; round++) {
-        struct brrt_prom_opts o = {.extra_label_name = round == 2 ? "segment" : NULL};
+        uint32_t d_want = 0, d_got = 0;
+        struct brrt_prom_opts o = {.extra_label_name = round == 2 ? "segment" : NULL, .dropped = &d_want};
         struct brrt_snapshot_opts so = {.what = BRRT_SNAP_RAW | BRRT_SNAP_HIST_TEXT | BRRT_SNAP_HIST_FINE, .reuse = raw};
         if (brrt_reader_snapshot_opts(r, &so, &raw) != 0)
             break; /* out of memory: raw was consumed and is NULL */
@@ -211,9 +244,18 @@ static void same_pb(brrt_reader *r, const struct brrt_snapshot *full)
         brrt_buf_reset(&got);
         pb_render_snapshots(&want, &full, round == 2 ? names : NULL, 1, &o);
         o.cache = plan;
+        o.dropped = &d_got;
         pb_render_cached(c, &got, (const struct brrt_snapshot *const *)&raw, round == 2 ? names : NULL, 1, &o);
-        if (!want.failed && !got.failed)
-            CHECK(want.len == got.len && (!want.len || memcmp(want.data, got.data, want.len) == 0));
+        if (want.failed || got.failed)
+            continue; /* out of memory */
+        CHECK(want.len == got.len && (!want.len || memcmp(want.data, got.data, want.len) == 0));
+        CHECK(d_want == d_got);
+        if (round == 0)
+            builds = pb_cache_builds(c);
+        else if (round == 1)
+            CHECK(pb_cache_builds(c) == builds);
+        if (round != 1)
+            pb_unpacks(&got);
     }
     brrt_buf_free(&want);
     brrt_buf_free(&got);
