@@ -196,7 +196,8 @@ static inline void brrt_histogram_observe(brrt_histogram h, double v)
 {
     if (!h.fast || v != v)
         return;
-    double r = v * h.fast->inv_scale * (1.0 - 0x1p-49);
+    /* 1 - 2^-49, written without a hex float literal (the header must compile as C++11) */
+    double r = v * h.fast->inv_scale * (1.0 - 1.0 / 562949953421312.0);
     uint64_t raw;
     if (!(r > 0.0))
         raw = 0;
