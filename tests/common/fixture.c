@@ -127,3 +127,15 @@ const struct brrt_snap_series *fx_series(const struct brrt_snapshot *s, const ch
     }
     return NULL;
 }
+
+struct brrt_snapshot *fx_snapshot(const char *name)
+{
+    brrt_reader *r;
+    char why[256];
+    int rc = brrt_reader_open(name, &r, why, sizeof why);
+    ck_assert_msg(rc == 0, "%s", why);
+    struct brrt_snapshot *s;
+    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+    brrt_reader_close(r);
+    return s;
+}

@@ -24,6 +24,9 @@ int fx_copy(const char *from, const char *to);
 /* Reads/writes `len` bytes at `off` of file `path`. */
 int fx_pread(const char *path, void *buf, size_t len, long off);
 int fx_pwrite(const char *path, const void *buf, size_t len, long off);
+/* A snapshot of segment `name` (opened and closed here: snapshots outlive their reader);
+ * fails the test if the segment does not open. Free with brrt_snapshot_free. */
+struct brrt_snapshot *fx_snapshot(const char *name);
 /* The series of family `fam` whose label values equal `values` (NULL for none). */
 const struct brrt_snap_series *fx_series(const struct brrt_snapshot *s, const char *fam,
                                          const char *const *values);

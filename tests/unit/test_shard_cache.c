@@ -32,21 +32,10 @@ static brrt_seg *make(const char *name, uint32_t max_shards, brrt_counter *c)
     return seg;
 }
 
-static struct brrt_snapshot *snap_of(const char *name)
-{
-    brrt_reader *r;
-    char why[256];
-    int rc = brrt_reader_open(name, &r, why, sizeof why);
-    ck_assert_msg(rc == 0, "%s", why);
-    struct brrt_snapshot *s;
-    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
-    brrt_reader_close(r);
-    return s;
-}
 
 static void assert_count(const char *name, uint64_t want, uint64_t want_shared)
 {
-    struct brrt_snapshot *s = snap_of(name);
+    struct brrt_snapshot *s = fx_snapshot(name);
     ck_assert_msg(fx_series(s, "n_total", NULL)->u64 == want, "%s: n_total %llu, want %llu", name,
                   (unsigned long long)fx_series(s, "n_total", NULL)->u64, (unsigned long long)want);
     ck_assert_msg(s->info.shared_shard_updates == want_shared, "%s: shared_shard_updates %llu, want %llu",
@@ -253,7 +242,7 @@ START_TEST(segment_recreated_while_cached_gets_its_own_shard)
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     assert_count("s0", 100, 0); /* none went to the old mapping through the stale pair */
     assert_count("s1", 101, 0);
-    struct brrt_snapshot *s = snap_of("s0");
+    struct brrt_snapshot *s = fx_snapshot("s0");
     ck_assert_uint_eq(s->info.shards_used, 2); /* the shared one and the thread's */
     brrt_snapshot_free(s);
     brrt_seg_close(a, BRRT_SEG_UNLINK);
@@ -347,7 +336,7 @@ START_TEST(over_cap_thread_takes_a_released_shard)
     ck_assert_int_eq(pthread_create(&th, NULL, retry_holder, &r), 0);
     ck_assert_int_eq(pthread_create(&to, NULL, over_retry, &r), 0);
     wait_phase(&r.phase, 2);
-    struct brrt_snapshot *s = snap_of("s0");
+    struct brrt_snapshot *s = fx_snapshot("s0");
     r.noted_while_over = s->info.shared_shard_updates;
     brrt_snapshot_free(s);
     run_thread(other_user, &r);

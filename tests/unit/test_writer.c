@@ -22,17 +22,6 @@ static brrt_seg *make(const char *name)
     return seg;
 }
 
-static struct brrt_snapshot *snap_of(const char *name)
-{
-    brrt_reader *r;
-    char why[256];
-    int rc = brrt_reader_open(name, &r, why, sizeof why);
-    ck_assert_msg(rc == 0, "%s", why);
-    struct brrt_snapshot *s;
-    ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
-    brrt_reader_close(r); /* snapshots outlive their reader */
-    return s;
-}
 
 START_TEST(create_sets_mode_and_refuses_bad_input)
 {
@@ -140,7 +129,7 @@ START_TEST(values_of_every_type_reach_the_reader)
     ck_assert_int_eq(brrt_gauge_get(fs, NULL, &cpu), 0);
     brrt_gauge_set(g, 123456789.0);
     brrt_gauge_set(cpu, 1.25);
-    struct brrt_snapshot *s = snap_of("types");
+    struct brrt_snapshot *s = fx_snapshot("types");
     ck_assert_uint_eq(fx_series(s, "reqs_total", BRRT_LABELS("/pets", "200"))->u64, 1000);
     ck_assert_uint_eq(fx_series(s, "reqs_total", BRRT_LABELS("/pets/{id}", "404"))->u64, (1ull << 60) + 3);
     ck_assert_int_eq(fx_series(s, "active", NULL)->i64, -2);
@@ -176,7 +165,7 @@ START_TEST(cardinality_cap_folds_into_other)
         brrt_counter_inc(c);
     }
     ck_assert_int_eq(over, 7);
-    struct brrt_snapshot *s = snap_of("card");
+    struct brrt_snapshot *s = fx_snapshot("card");
     const struct brrt_snap_series *o = fx_series(s, "by_path_total", BRRT_LABELS("__other", "__other"));
     ck_assert_ptr_nonnull(o);
     ck_assert(o->overflow);
@@ -223,7 +212,7 @@ START_TEST(full_segment_is_an_error_not_corruption)
     struct brrt_metric_def h = {.name = "big", .type = BRRT_HISTOGRAM, .le = le, .n_le = 1, .schema = 8, .hist_max = 0x1p30};
     brrt_family *fh;
     ck_assert_int_eq(brrt_family_register(seg, &h, &fh), BRRT_E_FULL);
-    struct brrt_snapshot *s = snap_of("full");
+    struct brrt_snapshot *s = fx_snapshot("full");
     ck_assert_uint_eq(s->info.full_errors, 62);
     ck_assert_uint_eq(brrt_snapshot_family(s, "c_total")->n_series, 39);
     ck_assert_uint_eq(fx_series(s, "c_total", BRRT_LABELS("/x", "38"))->u64, 38);
@@ -249,7 +238,7 @@ START_TEST(value_area_full_is_reported)
     brrt_histogram_observe(x, 0.5);
     ck_assert_int_eq(brrt_histogram_get(fh, BRRT_LABELS("a", "2"), &x), BRRT_E_FULL); /* 13.8 KiB each */
     brrt_histogram_observe(x, 0.5);
-    struct brrt_snapshot *s = snap_of("vfull");
+    struct brrt_snapshot *s = fx_snapshot("vfull");
     ck_assert_uint_eq(fx_series(s, "big", BRRT_LABELS("a", "1"))->count, 1);
     ck_assert_uint_eq(s->info.full_errors, 1);
     brrt_snapshot_free(s);
@@ -297,7 +286,7 @@ START_TEST(thread_exit_neither_loses_nor_doubles)
         for (int i = 0; i < 4; i++)
             pthread_join(t[i], NULL);
     }
-    struct brrt_snapshot *s = snap_of("threads");
+    struct brrt_snapshot *s = fx_snapshot("threads");
     ck_assert_uint_eq(fx_series(s, "n_total", NULL)->u64, 40 * 5000);
     const struct brrt_snap_series *h = fx_series(s, "h", NULL);
     ck_assert_uint_eq(h->count, 40 * 5000);
@@ -365,7 +354,7 @@ START_TEST(thread_without_shard_retries_after_a_release)
     __atomic_store_n(&oc.phase, 3, __ATOMIC_RELEASE);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_msg(oc.on_own_shard, "the thread never took the released shard");
-    struct brrt_snapshot *s = snap_of("overcap");
+    struct brrt_snapshot *s = fx_snapshot("overcap");
     ck_assert_uint_eq(fx_series(s, "n_total", NULL)->u64, 1 + 10 + 1000);
     ck_assert_uint_eq(s->info.shared_shard_updates, 10);
     brrt_snapshot_free(s);
@@ -398,7 +387,7 @@ START_TEST(forked_child_cannot_write_parent_segment)
     int st;
     waitpid(pid, &st, 0);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    struct brrt_snapshot *s = snap_of("fork");
+    struct brrt_snapshot *s = fx_snapshot("fork");
     ck_assert_uint_eq(fx_series(s, "n_total", NULL)->u64, 1);
     ck_assert(fx_series(s, "g", NULL)->value == 1.0);
     ck_assert_int_eq(s->info.state, BRRT_WRITER_RUNNING); /* the child's close is not ours */
@@ -483,7 +472,7 @@ START_TEST(nan_observation_is_dropped)
     brrt_histogram_observe(h, 0.0 / 0.0);
     brrt_histogram_observe(h, 1.0 / 0.0);
     brrt_histogram_observe(h, -1.0 / 0.0);
-    struct brrt_snapshot *s = snap_of("nan");
+    struct brrt_snapshot *s = fx_snapshot("nan");
     const struct brrt_snap_series *x = fx_series(s, "h", NULL);
     ck_assert_uint_eq(x->count, 2);
     ck_assert_uint_eq(x->le_counts[0], 1); /* -inf counts as 0 */
@@ -519,7 +508,7 @@ START_TEST(histogram_bounds_are_exact_or_refused)
     brrt_histogram_observe(h, 0.1);          /* [0, 0.1] */
     brrt_histogram_observe(h, 0.1000000001); /* one raw step above: (0.1, 0.25] */
     brrt_histogram_observe(h, 3e-9);         /* 3 raw steps exactly, despite 3e-9/1e-9 rounding */
-    struct brrt_snapshot *s = snap_of("bounds");
+    struct brrt_snapshot *s = fx_snapshot("bounds");
     const struct brrt_snap_series *x = fx_series(s, "h4", NULL);
     ck_assert_uint_eq(x->le_counts[0], 2);
     ck_assert_uint_eq(x->le_counts[1], 1);
