@@ -27,6 +27,7 @@
 #include "brrtstat/render.h"
 #include "brrtstat/shm_layout.h"
 #ifdef BRRT_FUZZ_PB
+#include "../common/pb_frames.h"
 #include "metrics.pb-c.h"
 #include "render_pb.h"
 #endif
@@ -200,25 +201,17 @@ static void same_text(brrt_reader *r, const struct brrt_snapshot *full)
  * least one metric (families without series are not sent), and nothing after the last. */
 static void pb_unpacks(const struct brrt_buf *b)
 {
-    size_t at = 0;
-    while (at < b->len) {
-        uint64_t len = 0;
-        uint8_t c;
-        unsigned shift = 0;
-        do {
-            CHECK(at < b->len && shift < 64);
-            c = (uint8_t)b->data[at++];
-            len |= (uint64_t)(c & 0x7f) << shift;
-            shift += 7;
-        } while (c & 0x80);
-        CHECK(len <= b->len - at);
+    size_t at = 0, len;
+    const uint8_t *msg;
+    int rc;
+    while ((rc = pb_frame_next(b->data, b->len, &at, &msg, &len)) == 1) {
         Io__Prometheus__Client__MetricFamily *m =
-            io__prometheus__client__metric_family__unpack(NULL, (size_t)len, (const uint8_t *)b->data + at);
+            io__prometheus__client__metric_family__unpack(NULL, len, msg);
         CHECK(m != NULL);
         CHECK(m->n_metric > 0);
         io__prometheus__client__metric_family__free_unpacked(m, NULL);
-        at += (size_t)len;
     }
+    CHECK(rc == 0);
 }
 
 /* The same for the protobuf exposition: the exporter's path (pb_render_cached over snapshots

@@ -12,6 +12,8 @@
 
 #include "brrtstat/shm_format.h"
 
+#include "pb_frames.h"
+
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,27 +24,18 @@
 /* Unpacks every delimited message of `b` with protobuf-c; returns how many. */
 static int unpack_count(const struct brrt_buf *b)
 {
-    size_t at = 0;
-    int n = 0;
-    while (at < b->len) {
-        uint64_t len = 0;
-        int shift = 0;
-        uint8_t c;
-        do {
-            ck_assert_uint_lt(at, b->len);
-            c = (uint8_t)b->data[at++];
-            len |= (uint64_t)(c & 0x7f) << shift;
-            shift += 7;
-        } while (c & 0x80);
-        ck_assert_uint_le(at + len, b->len);
+    size_t at = 0, len;
+    const uint8_t *msg;
+    int n = 0, rc;
+    while ((rc = pb_frame_next(b->data, b->len, &at, &msg, &len)) == 1) {
         Io__Prometheus__Client__MetricFamily *m =
-            io__prometheus__client__metric_family__unpack(NULL, len, (const uint8_t *)b->data + at);
+            io__prometheus__client__metric_family__unpack(NULL, len, msg);
         ck_assert_ptr_nonnull(m);
         ck_assert_uint_gt(m->n_metric, 0);
         io__prometheus__client__metric_family__free_unpacked(m, NULL);
         n++;
-        at += len;
     }
+    ck_assert_int_eq(rc, 0); /* every frame whole */
     return n;
 }
 

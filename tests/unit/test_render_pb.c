@@ -6,6 +6,7 @@
 
 #include "brrtstat/render.h"
 #include "metrics.pb-c.h"
+#include "pb_frames.h"
 #include "reader_tests.h"
 #include "render_pb.h"
 
@@ -22,23 +23,13 @@ static double mid(int i)
 /* Splits the delimited body into messages; returns how many (at most `max`). */
 static int unpack_all(const struct brrt_buf *b, Io__Prometheus__Client__MetricFamily **out, int max)
 {
-    size_t at = 0;
+    size_t at = 0, len;
+    const uint8_t *msg;
     int n = 0;
-    while (at < b->len && n < max) {
-        uint64_t len = 0;
-        int shift = 0;
-        uint8_t c;
-        do {
-            ck_assert_uint_lt(at, b->len);
-            c = (uint8_t)b->data[at++];
-            len |= (uint64_t)(c & 0x7f) << shift;
-            shift += 7;
-        } while (c & 0x80);
-        ck_assert_uint_le(at + len, b->len);
-        out[n] = io__prometheus__client__metric_family__unpack(NULL, len, (const uint8_t *)b->data + at);
+    while (n < max && pb_frame_next(b->data, b->len, &at, &msg, &len) == 1) {
+        out[n] = io__prometheus__client__metric_family__unpack(NULL, len, msg);
         ck_assert_ptr_nonnull(out[n]);
         n++;
-        at += len;
     }
     ck_assert_uint_eq(at, b->len); /* nothing left over */
     return n;
