@@ -366,11 +366,19 @@ PIDS=("$LIVE_PID")
 check "interval json: exit 0, two documents" \
     bash -c '[[ $1 == 0 ]] && [[ $(grep -c "\"schema_version\"" "$2") == 2 ]]' _ "$INT_RC" "$WORK/interval.json"
 check "interval json validates against the schema (every document)" validate "$WORK/interval.json"
-check "interval: ticks_total rate within 3% of 1000/s in every view" \
+# The rate is the increase over the reader's window: exactly (value - previous value) / window
+# for the second view, whose previous value the first view printed. Against the fixture's
+# 1000/s it is exact only up to when the writer last published at each end of the window (the
+# fixture brings ticks_total up to date once per 1 ms loop; a loaded machine stalls that loop
+# for tens of ms, and a 90 ms stall in a 3 s window is 3 %): 10 % still catches a rate per
+# interval instead of per second, or over the wrong window.
+check "interval: ticks_total rate = increase / window_seconds, and within 10% of 1000/s in every view" \
     jsq "$WORK/interval.json" '
-const r = docs.map((d) => m(d, "ticks_total").series[0].rate);
-console.log("        rates:", r.map((x) => x.toFixed(1)).join(", "), "window", docs.map((d) => d.window_seconds.toFixed(3)).join(", "));
-process.exit(r.length === 2 && r.every((x) => Math.abs(x - 1000) / 1000 <= 0.03) ? 0 : 1)'
+const s = docs.map((d) => m(d, "ticks_total").series[0]);
+const r = s.map((x) => x.rate);
+console.log("        rates:", r.map((x) => x.toFixed(1)).join(", "), "window", docs.map((d) => d.window_seconds.toFixed(3)).join(", "), "values", s.map((x) => x.value).join(", "));
+const exact = s.length === 2 && Math.abs(r[1] - (s[1].value - s[0].value) / docs[1].window_seconds) <= 1e-6 * r[1];
+process.exit(exact && r.every((x) => Math.abs(x - 1000) / 1000 <= 0.10) ? 0 : 1)'
 check "interval: window_seconds p50/p90/p99 match uniform [10 ms, 20 ms] within quantile_relative_error + 2%" \
     jsq "$WORK/interval.json" '
 const truth = { p50: 0.015, p90: 0.019, p99: 0.0199 };
