@@ -126,8 +126,9 @@ static bool reads_back(uint64_t m, int k, uint64_t M, int s)
     return even ? (d >= lo && d <= hi) : (d > lo && d < hi);
 }
 
-/* m * 10^-k (k >= 0) in fixed notation as %g writes it: trailing fraction zeros dropped. */
-static size_t write_fixed(char *out, bool neg, uint64_t m, int k)
+/* m * 10^-k (k >= 0) in fixed notation as %g writes it: trailing fraction zeros dropped. Any
+ * m and k (write_fixed's fallback). */
+static size_t write_fixed_any(char *out, bool neg, uint64_t m, int k)
 {
     while (k > 0 && m % 10 == 0) {
         m /= 10;
@@ -153,21 +154,114 @@ static size_t write_fixed(char *out, bool neg, uint64_t m, int k)
     return n;
 }
 
+/* Drops up to k trailing zeros of m (fraction digits of m * 10^-k): by 10^8 while it can, then
+ * 10^4, 10^2 and 10 once each, not one division per zero. */
+static uint64_t strip_zeros(uint64_t m, int *k)
+{
+    while (*k >= 8 && m % 100000000u == 0) {
+        m /= 100000000u;
+        *k -= 8;
+    }
+    if (*k >= 4 && m % 10000u == 0) {
+        m /= 10000u;
+        *k -= 4;
+    }
+    if (*k >= 2 && m % 100u == 0) {
+        m /= 100u;
+        *k -= 2;
+    }
+    if (*k >= 1 && m % 10u == 0) {
+        m /= 10u;
+        *k -= 1;
+    }
+    return m;
+}
+
+/* The digits of m < 10^17 right-aligned ending at `end`; returns the start. One 64-bit division
+ * splits off the low 8 digits, the rest is 32-bit arithmetic. */
+static char *digits17(char *end, uint64_t m)
+{
+    if (m >= 100000000u) {
+        uint32_t lo = (uint32_t)(m % 100000000u);
+        m /= 100000000u;
+        for (int i = 0; i < 4; i++) { /* exactly 8 digits, zeros included */
+            unsigned d = (lo % 100) * 2;
+            lo /= 100;
+            *--end = digit_pairs[d + 1];
+            *--end = digit_pairs[d];
+        }
+    }
+    uint32_t w = (uint32_t)m; /* < 10^9 */
+    while (w >= 100) {
+        unsigned d = (w % 100) * 2;
+        w /= 100;
+        *--end = digit_pairs[d + 1];
+        *--end = digit_pairs[d];
+    }
+    if (w >= 10) {
+        *--end = digit_pairs[w * 2 + 1];
+        *--end = digit_pairs[w * 2];
+    } else {
+        *--end = (char)('0' + w);
+    }
+    return end;
+}
+
+/* write_fixed_any for the values the fast paths produce (m < 10^17, at most 15 integer digits
+ * or at most 5 zeros after "0."), with fixed-size copies instead of a libc memcpy per part;
+ * out has BRRT_FMT_DOUBLE_MAX bytes. */
+static size_t write_fixed(char *out, bool neg, uint64_t m, int k)
+{
+    _Static_assert(BRRT_FMT_DOUBLE_MAX >= 32, "the fixed copies below stay inside 32 bytes");
+    m = strip_zeros(m, &k);
+    if (m >= 100000000000000000ull)
+        return write_fixed_any(out, neg, m, k);
+    char tmp[64]; /* the digits end at tmp + 40; the copies read past them into slack */
+    char *end = tmp + 40;
+    char *p = digits17(end, m);
+    int d = (int)(end - p);
+    char *o = out + neg;
+    out[0] = '-';
+    if (d > k) { /* "III.FFF": k < d <= 17 */
+        int int_len = d - k;
+        if (int_len > (k ? 14 : 15)) /* |v| < 1e14: only a carry to 1e14 (k = 0) has 15 */
+            return write_fixed_any(out, neg, m, k);
+        memcpy(o, p, 16);
+        o += int_len;
+        if (k) {
+            *o++ = '.';
+            memcpy(o, p + int_len, 16); /* ends at out + 1 + 14 + 1 + 16 = out + 32 at most */
+            o += k;
+        }
+    } else { /* "0.000DDD": k - d zeros after the point */
+        int z = k - d;
+        if (z > 5)
+            return write_fixed_any(out, neg, m, k);
+        memcpy(o, "0.000000", 8);
+        o += 2 + z;
+        memcpy(o, p, 24); /* d <= 17; ends at out + 1 + 2 + 5 + 24 = out + 32 at most */
+        o += d;
+    }
+    *o = '\0';
+    return (size_t)(o - out);
+}
+
 /* The fast path of brrt_fmt_double for a non-integer 1e-4 <= |v| < 1e14: fixed notation, as
  * %.15g..%.17g print there. Returns the length, 0 to fall back. */
 static size_t fmt_fixed(char *out, double v)
 {
-    double a = fabs(v);
-    int e2;
-    double fr = frexp(a, &e2); /* a = fr * 2^e2, fr in [0.5, 1) */
-    uint64_t M = (uint64_t)ldexp(fr, 53);
-    int s = 53 - e2; /* a = M * 2^-s; 1e14 < 2^47, so s >= 6; 1e-4 > 2^-14, so s <= 66 */
-    int x = 0;       /* a guess of floor(log10(a)); round_digits corrects it */
-    static const double p10[] = {1e-4, 1e-3, 1e-2, 1e-1, 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
-                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13};
-    x = -4;
-    for (size_t i = 1; i < sizeof p10 / sizeof p10[0] && a >= p10[i]; i++)
-        x = (int)i - 4;
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff); /* a normal number in this range */
+    uint64_t M = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int s = 1075 - e; /* |v| = M * 2^-s; 1e14 < 2^47, so s >= 6; 1e-4 > 2^-14, so s <= 66 */
+    /* floor(log10|v|): |v| is in [2^b, 2^(b+1)), b = e - 1023, so it is floor(b * log10(2))
+     * (78913 / 2^18, exact for these b) or one more. */
+    static const double p10[] = {1e-4, 1e-3, 1e-2, 1e-1, 1,    1e1,  1e2,  1e3,  1e4, 1e5,
+                                 1e6,  1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14};
+    int x = ((e - 1023) * 78913) >> 18; /* >= -5 */
+    if (x < 13 && fabs(v) >= p10[x + 5])
+        x++;
     for (int P = 15; P <= 17; P++) {
         uint64_t m;
         int k;
@@ -369,22 +463,26 @@ static size_t fmt_small(char *out, double v)
 size_t brrt_fmt_double(char *out, size_t outlen, double v)
 {
     int n;
-    if (outlen >= BRRT_FMT_DOUBLE_MAX && isfinite(v)) {
-        if (v == floor(v) && fabs(v) < 1e15) {
+    if (outlen >= BRRT_FMT_DOUBLE_MAX) {
+        double a = fabs(v); /* NaN fails every compare below */
+        if (a < 1e15 && (double)(int64_t)v == v) { /* integral (without a libm floor) */
             if (v == 0 && signbit(v)) {
                 memcpy(out, "-0", 3);
                 return 2;
             }
             return brrt_fmt_i64(out, (int64_t)v);
         }
-        if (fabs(v) >= 1e-4 && fabs(v) < 1e14) {
+        if (a >= 1e-4 && a < 1e14) {
             size_t len = fmt_fixed(out, v);
             if (len)
                 return len;
-        } else if (fabs(v) >= 1e-40 && fabs(v) < 1e-4) {
+        } else if (a >= 1e-40 && a < 1e-4) {
             size_t len = fmt_small(out, v);
             if (len)
                 return len;
+        } else if (isnan(v)) {
+            memcpy(out, "NaN", 4);
+            return 3;
         }
     }
     if (isnan(v)) {
