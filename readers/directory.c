@@ -51,6 +51,7 @@ void rd_dir_put(struct rd_dir *d)
     free(d->name_index);
     free(d->slot);
     free(d->raw_refs);
+    free(d->hist_series);
     brrt_buf_free(&d->scratch);
     free(d);
 }

@@ -70,6 +70,8 @@ struct rd_dir {
     uint64_t layout;          /* brrt_snapshot.layout: new whenever a family or series is added */
     uint32_t *slot;
     struct rd_raw_ref *raw_refs; /* per series, like slot */
+    uint32_t *hist_series;       /* the histogram series' indices, in directory order */
+    uint32_t n_hist;
     uint32_t cap_slot;
     size_t hist_text_words, hist_fine_words;
     uint32_t value_parts; /* the BRRT_SNAP_* parts its series have (SCALARS, HIST_TEXT|FINE) */

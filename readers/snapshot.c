@@ -42,23 +42,38 @@ static uint64_t load(const uint8_t *p)
 /* Sums `words` 64-bit words at `off` over shards [0, shards) into `out`. Four shards per pass
  * over `out`: each word's four loads are summed in a register and `out` is read and written
  * once per four shards, not once per shard (a histogram's 434 words x shards are most of a
- * protobuf scrape's snapshot). */
+ * protobuf scrape's snapshot). Fewer than four shards (a few writer threads, the usual
+ * service): one pass. */
 static void sum_words(const struct brrt_reader *r, uint32_t shards, uint64_t off, uint32_t words,
                       uint64_t *out)
 {
     const uint8_t *base = r->map + r->layout.shard_offset + off;
     const uint64_t stride = r->layout.shard_stride;
-    uint32_t s = 0;
-    if (shards >= 4) {
-        for (uint32_t w = 0; w < words; w++) {
-            const uint8_t *p = base + 8u * w;
-            out[w] = load(p) + load(p + stride) + load(p + 2 * stride) + load(p + 3 * stride);
-        }
-        s = 4;
-        base += 4 * stride;
-    } else {
+    switch (shards) { /* the loop per count: no test per word */
+    case 0:
         memset(out, 0, words * sizeof *out);
+        return;
+    case 1:
+        for (uint32_t w = 0; w < words; w++)
+            out[w] = load(base + 8u * w);
+        return;
+    case 2:
+        for (uint32_t w = 0; w < words; w++)
+            out[w] = load(base + 8u * w) + load(base + stride + 8u * w);
+        return;
+    case 3:
+        for (uint32_t w = 0; w < words; w++)
+            out[w] = load(base + 8u * w) + load(base + stride + 8u * w) + load(base + 2 * stride + 8u * w);
+        return;
+    default:
+        break;
     }
+    for (uint32_t w = 0; w < words; w++) {
+        const uint8_t *p = base + 8u * w;
+        out[w] = load(p) + load(p + stride) + load(p + 2 * stride) + load(p + 3 * stride);
+    }
+    uint32_t s = 4;
+    base += 4 * stride;
     for (; s + 4 <= shards; s += 4, base += 4 * stride)
         for (uint32_t w = 0; w < words; w++) {
             const uint8_t *p = base + 8u * w;
@@ -173,6 +188,38 @@ static void read_raw(const struct brrt_reader *r, const struct rd_dir *d, uint32
     }
 }
 
+/* Series i's struct in the snapshot: its fields and the values `a` asks for. */
+static inline void read_series(const struct brrt_reader *r, const struct read_args *a, uint32_t i, uint64_t **words)
+{
+    struct snapshot_impl *si = a->si;
+    const struct rd_dir *d = si->dir;
+    const struct rd_series_meta *m = &d->series[i];
+    const struct brrt_snap_family *f = &si->fams[m->family];
+    struct brrt_snap_series *s = &si->series[d->slot[i]];
+    /* Series areas of a histogram are pages apart: start the next ones' first words (the
+     * TLB walk and the miss) while this one is summed. A prefetch never faults. */
+    if (i + PREFETCH_AHEAD < d->n_series && f->storage == BRRT_SHM_SHARDED_HIST) {
+        const uint8_t *p = r->map + r->layout.shard_offset + d->series[i + PREFETCH_AHEAD].value_offset;
+        for (uint32_t k = 0; k < a->shards; k++, p += r->layout.shard_stride)
+            __builtin_prefetch(p);
+    }
+    /* Field by field: a compound literal becomes `rep stos`, slow on 10^4 small structs. */
+    s->family = m->family;
+    s->label_values = m->label_values;
+    s->overflow = m->overflow;
+    s->value = 0;
+    s->u64 = 0;
+    s->i64 = 0;
+    s->count = 0;
+    s->sum_raw = 0;
+    s->sum = 0;
+    s->le_counts = NULL;
+    s->fine = NULL;
+    s->labels_text = m->labels_text;
+    s->labels_text_len = m->labels_text_len;
+    read_value(r, a->shards, a->what, m, f, s, words);
+}
+
 /* The values of every series (under rd_guarded: a truncated file faults here). */
 static int read_values(struct brrt_reader *r, void *arg)
 {
@@ -180,41 +227,24 @@ static int read_values(struct brrt_reader *r, void *arg)
     struct snapshot_impl *si = a->si;
     const struct rd_dir *d = si->dir;
     uint64_t *words = si->words;
-    const uint8_t *shard0 = r->map + r->layout.shard_offset;
     /* The parts whose value fields are written (read, or zeroed after an earlier snapshot). */
     uint32_t touch = a->what | si->vals;
     if (a->what & BRRT_SNAP_RAW)
         read_raw(r, d, a->shards, si->raw);
     if (!a->refill && !(touch & d->value_parts))
         return 0; /* series[] is right as it is */
+    if (!a->refill && !(touch & BRRT_SNAP_SCALARS)) {
+        /* Only the histograms' structs change (the exporter's RAW | HIST_TEXT): visit those,
+         * in the same order, so that they take the same words. */
+        for (uint32_t h = 0; h < d->n_hist; h++)
+            read_series(r, a, d->hist_series[h], &words);
+        return 0;
+    }
     for (uint32_t i = 0; i < d->n_series; i++) {
-        const struct rd_series_meta *m = &d->series[i];
-        const struct brrt_snap_family *f = &si->fams[m->family];
+        const struct brrt_snap_family *f = &si->fams[d->series[i].family];
         if (!a->refill && !(touch & value_parts(f->storage)))
             continue; /* its struct is as the last snapshot left it, and that is right */
-        struct brrt_snap_series *s = &si->series[d->slot[i]];
-        /* Series areas of a histogram are pages apart: start the next ones' first words (the
-         * TLB walk and the miss) while this one is summed. A prefetch never faults. */
-        if (i + PREFETCH_AHEAD < d->n_series && f->storage == BRRT_SHM_SHARDED_HIST) {
-            const uint8_t *p = shard0 + d->series[i + PREFETCH_AHEAD].value_offset;
-            for (uint32_t k = 0; k < a->shards; k++, p += r->layout.shard_stride)
-                __builtin_prefetch(p);
-        }
-        /* Field by field: a compound literal becomes `rep stos`, slow on 10^4 small structs. */
-        s->family = m->family;
-        s->label_values = m->label_values;
-        s->overflow = m->overflow;
-        s->value = 0;
-        s->u64 = 0;
-        s->i64 = 0;
-        s->count = 0;
-        s->sum_raw = 0;
-        s->sum = 0;
-        s->le_counts = NULL;
-        s->fine = NULL;
-        s->labels_text = m->labels_text;
-        s->labels_text_len = m->labels_text_len;
-        read_value(r, a->shards, a->what, m, f, s, &words);
+        read_series(r, a, i, &words);
     }
     return 0;
 }
@@ -236,10 +266,15 @@ static int group(struct rd_dir *d)
         if (!q)
             return BRRT_E_NOMEM;
         d->raw_refs = q;
+        uint32_t *h = realloc(d->hist_series, (d->n_series + 1) * sizeof *h);
+        if (!h)
+            return BRRT_E_NOMEM;
+        d->hist_series = h;
         d->cap_slot = d->n_series + 1;
     }
     d->hist_text_words = d->hist_fine_words = 0;
     d->value_parts = 0;
+    d->n_hist = 0;
     for (uint32_t i = 0; i < d->n_fams; i++)
         d->fams[i].n_series = 0;
     for (uint32_t i = 0; i < d->n_series; i++) {
@@ -247,6 +282,7 @@ static int group(struct rd_dir *d)
         f->n_series++;
         d->value_parts |= value_parts(f->storage);
         if (f->storage == BRRT_SHM_SHARDED_HIST) {
+            d->hist_series[d->n_hist++] = i;
             d->hist_text_words += 2 + f->n_le;
             d->hist_fine_words += f->n_fine;
         }
