@@ -13,7 +13,9 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-#define HEAD_CHUNK 16 /* heads are copied in chunks of this size (overrunning into slack) */
+/* A head copy reads and writes up to this many bytes past the head (into slack the buffers
+ * keep): whole 16-byte moves, no copy of a variable length. */
+#define HEAD_SLACK 64
 
 struct prom_item_text {
     uint32_t name, name_len;     /* the group's exposed name: text offsets */
@@ -21,7 +23,8 @@ struct prom_item_text {
     uint32_t extra, extra_len;   /* its snapshot's extra label piece */
     const char *suffix;          /* its samples' suffix (a counter's _total in OpenMetrics), a literal */
     /* The series' line heads (text_heads): counters and gauges hoff[heads + j] ..
-     * hoff[heads + j + 1]; histograms 3 per series (4 in OpenMetrics) from hoff[heads + 3j]. */
+     * hoff[heads + j + 1]; histograms hist_stride() per series from hoff[heads + stride * j]:
+     * each bucket's whole head (up to the value), then _sum, _count (and OpenMetrics' _created). */
     uint32_t heads;
     uint32_t created; /* OpenMetrics counters: their _created heads the same way, else NONE */
 };
@@ -106,9 +109,30 @@ static bool push_head(struct prom_text *t, const struct line_ctx *c, const char 
     return true;
 }
 
+/* A histogram's line heads per series: one per bucket (n_le + 1), _sum, _count and, in
+ * OpenMetrics, _created. */
+static uint32_t hist_stride(const struct brrt_snap_family *f, bool om)
+{
+    return f->n_le + 3 + om;
+}
+
+/* Appends a bucket's whole line head, `name_bucket{extra,labels,le="BOUND"} `. */
+static bool push_bucket_head(struct prom_text *t, const struct line_ctx *c, const char *labels, size_t labels_len,
+                             const char *le)
+{
+    size_t le_len = strlen(le);
+    if (!push_head(t, c, SUFFIX("_bucket"), labels, labels_len, true) ||
+        !brrt_buf_reserve(&t->lines, le_len + 3))
+        return false;
+    char *p = put(t->lines.data + t->lines.len, le, le_len);
+    p = put(p, "\"} ", 3);
+    t->lines.len = (size_t)(p - t->lines.data);
+    return true;
+}
+
 /* Every series' line heads of a family into t->lines, their offsets into t->hoff (`stride`
  * per series, then the end): a counter's or gauge's value line, or its _created line (with
- * suffix "_created"); a histogram's bucket start (up to `le="`), _sum, _count and, in
+ * suffix "_created"); a histogram's bucket lines (each up to its value), _sum, _count and, in
  * OpenMetrics, _created. Returns the index of the first, or NONE when out of memory. */
 static uint32_t text_heads(struct prom_text *t, struct brrt_buf *scratch, const struct brrt_snapshot *snap,
                            const struct brrt_snap_family *f, const struct line_ctx *c, const char *suffix)
@@ -126,11 +150,15 @@ static uint32_t text_heads(struct prom_text *t, struct brrt_buf *scratch, const 
             labels = scratch->failed ? "" : scratch->data;
             labels_len = scratch->failed ? 0 : scratch->len;
         }
-        bool ok = hist ? push_head(t, c, SUFFIX("_bucket"), labels, labels_len, true) &&
-                             push_head(t, c, SUFFIX("_sum"), labels, labels_len, false) &&
-                             push_head(t, c, SUFFIX("_count"), labels, labels_len, false) &&
-                             (!t->om || push_head(t, c, SUFFIX("_created"), labels, labels_len, false))
-                       : push_head(t, c, suffix, suffix_len, labels, labels_len, false);
+        bool ok = true;
+        for (uint32_t k = 0; hist && ok && k <= f->n_le; k++)
+            ok = push_bucket_head(t, c, labels, labels_len, f->le_text[k]);
+        if (hist)
+            ok = ok && push_head(t, c, SUFFIX("_sum"), labels, labels_len, false) &&
+                 push_head(t, c, SUFFIX("_count"), labels, labels_len, false) &&
+                 (!t->om || push_head(t, c, SUFFIX("_created"), labels, labels_len, false));
+        else
+            ok = push_head(t, c, suffix, suffix_len, labels, labels_len, false);
         if (!ok)
             return NONE;
     }
@@ -192,7 +220,7 @@ static struct prom_text *text_build(const struct brrt_expo_plan *plan, const str
             (ti->created = text_heads(t, &scratch, snaps[it->snap], f, &c, "_created")) == NONE)
             goto fail;
     }
-    if (!brrt_buf_reserve(&t->lines, HEAD_CHUNK) || t->text.failed || t->ident.failed || scratch.failed)
+    if (!brrt_buf_reserve(&t->lines, HEAD_SLACK) || t->text.failed || t->ident.failed || scratch.failed)
         goto fail; /* the reserve: heads are copied in chunks, reading past the last one */
     free(extra_off);
     brrt_buf_free(&scratch);
@@ -204,11 +232,18 @@ fail:
     return NULL;
 }
 
-/* Copies a cached head in whole chunks: the bytes past `len` are overwritten by the value. */
-static char *copy_head(char *p, const char *src, uint32_t len)
+/* Copies a cached head: 64 bytes in four moves (most heads are shorter), then 32 per step; the
+ * bytes past `len` are overwritten by the value. */
+static inline char *copy_head(char *p, const char *src, uint32_t len)
 {
-    for (uint32_t k = 0; k < len; k += HEAD_CHUNK)
-        memcpy(p + k, src + k, HEAD_CHUNK);
+    memcpy(p, src, 16);
+    memcpy(p + 16, src + 16, 16);
+    memcpy(p + 32, src + 32, 16);
+    memcpy(p + 48, src + 48, 16);
+    for (uint32_t k = 64; k < len; k += 32) {
+        memcpy(p + k, src + k, 16);
+        memcpy(p + k + 16, src + k + 16, 16);
+    }
     return p + len;
 }
 
@@ -221,10 +256,10 @@ static void scalars_cached(struct brrt_buf *b, const struct prom_text *t, const 
     const uint32_t *h = t->hoff + ti->heads, *ch = ti->created != NONE ? t->hoff + ti->created : NULL;
     char created[BRRT_FMT_DOUBLE_MAX];
     size_t created_len = rp_created_text(created, snap, f, t->om);
-    size_t line_max = HEAD_CHUNK + BRRT_FMT_DOUBLE_MAX + 1;
+    size_t line_max = HEAD_SLACK + BRRT_FMT_DOUBLE_MAX + 1;
     size_t need = (size_t)(h[f->n_series] - h[0]) + f->n_series * line_max;
     if (ch)
-        need += (size_t)(ch[f->n_series] - ch[0]) + f->n_series * (HEAD_CHUNK + created_len + 1);
+        need += (size_t)(ch[f->n_series] - ch[0]) + f->n_series * (HEAD_SLACK + created_len + 1);
     if (!brrt_buf_reserve(b, need))
         return;
     const char *text = t->lines.data;
@@ -264,57 +299,57 @@ static void scalars_cached(struct brrt_buf *b, const struct prom_text *t, const 
     b->len = (size_t)(p - b->data);
 }
 
-/* The lines of a histogram family of `snap` from cached heads (as series_of writes them). */
+/* The lines of a histogram family of `snap` from cached heads (as series_of writes them):
+ * per bucket a head copy and the cumulative count, formatted only when it grew (most buckets
+ * of a sparse histogram add nothing). */
 static void hist_cached(struct brrt_buf *b, const struct prom_text *t, const struct prom_item_text *ti,
                         const struct brrt_snapshot *snap, const struct brrt_snap_family *f)
 {
     if (!rp_has_values(snap, f))
         return;
-    struct le_pieces lp;
-    rp_le_pieces(f, &lp);
     char created[BRRT_FMT_DOUBLE_MAX];
     size_t created_len = rp_created_text(created, snap, f, t->om);
-    uint32_t stride = t->om ? 4 : 3;
+    const uint32_t stride = hist_stride(f, t->om), n_le = f->n_le;
+    const uint32_t *h = t->hoff + ti->heads;
+    /* Every line: its head, a chunk of overrun, the value (a count fits 24 bytes; the sum
+     * BRRT_FMT_DOUBLE_MAX) and the newline. */
+    size_t need = (size_t)(h[f->n_series * stride] - h[0]) +
+                  (size_t)f->n_series * stride * (HEAD_SLACK + BRRT_FMT_DOUBLE_MAX + 1);
+    if (!brrt_buf_reserve(b, need))
+        return;
     const char *text = t->lines.data;
-    for (uint32_t j = 0; j < f->n_series; j++) {
+    char *p = b->data + b->len;
+    for (uint32_t j = 0; j < f->n_series; j++, h += stride) {
         const struct brrt_snap_series *s = &snap->series[f->first_series + j];
-        const uint32_t *h = t->hoff + ti->heads + j * stride;
-        size_t max_line = (h[stride] - h[0]) + HEAD_CHUNK + sizeof lp.piece[0] + BRRT_FMT_DOUBLE_MAX + 2;
-        if (!brrt_buf_reserve(b, (f->n_le + 4) * max_line))
-            return;
-        char *p = b->data + b->len;
-        uint32_t head_len = h[1] - h[0];
-        uint64_t cum = 0;
-        char num[24]; /* the cumulative count's digits, formatted only when it grows: most
-                       * buckets of a sparse histogram add nothing */
-        size_t num_len = 0;
-        _Static_assert(sizeof num <= BRRT_FMT_DOUBLE_MAX, "the fixed copy stays inside max_line");
-        for (uint32_t k = 0; k <= f->n_le; k++) {
-            p = copy_head(p, text + h[0], head_len);
-            memcpy(p, lp.piece[k], sizeof lp.piece[k]); /* fixed size: see series_of */
-            p += lp.len[k];
-            if (k == 0 || s->le_counts[k]) {
-                cum += s->le_counts[k];
+        const uint64_t *le = s->le_counts;
+        uint64_t cum = le[0];
+        char num[24];
+        size_t num_len = brrt_fmt_u64(num, cum);
+        _Static_assert(sizeof num <= BRRT_FMT_DOUBLE_MAX, "the fixed copy stays inside `need`");
+        for (uint32_t k = 0; k <= n_le; k++) {
+            p = copy_head(p, text + h[k], h[k + 1] - h[k]);
+            if (k && le[k]) {
+                cum += le[k];
                 num_len = brrt_fmt_u64(num, cum);
             }
-            memcpy(p, num, sizeof num); /* fixed size: max_line leaves BRRT_FMT_DOUBLE_MAX */
+            memcpy(p, num, sizeof num); /* fixed size: the bytes past num_len are overwritten */
             p += num_len;
             *p++ = '\n';
         }
-        p = copy_head(p, text + h[1], h[2] - h[1]);
+        p = copy_head(p, text + h[n_le + 1], h[n_le + 2] - h[n_le + 1]);
         p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, s->sum);
         *p++ = '\n';
-        p = copy_head(p, text + h[2], h[3] - h[2]);
+        p = copy_head(p, text + h[n_le + 2], h[n_le + 3] - h[n_le + 2]);
         p += brrt_fmt_u64(p, s->count);
         *p++ = '\n';
         if (t->om) {
-            p = copy_head(p, text + h[3], h[4] - h[3]);
+            p = copy_head(p, text + h[n_le + 3], h[n_le + 4] - h[n_le + 3]);
             p = put(p, created, created_len);
             *p++ = '\n';
         }
-        *p = '\0';
-        b->len = (size_t)(p - b->data);
     }
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
 }
 
 /* Renders with the cached text (built now when missing or stale): false when it cannot be had. */
