@@ -52,6 +52,11 @@ static struct seg_entry *add(struct segset *s, const char *name)
  * it did not, and /healthz's readers are not disturbed. */
 static void publish_health(struct segset *s)
 {
+    bool same = s->health && s->health_gen == s->entries_gen;
+    for (uint32_t i = 0; same && i < s->n; i++)
+        same = s->e[i].up == s->e[i].health_up && s->e[i].generation == s->e[i].health_generation;
+    if (same) /* what the text says has not changed: most scrapes */
+        return;
     struct brrt_buf *b = &s->health_next;
     brrt_buf_reset(b);
     ADD_LIT(b, "ok\n");
@@ -67,15 +72,22 @@ static void publish_health(struct segset *s)
         ADD_LIT(b, "\n");
     }
     /* s->health is only written here, under s->lock: reading it needs no health_lock. */
-    if (b->failed || (s->health && strcmp(s->health, b->data) == 0))
-        return; /* unchanged, or keep the previous text */
-    char *text = strdup(b->data);
-    if (!text)
-        return;
-    pthread_mutex_lock(&s->health_lock);
-    free(s->health);
-    s->health = text;
-    pthread_mutex_unlock(&s->health_lock);
+    if (b->failed)
+        return; /* keep the previous text */
+    if (!s->health || strcmp(s->health, b->data) != 0) {
+        char *text = strdup(b->data);
+        if (!text)
+            return;
+        pthread_mutex_lock(&s->health_lock);
+        free(s->health);
+        s->health = text;
+        pthread_mutex_unlock(&s->health_lock);
+    }
+    for (uint32_t i = 0; i < s->n; i++) {
+        s->e[i].health_up = s->e[i].up;
+        s->e[i].health_generation = s->e[i].generation;
+    }
+    s->health_gen = s->entries_gen;
 }
 
 int segset_init(struct segset *s, const char *segment, bool all)
@@ -84,6 +96,7 @@ int segset_init(struct segset *s, const char *segment, bool all)
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->health_lock, NULL);
     s->all = all;
+    s->entries_gen = 1;
     if (!all && !add(s, segment))
         return BRRT_E_NOMEM;
     publish_health(s);
@@ -99,12 +112,14 @@ void segset_free(struct segset *s)
     free(s->e);
     free(s->health);
     brrt_buf_free(&s->health_next);
-    brrt_buf_free(&s->self_labels);
+    for (int f = 0; f < 2; f++) {
+        brrt_buf_free(&s->self_text[f].text);
+        free(s->self_text[f].off);
+    }
     free(s->scratch.snaps);
     free(s->scratch.names);
     free(s->scratch.dropped);
     free(s->scratch.entry_of);
-    free(s->scratch.label_off);
     for (int f = 0; f < SEGSET_N_FORMATS; f++)
         brrt_prom_cache_free(s->plan[f]);
     pb_cache_free(s->pb);
@@ -204,6 +219,7 @@ static void rescan(struct segset *s)
     s->e = e;
     s->n = k;
     s->cap = l.n ? l.n : 1;
+    s->entries_gen++;
 out:
     brrt_buf_free(&l.text);
     free(l.off);
@@ -337,50 +353,6 @@ static void self_header_build(struct brrt_buf *b, enum brrt_exporter_metric_id i
         ADD_LIT(b, " gauge\n");
 }
 
-/* Every row's header in both flavors, built once per process (they are constant): a scrape
- * copies each with one append. */
-static struct brrt_buf self_heads[2];
-static size_t self_head_off[2][BRRT_XM_COUNT + 1];
-static pthread_once_t self_heads_once = PTHREAD_ONCE_INIT;
-
-static void self_heads_build(void)
-{
-    for (int fl = 0; fl < 2; fl++) {
-        for (int id = 0; id < BRRT_XM_COUNT; id++) {
-            self_head_off[fl][id] = self_heads[fl].len;
-            self_header_build(&self_heads[fl], (enum brrt_exporter_metric_id)id, (enum brrt_prom_flavor)fl);
-        }
-        self_head_off[fl][BRRT_XM_COUNT] = self_heads[fl].len;
-    }
-}
-
-static void self_header(struct brrt_buf *b, enum brrt_exporter_metric_id id, enum brrt_prom_flavor flavor)
-{
-    pthread_once(&self_heads_once, self_heads_build);
-    const struct brrt_buf *h = &self_heads[flavor == BRRT_PROM_OPENMETRICS];
-    const size_t *off = self_head_off[flavor == BRRT_PROM_OPENMETRICS];
-    if (h->failed) /* out of memory when they were built */
-        self_header_build(b, id, flavor);
-    else
-        brrt_buf_add(b, h->data + off[id], off[id + 1] - off[id]);
-}
-
-/* name{segment="..."} value: `label` is the entry's `{segment="..."} `, escaped once per scrape. */
-static void self_value(struct brrt_buf *b, const char *name, size_t len, const char *label, size_t label_len,
-                       double v)
-{
-    if (!brrt_buf_reserve(b, len + label_len + BRRT_FMT_DOUBLE_MAX + 1))
-        return;
-    char *p = b->data + b->len;
-    memcpy(p, name, len);
-    memcpy(p + len, label, label_len);
-    p += len + label_len;
-    p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, v);
-    *p++ = '\n';
-    b->len = (size_t)(p - b->data);
-    b->data[b->len] = '\0';
-}
-
 /* The exporter's own metrics in protobuf: one family per row, a series per segment. */
 static void self_pb(struct segset *s, struct brrt_buf *out)
 {
@@ -415,20 +387,92 @@ static void self_pb(struct segset *s, struct brrt_buf *out)
 static const char *const self_names[] = {BRRT_EXPORTER_CATALOG(SELF_NAME) NULL};
 #undef SELF_NAME
 
-/* Each entry's `{segment="NAME"} ` (NAME escaped) into s->self_labels, entry i's at
- * off[i]..off[i + 1]: escaped once per scrape, not once per self-metric row. */
-static int self_labels(struct segset *s, size_t *off)
+/* The pieces of s->self_text[flavor] (struct segset_self_text) for the current entries;
+ * false when out of memory. */
+static bool self_text_fit(struct segset *s, enum brrt_prom_flavor flavor)
 {
-    struct brrt_buf *b = &s->self_labels;
+    struct segset_self_text *st = &s->self_text[flavor == BRRT_PROM_OPENMETRICS];
+    if (st->entries_gen == s->entries_gen)
+        return true;
+    const uint32_t rows = BRRT_XM_EXPORTER_SCRAPE_DURATION, n = s->n; /* the segment rows first */
+    size_t *off = realloc(st->off, ((size_t)rows * n + 4) * sizeof *off);
+    if (!off)
+        return false;
+    st->off = off;
+    struct brrt_buf *b = &st->text;
     brrt_buf_reset(b);
-    for (uint32_t i = 0; i < s->n; i++) {
-        off[i] = b->len;
-        ADD_LIT(b, "{segment=\"");
-        brrt_buf_escaped(b, s->e[i].name, true);
-        ADD_LIT(b, "\"} ");
+    size_t k = 0;
+    for (uint32_t r = 0; r < rows; r++)
+        for (uint32_t i = 0; i < n; i++) {
+            off[k++] = b->len;
+            if (i == 0)
+                self_header_build(b, (enum brrt_exporter_metric_id)r, flavor);
+            brrt_buf_add(b, self_rows[r].name, self_rows[r].len);
+            ADD_LIT(b, "{segment=\"");
+            brrt_buf_escaped(b, s->e[i].name, true);
+            ADD_LIT(b, "\"} ");
+        }
+    off[k++] = b->len;
+    self_header_build(b, BRRT_XM_EXPORTER_SCRAPE_DURATION, flavor);
+    brrt_buf_add(b, self_rows[BRRT_XM_EXPORTER_SCRAPE_DURATION].name, self_rows[BRRT_XM_EXPORTER_SCRAPE_DURATION].len);
+    ADD_LIT(b, " ");
+    off[k++] = b->len;
+    self_header_build(b, BRRT_XM_EXPORTER_SCRAPES, flavor);
+    brrt_buf_add(b, self_rows[BRRT_XM_EXPORTER_SCRAPES].name, self_rows[BRRT_XM_EXPORTER_SCRAPES].len);
+    ADD_LIT(b, " ");
+    off[k++] = b->len;
+    self_header_build(b, BRRT_XM_EXPORTER_BUILD_INFO, flavor);
+    brrt_buf_add(b, self_rows[BRRT_XM_EXPORTER_BUILD_INFO].name, self_rows[BRRT_XM_EXPORTER_BUILD_INFO].len);
+    ADD_LIT(b, "{version=\"" BRRT_VERSION "\"} 1\n");
+    if (flavor == BRRT_PROM_OPENMETRICS)
+        ADD_LIT(b, "# EOF\n");
+    off[k] = b->len;
+    if (b->failed)
+        return false;
+    st->entries_gen = s->entries_gen;
+    return true;
+}
+
+/* Copies piece k of `st` to p. */
+static char *self_piece(char *p, const struct segset_self_text *st, size_t k)
+{
+    size_t n = st->off[k + 1] - st->off[k];
+    memcpy(p, st->text.data + st->off[k], n);
+    return p + n;
+}
+
+/* The exporter's own metrics in a text flavor, from the pieces of self_text_fit: the segment
+ * rows, then the scrape's duration since t0, the scrape count and the build info. */
+static void self_text_render(struct segset *s, struct brrt_buf *out, const struct segset_self_text *st, double t0)
+{
+    const uint32_t rows = BRRT_XM_EXPORTER_SCRAPE_DURATION;
+    size_t pieces = (size_t)rows * s->n + 3;
+    if (!brrt_buf_reserve(out, st->text.len + pieces * (BRRT_FMT_DOUBLE_MAX + 1)))
+        return;
+    char *p = out->data + out->len;
+    size_t k = 0;
+#define SELF_ROW(id, name, type, help)                                                         \
+    for (uint32_t i = 0; i < s->n; i++) {                                                      \
+        const struct seg_entry *e = &s->e[i];                                                  \
+        const struct brrt_reader_info *in = &e->info;                                         \
+        (void)in;                                                                              \
+        p = self_piece(p, st, k++);                                                            \
+        p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, (SELF_VALUE_##id));                       \
+        *p++ = '\n';                                                                           \
     }
-    off[s->n] = b->len;
-    return b->failed ? -1 : 0;
+    BRRT_EXPORTER_SEGMENT_METRICS(SELF_ROW)
+#undef SELF_ROW
+    s->scrapes++;
+    s->last_scrape_seconds = now_s() - t0;
+    p = self_piece(p, st, k++);
+    p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, s->last_scrape_seconds);
+    *p++ = '\n';
+    p = self_piece(p, st, k++);
+    p += brrt_fmt_u64(p, s->scrapes);
+    *p++ = '\n';
+    p = self_piece(p, st, k++);
+    *p = '\0';
+    out->len = (size_t)(p - out->data);
 }
 
 /* Makes the per-scrape arrays hold s->n + 1 entries (kept between scrapes: a steady scrape
@@ -451,10 +495,7 @@ static bool scratch_fit(struct segset *s)
     uint32_t *entry_of = realloc(c->entry_of, cap * sizeof *entry_of);
     if (entry_of)
         c->entry_of = entry_of;
-    size_t *label_off = realloc(c->label_off, cap * sizeof *label_off);
-    if (label_off)
-        c->label_off = label_off;
-    if (!snaps || !names || !dropped || !entry_of || !label_off)
+    if (!snaps || !names || !dropped || !entry_of)
         return false;
     c->cap = cap;
     return true;
@@ -470,7 +511,6 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     struct brrt_snapshot **snaps = s->scratch.snaps;
     const char **names = s->scratch.names;
     uint32_t *dropped = s->scratch.dropped, *entry_of = s->scratch.entry_of;
-    size_t *label_off = s->scratch.label_off;
     uint32_t k = 0;
     for (uint32_t i = 0; fit && i < s->n; i++) {
         s->e[i].exposition_dropped = 0;
@@ -502,29 +542,10 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
     }
     for (uint32_t i = 0; fit && i < k; i++)
         s->e[entry_of[i]].exposition_dropped = dropped[i];
-#define SELF_ROW(id, name, type, help)                                                         \
-    if (s->n) {                                                                                \
-        self_header(out, BRRT_XM_##id, flavor);                                                \
-        for (uint32_t i = 0; i < s->n; i++) {                                                  \
-            const struct seg_entry *e = &s->e[i];                                              \
-            const struct brrt_reader_info *in = &e->info;                                     \
-            (void)in;                                                                          \
-            self_value(out, name, sizeof name - 1, labels->data + label_off[i],                \
-                       label_off[i + 1] - label_off[i], (SELF_VALUE_##id));                    \
-        }                                                                                      \
-    }
-    if (format == SEGSET_PROTOBUF)
-        self_pb(s, out);
-    else if (!fit || self_labels(s, label_off))
-        out->failed = true;
-    else {
-        const struct brrt_buf *labels = &s->self_labels;
-        BRRT_EXPORTER_SEGMENT_METRICS(SELF_ROW)
-    }
-#undef SELF_ROW
-    s->scrapes++;
-    s->last_scrape_seconds = now_s() - t0;
     if (format == SEGSET_PROTOBUF) {
+        self_pb(s, out);
+        s->scrapes++;
+        s->last_scrape_seconds = now_s() - t0;
         double d = s->last_scrape_seconds, n = (double)s->scrapes;
         const struct self_row *r = &self_rows[BRRT_XM_EXPORTER_SCRAPE_DURATION];
         pb_render_scalars(out, r->name, r->counter, r->help, NULL, NULL, &d, 1);
@@ -534,29 +555,15 @@ void segset_scrape(struct segset *s, struct brrt_buf *out, enum segset_format fo
         double one = 1;
         r = &self_rows[BRRT_XM_EXPORTER_BUILD_INFO];
         pb_render_scalars(out, r->name, r->counter, r->help, "version", &version, &one, 1);
-        publish_health(s); /* /healthz follows protobuf scrapes too */
-        pthread_mutex_unlock(&s->lock);
-        return;
+    } else if (!fit || !self_text_fit(s, flavor)) {
+        out->failed = true;
+        s->scrapes++;
+        s->last_scrape_seconds = now_s() - t0;
+    } else {
+        self_text_render(s, out, &s->self_text[flavor == BRRT_PROM_OPENMETRICS], t0);
+        s->last_body_len = out->len;
     }
-    const struct self_row *r = &self_rows[BRRT_XM_EXPORTER_SCRAPE_DURATION];
-    self_header(out, BRRT_XM_EXPORTER_SCRAPE_DURATION, flavor);
-    self_value(out, r->name, r->len, " ", 1, s->last_scrape_seconds);
-    self_header(out, BRRT_XM_EXPORTER_SCRAPES, flavor);
-    r = &self_rows[BRRT_XM_EXPORTER_SCRAPES];
-    char num[BRRT_FMT_INT_MAX];
-    size_t num_len = brrt_fmt_u64(num, s->scrapes);
-    brrt_buf_add(out, r->name, r->len);
-    ADD_LIT(out, " ");
-    brrt_buf_add(out, num, num_len);
-    ADD_LIT(out, "\n");
-    self_header(out, BRRT_XM_EXPORTER_BUILD_INFO, flavor);
-    r = &self_rows[BRRT_XM_EXPORTER_BUILD_INFO];
-    brrt_buf_add(out, r->name, r->len);
-    ADD_LIT(out, "{version=\"" BRRT_VERSION "\"} 1\n");
-    if (flavor == BRRT_PROM_OPENMETRICS)
-        brrt_buf_puts(out, "# EOF\n");
-    publish_health(s);
-    s->last_body_len = out->len;
+    publish_health(s); /* /healthz follows every scrape */
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -37,6 +37,8 @@ struct seg_entry {
     struct stat failed_st;
     bool failed_cached;
     struct brrt_snapshot *snap;   /* the last scrape's, recycled by the next (or NULL) */
+    bool health_up;               /* up and generation as /healthz's text last said */
+    uint64_t health_generation;
 };
 
 /* A scrape's arrays, one element per entry (+1), kept between scrapes. */
@@ -44,8 +46,17 @@ struct segset_scratch {
     struct brrt_snapshot **snaps;
     const char **names;
     uint32_t *dropped, *entry_of;
-    size_t *label_off;
     uint32_t cap;
+};
+
+/* The text of the exporter's own metrics but their values, for one text flavor: per segment
+ * row and entry `name{segment="NAME"} ` (the row's HELP/TYPE before its first entry's), then
+ * the exporter rows' heads; built again when the entries change (segset.entries_gen). A scrape
+ * copies each piece and formats the value after it. */
+struct segset_self_text {
+    struct brrt_buf text;
+    size_t *off;          /* piece k at text.data + off[k] .. off[k + 1] */
+    uint64_t entries_gen; /* of the entries it was built for; 0: none */
 };
 
 /* What a scrape renders: Prometheus text 0.0.4, OpenMetrics 1.0, or the protobuf exposition. */
@@ -68,8 +79,10 @@ struct segset {
      * enum segset_format. */
     struct brrt_prom_cache *plan[SEGSET_N_FORMATS];
     struct pb_cache *pb; /* the protobuf exposition's per-layout bytes (render_pb.h) */
-    struct brrt_buf self_labels; /* each entry's {segment="..."} for the self-metrics, per scrape */
     struct segset_scratch scratch;
+    uint64_t entries_gen;  /* changes whenever entries come or go (never 0) */
+    uint64_t health_gen;   /* entries_gen when /healthz's text was last built */
+    struct segset_self_text self_text[2]; /* by enum brrt_prom_flavor */
 };
 
 int segset_init(struct segset *s, const char *segment, bool all);
