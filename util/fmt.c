@@ -360,14 +360,45 @@ static uint64_t round_at(uint64_t M, int s, int k)
     return q;
 }
 
-/* round_digits in 256 bits, from a guess of k that may be off by one either way (a log10
+/* ---- 1e-14 <= |v| < 1e-4 in 128 bits: M * 10^k / 2^s = M * 5^k / 2^(s - k), and 5^k for
+ * k <= 32 times M stays under 2^128 (most small values: durations of us and ns in seconds). */
+
+static const uint64_t pow5_u64[28] = {
+    1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull, 390625ull, 1953125ull,
+    9765625ull, 48828125ull, 244140625ull, 1220703125ull, 6103515625ull, 30517578125ull,
+    152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull, 95367431640625ull,
+    476837158203125ull, 2384185791015625ull, 11920928955078125ull, 59604644775390625ull,
+    298023223876953125ull, 1490116119384765625ull, 7450580596923828125ull};
+
+static u128 pow5_128(int k) /* 0 <= k <= 54 */
+{
+    return k < 28 ? pow5_u64[k] : (u128)pow5_u64[27] * pow5_u64[k - 27];
+}
+
+#define MID_K_MAX 31 /* (2M + 1) * 5^31 < 2^54 * 2^72: reads_back_mid's products fit */
+
+/* round_at in 128 bits: 0 <= k <= MID_K_MAX + 1 (M * 5^32 < 2^128) and 1 <= s - k < 128. */
+static uint64_t round_at_mid(uint64_t M, int s, int k)
+{
+    u128 n = (u128)M * pow5_128(k);
+    int sh = s - k;
+    u128 q = n >> sh, r = n & (((u128)1 << sh) - 1), half = (u128)1 << (sh - 1);
+    if (r > half || (r == half && (q & 1)))
+        q++;
+    return (uint64_t)q;
+}
+
+/* round_digits in 256 bits (round_at) or, with `mid`, 128 bits (round_at_mid; *k_out = -1 when
+ * k leaves its range), from a guess of k that may be off by one either way (a log10
  * estimate). */
-static void round_digits_big(uint64_t M, int s, int P, int k_guess, uint64_t *m_out, int *k_out)
+static void round_digits_big(uint64_t M, int s, int P, int k_guess, bool mid, uint64_t *m_out, int *k_out)
 {
     uint64_t lo = pow10_u64[P - 1], hi = lo * 10; /* P <= 17 */
     int k = k_guess;
     for (int tries = 0; tries < 4; tries++) {
-        uint64_t q = round_at(M, s, k);
+        if (mid && (k < 0 || k > MID_K_MAX || s - k - 1 < 1 || s - k >= 128))
+            break;
+        uint64_t q = mid ? round_at_mid(M, s, k) : round_at(M, s, k);
         if (q >= hi) {
             k--;
             continue;
@@ -378,13 +409,28 @@ static void round_digits_big(uint64_t M, int s, int P, int k_guess, uint64_t *m_
         }
         /* lo itself may be v * 10^k < lo rounded up: then v has its P digits at k + 1, unless
          * they carry there too (a true carry gives lo at k). */
-        uint64_t finer = q == lo ? round_at(M, s, k + 1) : hi;
+        uint64_t finer = q != lo ? hi : mid ? round_at_mid(M, s, k + 1) : round_at(M, s, k + 1);
         *m_out = finer < hi ? finer : q;
         *k_out = finer < hi ? k + 1 : k;
         return;
     }
     *m_out = 0;
     *k_out = -1;
+}
+
+/* reads_back for round_at_mid's range (k <= MID_K_MAX), both sides divided by 2^k. */
+static bool reads_back_mid(uint64_t m, int k, uint64_t M, int s)
+{
+    bool pow2 = M == (1ull << 52); /* below a power of two the gap is half as wide */
+    u128 p5 = pow5_128(k);
+    u128 hi = (u128)(2 * M + 1) * p5, lo = (u128)(pow2 ? 4 * M - 1 : 2 * M - 1) * p5;
+    if (pow2)
+        hi <<= 1;
+    int sh = s + 1 + pow2 - k; /* 2 * 2^s * m / 2^k: compare m << sh with lo and hi (< 2^127) */
+    if (sh < 0 || sh >= 127 || (127 - sh < 64 && (m >> (127 - sh)) != 0))
+        return false; /* not near v: a value that reads back is within hi */
+    u128 d = (u128)m << sh;
+    return (M & 1) == 0 ? d >= lo && d <= hi : d > lo && d < hi;
 }
 
 /* reads_back in 256 bits. */
@@ -436,18 +482,33 @@ static size_t write_exp(char *out, bool neg, uint64_t m, int X)
 static size_t fmt_small(char *out, double v)
 {
     double a = fabs(v);
-    int e2;
-    double fr = frexp(a, &e2);
-    uint64_t M = (uint64_t)ldexp(fr, 53);
-    int s = 53 - e2;                  /* 67 <= s <= 185 */
-    int x = (int)floor(log10(a));     /* a guess; round_digits_big corrects it */
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff); /* a normal number: 1e-40 > 2^-1022 */
+    uint64_t M = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int s = 1075 - e; /* 67 <= s <= 185 */
+    /* A guess of floor(log10 a), from the binary exponent and one compare with an inexact
+     * power of ten: round_digits_big corrects it. */
+    static const double p10[] = {1e-40, 1e-39, 1e-38, 1e-37, 1e-36, 1e-35, 1e-34, 1e-33, 1e-32,
+                                 1e-31, 1e-30, 1e-29, 1e-28, 1e-27, 1e-26, 1e-25, 1e-24, 1e-23,
+                                 1e-22, 1e-21, 1e-20, 1e-19, 1e-18, 1e-17, 1e-16, 1e-15, 1e-14,
+                                 1e-13, 1e-12, 1e-11, 1e-10, 1e-9,  1e-8,  1e-7,  1e-6,  1e-5,
+                                 1e-4};
+    int x = ((e - 1023) * 78913) >> 18; /* -41 <= x <= -5 */
+    if (x >= -41 && x + 41 < (int)(sizeof p10 / sizeof p10[0]) && a >= p10[x + 41])
+        x++;
+    bool mid = a >= 1e-14;
     for (int P = 15; P <= 17; P++) {
         uint64_t m;
         int k;
-        round_digits_big(M, s, P, P - 1 - x, &m, &k);
+        round_digits_big(M, s, P, P - 1 - x, mid, &m, &k);
+        if (k < 0 && mid) { /* out of the 128-bit range after all: the 256-bit way */
+            mid = false;
+            round_digits_big(M, s, P, P - 1 - x, false, &m, &k);
+        }
         if (k < 0)
             return 0;
-        if (!reads_back_big(m, k, M, s))
+        if (!(mid && k <= MID_K_MAX ? reads_back_mid(m, k, M, s) : reads_back_big(m, k, M, s)))
             continue;
         int X = P - 1 - k; /* the decimal exponent of the rounded value */
         return X >= -4 ? write_fixed(out, v < 0, m, k) : write_exp(out, v < 0, m, X);
