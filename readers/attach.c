@@ -265,9 +265,10 @@ static int info_guarded(struct brrt_reader *r, void *arg)
     return 0;
 }
 
-int rd_info(struct brrt_reader *r, struct brrt_reader_info *out, const struct stat *fst, uint32_t ttl_ms)
+int rd_info(struct brrt_reader *r, struct brrt_reader_info *out, const struct stat *fst, uint32_t ttl_ms,
+            uint64_t now)
 {
-    struct info_args a = {out, (uint64_t)ttl_ms * 1000000u, now_mono_ns()};
+    struct info_args a = {out, (uint64_t)ttl_ms * 1000000u, now ? now : now_mono_ns()};
     int rc = rd_guarded(r, info_guarded, &a); /* SIGBUS-safe header reads */
     if (rc)
         return rc;
@@ -287,5 +288,5 @@ int brrt_reader_info(brrt_reader *r, struct brrt_reader_info *out)
 {
     if (!r || !out || !r->map)
         return BRRT_E_INVAL;
-    return rd_info(r, out, NULL, 0);
+    return rd_info(r, out, NULL, 0, 0);
 }

@@ -118,8 +118,10 @@ int rd_text_series(struct rd_dir *d, const struct brrt_snap_family *f, struct rd
 void rd_labels_text(struct brrt_buf *b, const struct brrt_snap_family *f,
                     const char *const *values, const char *rename);
 /* brrt_reader_info with the snapshot's fstat of the file (or NULL) and liveness TTL (0: probe
- * the lock and stat the path every time; see brrt_snapshot_opts.liveness_ttl_ms). */
-int rd_info(struct brrt_reader *r, struct brrt_reader_info *out, const struct stat *fst, uint32_t ttl_ms);
+ * the lock and stat the path every time; see brrt_snapshot_opts.liveness_ttl_ms), as of
+ * `now` (CLOCK_MONOTONIC ns; 0: read the clock here). */
+int rd_info(struct brrt_reader *r, struct brrt_reader_info *out, const struct stat *fst, uint32_t ttl_ms,
+            uint64_t now);
 /* Fills the header-derived part of info (no lock or path check); `now` is CLOCK_MONOTONIC ns. */
 void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *out, uint64_t now);
 

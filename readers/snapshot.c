@@ -360,9 +360,10 @@ int brrt_reader_snapshot_opts(brrt_reader *r, const struct brrt_snapshot_opts *o
         return BRRT_E_NOMEM;
     }
     memset(&si->pub, 0, sizeof si->pub);
-    rd_info(r, &si->pub.info, &st, opts ? opts->liveness_ttl_ms : 0);
-    si->pub.taken_realtime_ns = now_ns(CLOCK_REALTIME);
+    /* One CLOCK_MONOTONIC read for the liveness look (heartbeat age, TTLs) and taken_mono_ns. */
     si->pub.taken_mono_ns = now_ns(CLOCK_MONOTONIC);
+    rd_info(r, &si->pub.info, &st, opts ? opts->liveness_ttl_ms : 0, si->pub.taken_mono_ns);
+    si->pub.taken_realtime_ns = now_ns(CLOCK_REALTIME);
     si->pub.what = what;
     si->dir = d;
     d->refs++;
