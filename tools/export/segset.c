@@ -93,7 +93,17 @@ static void publish_health(struct segset *s)
 int segset_init(struct segset *s, const char *segment, bool all)
 {
     memset(s, 0, sizeof *s);
-    pthread_mutex_init(&s->lock, NULL);
+    /* The server threads take turns at `lock` on every scrape, which is held for a few us:
+     * a waiter spins briefly (glibc's adaptive mutex) before it sleeps. A futex sleep and
+     * wake-up (two syscalls and two context switches) cost more CPU than the scrape it waits
+     * for; with a plain mutex wrk -c16 cost ~0.4-0.7 futex calls per demo scrape. */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+#ifdef __GLIBC__
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    pthread_mutex_init(&s->lock, &ma);
+    pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&s->health_lock, NULL);
     s->all = all;
     s->entries_gen = 1;
