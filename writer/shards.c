@@ -318,6 +318,15 @@ void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t n)
     }
 }
 
+void brrt__observe_plain(uint64_t *w, const struct brrt__hist_fast *fast, uint64_t raw)
+{
+    uint32_t le_slot, fine_slot;
+    brrt__hist_words(fast, raw, &le_slot, &fine_slot);
+    brrt__bump(&w[0], raw < fast->sum_cap ? raw : fast->sum_cap);
+    brrt__bump(&w[le_slot], 1);
+    brrt__bump(&w[fine_slot], 1);
+}
+
 void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct brrt__hist_fast *fast,
                         uint64_t raw)
 {
@@ -328,14 +337,11 @@ void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off, const struct 
         t = enter_cold(seg, t);
     else
         make_current(t);
-    uint32_t le_slot, fine_slot;
-    brrt__hist_words(fast, raw, &le_slot, &fine_slot);
     if (t->base) {
-        uint64_t *w = (uint64_t *)(t->base + off);
-        brrt__bump(&w[0], raw < fast->sum_cap ? raw : fast->sum_cap);
-        brrt__bump(&w[le_slot], 1);
-        brrt__bump(&w[fine_slot], 1);
+        brrt__observe_plain((uint64_t *)(t->base + off), fast, raw);
     } else {
+        uint32_t le_slot, fine_slot;
+        brrt__hist_words(fast, raw, &le_slot, &fine_slot);
         uint64_t *w = (uint64_t *)(brrt__shard_base(seg, 0) + off);
         __atomic_fetch_add(&w[0], raw < fast->sum_cap ? raw : fast->sum_cap, __ATOMIC_RELAXED);
         __atomic_fetch_add(&w[le_slot], 1, __ATOMIC_RELAXED);

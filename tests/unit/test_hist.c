@@ -91,12 +91,15 @@ static struct brrt_snapshot *snap(const char *name, brrt_reader **r)
     return s;
 }
 
-/* The observe path's per-family table (brrt__hist_words) against the definitions: the slot by
- * the reference key and the family's published range, the classic bucket by comparing raw
- * integers with the bounds (docs/segment-format.md §10.1, §10.3). Several schemas, scales,
- * ranges and classic bounds, including bounds closer than a table cell, below the zero
- * threshold and past the range (cells holding several bounds), on random raws and on the raws
- * around every native and every classic bound. */
+/* The observe path's per-family table (brrt__hist_words) and the words an observation bumps
+ * (the inline range and the out-of-line call) against the definitions: the slot by the
+ * reference key and the family's published range, the classic bucket by comparing raw
+ * integers with the bounds, the sum capped at the last raw below the overflow
+ * (docs/segment-format.md §10.1, §10.3, §10.4). Several schemas, scales, ranges and classic
+ * bounds, including bounds closer than a table cell, below the zero threshold and past the
+ * range (cells holding several bounds), on random raws and on the raws around every native
+ * and every classic bound, the ends of the inline range and of the zero bucket, 0, 2^63 and
+ * UINT64_MAX. */
 static uint32_t def_slot(const struct brrt_snap_family *f, uint64_t raw)
 {
     int32_t key = brrt_hist_key_ref((double)raw * f->scale, f->schema);
@@ -112,15 +115,79 @@ static uint32_t def_le(const uint64_t *le_raw, uint32_t n_le, uint64_t raw)
     return j;
 }
 
-static void check_words(const struct brrt__hist_fast *fast, const struct brrt_snap_family *f,
-                        const uint64_t *le_raw, size_t n, uint64_t raw)
+/* The largest raw whose slot by the definition is below `slot` (slots are monotonic in raw):
+ * for slot 1 the top of the zero bucket, for the overflow's slot the sum cap
+ * (docs/segment-format.md §10.4: what a past-range observation adds to the sum). */
+static uint64_t def_last_below(const struct brrt_snap_family *f, uint32_t slot)
 {
+    uint64_t lo = 0, hi = UINT64_MAX;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2 + 1;
+        if (def_slot(f, mid) < slot)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+/* The smallest raw below 2^63 whose table entry, unclamped, is `e` or above (entries are
+ * monotonic in raw there): the inline path takes entries 0 .. last - 1. */
+static uint64_t first_raw_of_entry(const struct brrt__hist_fast *fast, int64_t e)
+{
+    uint64_t lo = 0, hi = 1ull << 63;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if ((int64_t)(brrt__hist_bits(mid) >> fast->shift) - fast->base >= e)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* One family under test: its handle, the definitions, and what its series' words must hold
+ * after the observations so far (the reference, updated by the definition). */
+struct words_case {
+    brrt_histogram h;
+    const struct brrt_snap_family *f;
+    const uint64_t *le_raw;
+    size_t n;
+    uint64_t sum_cap;
+    uint64_t *expect;
+    size_t n_words;
+};
+
+/* The words of the case's series in this thread's shard: the inline path's own shard. */
+static uint64_t *series_words(const struct words_case *wc)
+{
+    ck_assert_uint_eq(brrt__tls_cache.tag, wc->h.tag);
+    return (uint64_t *)(brrt__tls_cache.base + wc->h.off);
+}
+
+/* brrt__hist_words, and an observation through brrt_histogram_observe_raw (inline range or
+ * out of line, whichever the raw takes), against the definitions: the sum word grows by
+ * min(raw, sum_cap), the classic and the native bucket's words by one. */
+static void check_words(struct words_case *wc, uint64_t raw)
+{
+    const struct brrt_snap_family *f = wc->f;
+    const struct brrt__hist_fast *fast = wc->h.fast;
     uint32_t le_word, fine_word;
+    uint32_t le_def = 1 + def_le(wc->le_raw, f->n_le, raw), fine_def = 2 + f->n_le + def_slot(f, raw);
     brrt__hist_words(fast, raw, &le_word, &fine_word);
-    ck_assert_msg(fine_word == 2 + f->n_le + def_slot(f, raw) && le_word == 1 + def_le(le_raw, f->n_le, raw),
-                  "family %zu raw %llu: words %u %u, definition %u %u", n, (unsigned long long)raw,
-                  le_word, fine_word, 1 + def_le(le_raw, f->n_le, raw), 2 + f->n_le + def_slot(f, raw));
+    ck_assert_msg(fine_word == fine_def && le_word == le_def,
+                  "family %zu raw %llu: words %u %u, definition %u %u", wc->n,
+                  (unsigned long long)raw, le_word, fine_word, le_def, fine_def);
     ck_assert_uint_eq(brrt__hist_slot(fast, raw), def_slot(f, raw));
+    brrt_histogram_observe_raw(wc->h, raw);
+    uint64_t *w = series_words(wc);
+    wc->expect[0] += raw < wc->sum_cap ? raw : wc->sum_cap;
+    wc->expect[le_def]++;
+    wc->expect[fine_def]++;
+    ck_assert_msg(w[0] == wc->expect[0] && w[le_def] == wc->expect[le_def] &&
+                      w[fine_def] == wc->expect[fine_def],
+                  "family %zu raw %llu: observe did not count in words 0, %u, %u", wc->n,
+                  (unsigned long long)raw, le_def, fine_def);
 }
 
 START_TEST(family_words_match_the_definition)
@@ -179,24 +246,43 @@ START_TEST(family_words_match_the_definition)
             le_raw[j] = (uint64_t)llround(f->le[j] / f->scale);
         for (uint32_t c = 0; c < fast->n_cells; c++)
             multi += (brrt__hist_cells(fast)[c].le & BRRT__HIST_LE_MULTI) != 0;
+        struct words_case wc = {h[n], f, le_raw, n, def_last_below(f, f->n_fine - 1), NULL,
+                                brrt_hist_value_words(f->n_le, f->n_fine - 2)};
+        ck_assert_uint_eq(fast->sum_cap, wc.sum_cap);
+        brrt_histogram_observe_raw(h[n], 1); /* takes this thread's shard in the segment */
+        wc.expect = malloc(wc.n_words * sizeof(uint64_t));
+        ck_assert_ptr_nonnull(wc.expect);
+        memcpy(wc.expect, series_words(&wc), wc.n_words * sizeof(uint64_t));
         for (int i = 0; i < 40000; i++)
-            check_words(fast, f, le_raw, n, next_rand() >> (next_rand() % 64));
+            check_words(&wc, next_rand() >> (next_rand() % 64));
         for (int32_t i = f->index_min - 1; i <= f->index_max; i++) {
             double rb = brrt_hist_bound(f->schema, i) / f->scale;
             if (!(rb < 1.8e19))
                 continue;
             uint64_t c = (uint64_t)rb;
             for (uint64_t raw = c > 2 ? c - 2 : 0; raw <= c + 2; raw++)
-                check_words(fast, f, le_raw, n, raw);
+                check_words(&wc, raw);
         }
         for (uint32_t j = 0; j < f->n_le; j++)
             for (uint64_t raw = le_raw[j] > 2 ? le_raw[j] - 2 : 0; raw <= le_raw[j] + 2; raw++)
-                check_words(fast, f, le_raw, n, raw);
-        check_words(fast, f, le_raw, n, 0);
-        check_words(fast, f, le_raw, n, UINT64_MAX);
-        check_words(fast, f, le_raw, n, 1ull << 63);
+                check_words(&wc, raw);
+        /* The ends of the inline path's range (entries 0 .. last - 1; out of line on either
+         * side), the sum cap, the top of the zero bucket, and the ends of uint64_t and of the
+         * signed conversion. */
+        const uint64_t ends[] = {first_raw_of_entry(fast, 0), first_raw_of_entry(fast, fast->last),
+                                 wc.sum_cap, def_last_below(f, 1), 1ull << 63, 0, UINT64_MAX};
+        for (size_t e = 0; e < sizeof ends / sizeof ends[0]; e++)
+            for (int d = -2; d <= 2; d++) {
+                uint64_t raw = ends[e] + (uint64_t)(int64_t)d;
+                if ((d < 0 && raw > ends[e]) || (d > 0 && raw < ends[e]))
+                    continue; /* past 0 or UINT64_MAX */
+                check_words(&wc, raw);
+            }
         ck_assert_uint_eq(brrt__hist_slot(fast, 0), 0);
         ck_assert_uint_eq(brrt__hist_slot(fast, UINT64_MAX), fast->last_slot);
+        /* No other word of the series moved. */
+        ck_assert(memcmp(series_words(&wc), wc.expect, wc.n_words * sizeof(uint64_t)) == 0);
+        free(wc.expect);
     }
     ck_assert_uint_ge(multi, 4); /* the close bounds exercised the stepping cells */
     brrt_snapshot_free(s);

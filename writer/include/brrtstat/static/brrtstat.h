@@ -53,7 +53,11 @@ BRRT_API extern __thread struct brrt__tls brrt__tls_cache
  * holding two or more classic bounds, as bounds 1 % apart would, is marked
  * BRRT__HIST_LE_MULTI and steps through le_raw[]). Word indices are into the series' value
  * area (docs/segment-format.md §9). Built from the exact definitions at registration
- * (family.c; docs/segment-format.md §10.1, §10.3). */
+ * (family.c; docs/segment-format.md §10.1, §10.3). The inline path takes the raws of
+ * entries 0 .. last - 1 (one unsigned compare of the cell number; all of them are below
+ * sum_cap), so it clamps neither the entry nor the sum; the raws below entry 0's cell (part of
+ * the zero bucket) and those of the last entry (the top of the range and the overflow) call
+ * brrt__observe_plain, which clamps. */
 #define BRRT__HIST_LE_WORDS 66        /* 1 + BRRT_SHM_MAX_LE + the UINT64_MAX sentinel */
 #define BRRT__HIST_LE_MULTI 0x8000u   /* in brrt__hist_cell.le: step through le_raw[] */
 struct __attribute__((aligned(16))) brrt__hist_cell { /* 16 bytes, never across a line */
@@ -92,6 +96,9 @@ BRRT_API void brrt__add_slow(brrt_seg *seg, uint32_t tag, uint32_t off, uint64_t
 BRRT_API void brrt__over_note(void);
 BRRT_API void brrt__observe_slow(brrt_seg *seg, uint32_t tag, uint32_t off,
                                  const struct brrt__hist_fast *fast, uint64_t raw);
+/* One observation of any raw into the series at `w` of the thread's own shard (plain bumps):
+ * the inline path's call for raws outside its range. */
+BRRT_API void brrt__observe_plain(uint64_t *w, const struct brrt__hist_fast *fast, uint64_t raw);
 
 static inline void brrt__bump(uint64_t *p, uint64_t n)
 {
@@ -135,39 +142,51 @@ static inline void brrt_gauge_set(brrt_gauge g, double v)
         __atomic_store_n(g.slot, bits, __ATOMIC_RELAXED);
 }
 
-static inline const struct brrt__hist_cell *brrt__hist_cell_of(const struct brrt__hist_fast *f,
-                                                               uint64_t raw, uint64_t *bits)
+/* The bits of raw's double. Signed conversion (one instruction): a raw >= 2^63 becomes
+ * negative, and its sign bit makes the cell number huge (past the range, where registration
+ * guarantees such raws belong). */
+static inline uint64_t brrt__hist_bits(uint64_t raw)
 {
-    /* Signed conversion (one instruction): a raw >= 2^63 becomes negative, its sign bit makes
-     * the cell number huge, and it lands in the overflow, where registration guarantees it
-     * belongs. */
     double d = (double)(int64_t)raw;
-    memcpy(bits, &d, sizeof *bits);
-    int64_t i = (int64_t)(*bits >> f->shift) - f->base;
-    i = i < 0 ? 0 : i;
-    i = i > f->last ? f->last : i;
-    return &brrt__hist_cells(f)[i];
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return bits;
 }
 
-/* Word indices of `raw` in a series' value area: its classic bucket (1 + j) and its slot
- * (2 + n_le + slot). Shared by the fast path (plain bumps) and the slow path (atomic adds). */
-static inline void brrt__hist_words(const struct brrt__hist_fast *f, uint64_t raw,
-                                    uint32_t *le_word, uint32_t *fine_word)
+/* Word indices of `raw` (whose double's bits are `bits`) from its table entry: its classic
+ * bucket (1 + j) and its slot (2 + n_le + slot), in a series' value area. */
+static inline void brrt__hist_cell_words(const struct brrt__hist_fast *f,
+                                         const struct brrt__hist_cell *c, uint64_t raw,
+                                         uint64_t bits, size_t *le_word, size_t *fine_word)
 {
-    uint64_t bits;
-    const struct brrt__hist_cell *c = brrt__hist_cell_of(f, raw, &bits);
     /* An add of the compare (adc), not a branch: half of the cells hold a boundary, and a
      * branch on which side of it a value falls would mispredict on real data. */
-    *fine_word = c->fine + (uint32_t)(c->bound < bits);
-    uint32_t le = c->le;
+    *fine_word = c->fine + (size_t)(c->bound < bits);
+    size_t le = c->le;
     if (__builtin_expect(!(le & BRRT__HIST_LE_MULTI), 1)) {
         le += raw > f->le_raw[le];
     } else {
-        le &= ~BRRT__HIST_LE_MULTI;
+        le &= ~(size_t)BRRT__HIST_LE_MULTI;
         while (raw > f->le_raw[le])
             le++;
     }
     *le_word = le;
+}
+
+/* Word indices of any raw: the entry number clamped to the table (below entry 0: entry 0;
+ * above the last: the last). Shared by the slow paths and tests; the inline path takes the
+ * same entry unclamped for the raws of entries 0 .. last - 1. */
+static inline void brrt__hist_words(const struct brrt__hist_fast *f, uint64_t raw,
+                                    uint32_t *le_word, uint32_t *fine_word)
+{
+    uint64_t bits = brrt__hist_bits(raw);
+    int64_t i = (int64_t)(bits >> f->shift) - f->base;
+    i = i < 0 ? 0 : i;
+    i = i > f->last ? f->last : i;
+    size_t le, fine;
+    brrt__hist_cell_words(f, &brrt__hist_cells(f)[i], raw, bits, &le, &fine);
+    *le_word = (uint32_t)le;
+    *fine_word = (uint32_t)fine;
 }
 
 /* Slot of `raw` among zero (0), native buckets (1..n_buckets) and overflow (last_slot). */
@@ -182,11 +201,19 @@ static inline void brrt_histogram_observe_raw(brrt_histogram h, uint64_t raw)
 {
     if (__builtin_expect(brrt__tls_cache.tag == h.tag, 1)) {
         uint64_t *w = (uint64_t *)(brrt__tls_cache.base + h.off);
-        uint32_t le_word, fine_word;
-        brrt__hist_words(h.fast, raw, &le_word, &fine_word);
-        brrt__bump(&w[0], raw < h.fast->sum_cap ? raw : h.fast->sum_cap);
-        brrt__bump(&w[le_word], 1);
-        brrt__bump(&w[fine_word], 1);
+        const struct brrt__hist_fast *f = h.fast;
+        uint64_t bits = brrt__hist_bits(raw);
+        /* Below entry 0's cell the difference wraps: one compare for both ends. */
+        uint64_t i = (bits >> f->shift) - (uint64_t)f->base;
+        if (__builtin_expect(i < (uint64_t)f->last, 1)) {
+            size_t le_word, fine_word;
+            brrt__hist_cell_words(f, &brrt__hist_cells(f)[i], raw, bits, &le_word, &fine_word);
+            brrt__bump(&w[0], raw); /* below sum_cap: no cap */
+            brrt__bump(&w[le_word], 1);
+            brrt__bump(&w[fine_word], 1);
+        } else {
+            brrt__observe_plain(w, f, raw);
+        }
     } else {
         brrt__observe_slow(h.seg, h.tag, h.off, h.fast, raw);
     }
