@@ -9,6 +9,8 @@
 #include "reader_internal.h"
 #include "render_text.h"
 
+#include "brrtstat/fmt_words.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@
 /* A head copy reads and writes up to this many bytes past the head (into slack the buffers
  * keep): whole 16-byte moves, no copy of a variable length. */
 #define HEAD_SLACK 64
+#define COUNT_WORDS_MAX 1000000000000000ull /* brrt_fmt_words' limit, 10^15 */
 
 struct prom_item_text {
     uint32_t name, name_len;     /* the group's exposed name: text offsets */
@@ -323,18 +326,23 @@ static void hist_cached(struct brrt_buf *b, const struct prom_text *t, const str
         const struct brrt_snap_series *s = &snap->series[f->first_series + j];
         const uint64_t *le = s->le_counts;
         uint64_t cum = le[0];
-        char num[24];
-        size_t num_len = brrt_fmt_u64(num, cum);
-        _Static_assert(sizeof num <= BRRT_FMT_DOUBLE_MAX, "the fixed copy stays inside `need`");
+        /* The count and its newline, kept in two words (0: too long, formatted in place). */
+        uint64_t w[2];
+        unsigned wl = cum < COUNT_WORDS_MAX ? brrt_fmt_words(cum, '\n', w) : 0;
+        _Static_assert(16 <= BRRT_FMT_DOUBLE_MAX, "the two words stay inside `need`");
         for (uint32_t k = 0; k <= n_le; k++) {
             p = copy_head(p, text + h[k], h[k + 1] - h[k]);
             if (k && le[k]) {
                 cum += le[k];
-                num_len = brrt_fmt_u64(num, cum);
+                wl = cum < COUNT_WORDS_MAX ? brrt_fmt_words(cum, '\n', w) : 0;
             }
-            memcpy(p, num, sizeof num); /* fixed size: the bytes past num_len are overwritten */
-            p += num_len;
-            *p++ = '\n';
+            if (wl) {
+                memcpy(p, w, 16); /* fixed size: the bytes past wl are overwritten */
+                p += wl;
+            } else {
+                p += brrt_fmt_u64(p, cum);
+                *p++ = '\n';
+            }
         }
         p = copy_head(p, text + h[n_le + 1], h[n_le + 2] - h[n_le + 1]);
         p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, s->sum);

@@ -3,6 +3,7 @@
  * run without snprintf/strtod, in exact integer arithmetic that gives the same text as the
  * definition (see brrt_fmt_double; tests/unit/test_fmt.c compares the two on many values). */
 #include "brrtstat/buf.h"
+#include "brrtstat/fmt_words.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -45,6 +46,13 @@ static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 1
  * take 32-bit divisions. */
 size_t brrt_fmt_u64(char *out, uint64_t v)
 {
+    if (v < 100000000u) { /* most counts: one word of digits, one store */
+        unsigned n = brrt_fmt_len8((uint32_t)v);
+        uint64_t d = brrt_fmt_digits8((uint32_t)v) >> (8 * (8 - n));
+        memcpy(out, &d, 8); /* BRRT_FMT_INT_MAX bytes: room for the whole word */
+        out[n] = '\0';
+        return n;
+    }
     unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12; /* <= 19 */
     size_t n = t + 1 - ((v | 1) < pow10_u64[t]);
     char *end = out + n;
