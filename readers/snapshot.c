@@ -135,8 +135,10 @@ static void read_value(const struct brrt_reader *r, uint32_t shards, uint32_t wh
             s->sum_raw = w[0];
             s->sum = (double)w[0] * f->scale;
             s->le_counts = w + 1;
+            uint64_t count = 0; /* in a register: s->count could alias the words */
             for (uint32_t i = 0; i <= f->n_le; i++)
-                s->count += s->le_counts[i];
+                count += w[1 + i];
+            s->count = count;
         }
         if (what & BRRT_SNAP_HIST_FINE)
             s->fine = w + 2 + f->n_le;
