@@ -9,7 +9,8 @@
 #             and the floor alike) so that its values change between scrapes; also one run
 #             with gzip
 #   (every scenario: one run of the other exposition, protobuf with native histograms or
-#   text, body size, scrapes/s and CPU per scrape, next to the rounds)
+#   text, body size, scrapes/s and CPU per scrape, next to the rounds; and the text scrape
+#   without HTTP, brrt-bench-scrape: segset_scrape in a loop, CPU us per scrape)
 #   hist1000  1,000 histogram series (9 buckets) written by 4 threads (brrt-bench-writer)
 #   ctr10000  10,000 counter series written by 1 thread
 # Usage: bench/export_bench.sh [BIN_DIR] [SECONDS] [ROUNDS] [SCENARIOS...]
@@ -119,6 +120,8 @@ for scn in "${SCENARIOS[@]}"; do
   echo "export_${scn}_floor_scrapes_per_s $(median <"$WORK/floor") (rounds: $(paste -sd' ' "$WORK/floor"))"
   echo "export_${scn}_ratio $(median <"$WORK/ratio" | awk '{ printf "%.3f", $1 }') (rounds: $(xargs printf '%.3f ' <"$WORK/ratio"))"
   echo "export_${scn}_cpu_us_per_scrape $(median <"$WORK/cpu") (the floor server's: $(median <"$WORK/fcpu"))"
+  # the same scrape without HTTP: segset_scrape in a loop, this process' CPU per scrape
+  echo "export_${scn}_$("$BIN/brrt-bench-scrape" --segment "$scn" 2>&1 || echo "scrape_loop_us (failed)")"
   case $scn in
     demo) what="\`demo\`: the demo's segment after 20,000 requests, 200 req/s during the run"; target="(0.7–0.9)" ;;
     hist1000) what="\`hist1000\`: 1,000 histogram series (9 buckets), 4 writer threads"; target="(>= 0.25)" ;;
