@@ -6,6 +6,9 @@
 #include "segset.h"
 
 #include <dirent.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sys/wait.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +176,140 @@ START_TEST(a_name_listed_twice_is_served_once)
 }
 END_TEST
 
+/* ---- the self-metrics and /healthz after each state change, in every format (27dbc10 keeps
+ * their text between scrapes: what it shows must still be each scrape's) -------------------- */
+
+/* The value of `name{segment="SEG"} ` in a text scrape of `ss` in `format`; NAN when absent. */
+static double self_value(struct segset *ss, enum segset_format format, const char *name, const char *seg)
+{
+    struct brrt_buf out = {0};
+    segset_scrape(ss, &out, format);
+    ck_assert(!out.failed && out.data);
+    char key[160];
+    snprintf(key, sizeof key, "\n%s{segment=\"%s\"} ", name, seg);
+    const char *p = strstr(out.data, key);
+    double v = p ? strtod(p + strlen(key), NULL) : NAN;
+    if (format == SEGSET_OPENMETRICS)
+        ck_assert_msg(out.len >= 6 && strcmp(out.data + out.len - 6, "# EOF\n") == 0, "no # EOF at the end");
+    brrt_buf_free(&out);
+    return v;
+}
+
+static void health_says(struct segset *ss, const char *want)
+{
+    struct brrt_buf h = {0};
+    segset_health(ss, &h);
+    ck_assert_msg(h.data && strstr(h.data, want), "/healthz: %s, want %s", h.data ? h.data : "(none)", want);
+    brrt_buf_free(&h);
+}
+
+/* Every segment row and /healthz after a scrape in `format`: up, generation. */
+static void state_is(struct segset *ss, enum segset_format format, const char *seg, bool up, uint64_t gen)
+{
+    char want[96];
+    if (format == SEGSET_PROTOBUF) { /* its rows are checked by the text scrape after it */
+        struct brrt_buf out = {0};
+        segset_scrape(ss, &out, format);
+        ck_assert(!out.failed && out.len > 0);
+        brrt_buf_free(&out);
+    } else {
+        ck_assert_msg(self_value(ss, format, "brrtstat_segment_up", seg) == (up ? 1 : 0), "format %d: up", format);
+        ck_assert_msg(self_value(ss, format, "brrtstat_segment_generation", seg) == (double)gen,
+                      "format %d: generation", format);
+    }
+    snprintf(want, sizeof want, "segment %s %s generation %" PRIu64 "\n", seg, up ? "up" : "down", gen);
+    health_says(ss, want);
+}
+
+static brrt_seg *writer_up(const char *name)
+{
+    struct brrt_seg_opts o = fx_opts();
+    o.heartbeat_ms = 0; /* the heartbeat moves only when the test says */
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create(name, &o, &seg), 0);
+    return seg;
+}
+
+START_TEST(self_metrics_and_health_follow_every_state_in_every_format)
+{
+    static const enum segset_format order[][3] = {
+        {SEGSET_TEXT, SEGSET_OPENMETRICS, SEGSET_PROTOBUF},
+        {SEGSET_PROTOBUF, SEGSET_OPENMETRICS, SEGSET_TEXT},
+        {SEGSET_OPENMETRICS, SEGSET_PROTOBUF, SEGSET_TEXT},
+    };
+    /* A writer in a child that dies (exits without closing: its lock goes, its state stays
+     * RUNNING) when the test closes the pipe. */
+    int go[2], ready[2];
+    ck_assert_int_eq(pipe(go), 0);
+    ck_assert_int_eq(pipe(ready), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(go[1]);
+        struct brrt_seg_opts o = fx_opts();
+        o.heartbeat_ms = 0;
+        brrt_seg *seg;
+        char c = 1, x;
+        if (brrt_seg_create("w", &o, &seg) || write(ready[1], &c, 1) != 1)
+            _exit(1);
+        (void)!read(go[0], &x, 1); /* EOF: the test closed it */
+        _exit(0);
+    }
+    close(go[0]);
+    close(ready[1]);
+    char c;
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    struct segset ss;
+    ck_assert_int_eq(segset_init(&ss, NULL, true), 0);
+    for (int k = 0; k < 3; k++)
+        state_is(&ss, order[0][k], "w", true, 1);
+    /* Only the heartbeat age changes: each text format shows the age of its own scrape. */
+    for (int f = SEGSET_TEXT; f <= SEGSET_OPENMETRICS; f++) {
+        double a = self_value(&ss, (enum segset_format)f, "brrtstat_segment_heartbeat_age_seconds", "w");
+        usleep(60 * 1000);
+        double b = self_value(&ss, (enum segset_format)f, "brrtstat_segment_heartbeat_age_seconds", "w");
+        ck_assert_msg(a >= 0 && b >= a + 0.05, "format %d: heartbeat age %g then %g, 60 ms later", f, a, b);
+    }
+    close(go[1]); /* the writer dies */
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    usleep((SEGSET_LIVENESS_TTL_MS + 20) * 1000); /* a crash is seen at most that late */
+    for (int k = 0; k < 3; k++)
+        state_is(&ss, order[1][k], "w", false, 1);
+    brrt_seg *seg = writer_up("w"); /* a restart: generation 2 */
+    for (int k = 0; k < 3; k++)
+        state_is(&ss, order[2][k], "w", true, 2);
+    /* A restart between two scrapes: up both times, only the generation changed. */
+    ck_assert_int_eq(brrt_seg_close(seg, 0), 0);
+    seg = writer_up("w");
+    for (int k = 0; k < 3; k++)
+        state_is(&ss, order[0][k], "w", true, 3);
+    /* A second segment comes (the rows of both, in every format), then the first goes. */
+    brrt_seg *other = writer_up("v");
+    for (int k = 0; k < 3; k++) {
+        state_is(&ss, order[1][k], "v", true, 1);
+        state_is(&ss, order[1][k], "w", true, 3);
+    }
+    ck_assert_int_eq(brrt_seg_close(seg, BRRT_SEG_UNLINK), 0);
+    for (int k = 0; k < 3; k++) {
+        state_is(&ss, order[2][k], "v", true, 1);
+        if (order[2][k] != SEGSET_PROTOBUF)
+            ck_assert(isnan(self_value(&ss, order[2][k], "brrtstat_segment_up", "w"))); /* not served */
+    }
+    struct brrt_buf h = {0};
+    segset_health(&ss, &h);
+    ck_assert_msg(!strstr(h.data, "segment w "), "/healthz still names w: %s", h.data);
+    brrt_buf_free(&h);
+    /* A truncated file: down, in every format. */
+    ck_assert_int_eq(truncate(fx_path("v"), 4096), 0);
+    for (int k = 0; k < 3; k++)
+        state_is(&ss, order[0][k], "v", false, 1);
+    segset_free(&ss);
+    ck_assert_int_eq(brrt_seg_close(other, BRRT_SEG_UNLINK), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("segset");
@@ -181,6 +318,7 @@ int main(void)
     tcase_add_test(tc, all_serves_exactly_the_files_present);
     tcase_add_test(tc, health_follows_protobuf_scrapes);
     tcase_add_test(tc, a_name_listed_twice_is_served_once);
+    tcase_add_test(tc, self_metrics_and_health_follow_every_state_in_every_format);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }
