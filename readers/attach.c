@@ -223,7 +223,10 @@ void rd_info_from_header(const struct brrt_reader *r, struct brrt_reader_info *o
     out->attach_retries = r->attach_retries;
     uint64_t hb = __atomic_load_n(&h->heartbeat_mono_ns, __ATOMIC_RELAXED);
     uint64_t interval = __atomic_load_n(&h->heartbeat_interval_ns, __ATOMIC_RELAXED);
-    out->heartbeat_age_s = (hb && hb <= now) ? (double)(now - hb) / 1e9 : -1.0;
+    /* A heartbeat ahead of `now` was moved after this reader read its clock: fresh, not
+     * unknown. One more than a second ahead is on another clock (a writer in another time
+     * namespace): unknown. */
+    out->heartbeat_age_s = !hb ? -1.0 : hb <= now ? (double)(now - hb) / 1e9 : hb - now < 1000000000u ? 0.0 : -1.0;
     out->heartbeat_interval_s = (double)interval / 1e9;
 }
 

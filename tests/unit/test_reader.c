@@ -1,10 +1,15 @@
 /* readers/: liveness states, restarts, snapshot lifetime, attach errors. */
 #include "fixture.h"
 
+#include "brrtstat/shm_format.h"
+
+#include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A writer in a child process: creates `name`, counts to `n`, then waits to be killed. */
@@ -260,6 +265,42 @@ START_TEST(new_metrics_appear_in_later_snapshots)
 }
 END_TEST
 
+/* A heartbeat the writer moved after the reader read its clock (the writer's clock read was
+ * the later one) is a fresh heartbeat: age 0, not "unknown" (the exporter's heartbeat age would
+ * be NaN for a live writer; with a 1 ms heartbeat about 2 snapshots in 10^5 saw one). One much
+ * further ahead is from another clock (a writer in another time namespace): unknown. */
+START_TEST(heartbeat_after_the_readers_clock_is_fresh)
+{
+    struct brrt_seg_opts o = fx_opts();
+    o.heartbeat_ms = 0; /* nothing moves it but this test */
+    brrt_seg *seg;
+    ck_assert_int_eq(brrt_seg_create("ahead", &o, &seg), 0);
+    brrt_reader *r;
+    ck_assert_int_eq(brrt_reader_open("ahead", &r, NULL, 0), 0);
+    static const struct {
+        uint64_t ahead_ns;
+        double age;
+    } cases[] = {{50 * 1000000ull, 0.0}, {500 * 1000000ull, 0.0}, {3600 * 1000000000ull, -1.0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t hb = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + cases[i].ahead_ns;
+        ck_assert_int_eq(fx_pwrite(fx_path("ahead"), &hb, sizeof hb, (long)offsetof(struct brrt_shm_header, heartbeat_mono_ns)), 0);
+        struct brrt_reader_info info;
+        ck_assert_int_eq(brrt_reader_info(r, &info), 0);
+        ck_assert_msg(info.heartbeat_age_s == cases[i].age, "%" PRIu64 " ns ahead: age %g, want %g",
+                      cases[i].ahead_ns, info.heartbeat_age_s, cases[i].age);
+        ck_assert_int_eq(info.state, BRRT_WRITER_RUNNING);
+        struct brrt_snapshot *s;
+        ck_assert_int_eq(brrt_reader_snapshot(r, &s), 0);
+        ck_assert(s->info.heartbeat_age_s == cases[i].age);
+        brrt_snapshot_free(s);
+    }
+    brrt_reader_close(r);
+    ck_assert_int_eq(brrt_seg_close(seg, BRRT_SEG_UNLINK), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reader");
@@ -273,6 +314,7 @@ int main(void)
     tcase_add_test(tc, reopen_failure_keeps_old_attachment);
     tcase_add_test(tc, open_errors_are_specific);
     tcase_add_test(tc, new_metrics_appear_in_later_snapshots);
+    tcase_add_test(tc, heartbeat_after_the_readers_clock_is_fresh);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }
