@@ -5,6 +5,7 @@
  *        --help, --version) */
 #include "brrtstat/render.h"
 #include "cli_opts.h"
+#include "export_server.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -95,7 +96,8 @@ int main(int argc, char **argv)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, handle, r, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&a, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_END);
+        (struct sockaddr *)&a, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, EXPORT_MHD_LIMITS,
+        MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "brrt-bench-static: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;

@@ -4,6 +4,7 @@
  * path 404, any other method 405. Reads the segments directly, never blocks their writers,
  * keeps serving when a writer dies or restarts. */
 #include "cli.h"
+#include "export_server.h"
 #include "render_pb.h"
 #include "segset.h"
 
@@ -19,13 +20,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* Memory is about CONNECTION_LIMIT x CONNECTION_MEMORY (libmicrohttpd's per-connection pool is
- * touched whole): 1024 x 8 KiB keeps the sidecar near 10 MB resident under 1000 concurrent
- * scrapers (32 KiB pools took 33 MB). 8 KiB holds a scrape's request line and headers with
- * room for a large bearer token (nginx's default header buffer is 8 KiB too). */
-#define CONNECTION_LIMIT 1024
-#define CONNECTION_MEMORY 8192
-#define CONNECTION_TIMEOUT_S 10
 
 /* /metrics bodies kept for the next scrapes: a scrape takes a free slot's buffer (its memory
  * from earlier scrapes) and libmicrohttpd gives it back when it is done sending (the response's
@@ -395,9 +389,7 @@ int main(int argc, char **argv)
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, &set, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, EXPORT_MHD_LIMITS, MHD_OPTION_END);
     if (!d) {
         segset_free(&set);
         return cli_fail(BRRT_EXIT_FAILURE, "cannot listen on %s (in use? allowed?)", listen);
