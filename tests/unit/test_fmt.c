@@ -2,6 +2,7 @@
  * (snprintf %PRIu64 / %PRId64, and brrt_fmt_double's documented %.15g..%.17g rule). */
 #include "fixture.h"
 
+#include "brrtstat/fmt_words.h"
 #include "brrtstat/render.h"
 
 #include <inttypes.h>
@@ -16,6 +17,14 @@ static uint64_t next(void)
 {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
     return rng;
+}
+
+static uint64_t pow10_of(int k)
+{
+    uint64_t p = 1;
+    while (k-- > 0)
+        p *= 10;
+    return p;
 }
 
 /* The definition, as brrt_fmt_double's comment states it. */
@@ -170,6 +179,37 @@ START_TEST(small_doubles_match_the_definition)
 }
 END_TEST
 
+/* brrtstat/fmt_words.h, the cached histogram lines' counts (render_cache.c): the text of
+ * v < 10^15 and its tail in two words, the rest zero. Every v below 10^5, every length's
+ * edges (10^k - 1000 .. 10^k + 1000) and random values of each length. */
+static void check_words(uint64_t v)
+{
+    char want[32];
+    int n = snprintf(want, sizeof want, "%" PRIu64 "\n", v);
+    uint64_t w[2] = {~0ull, ~0ull};
+    unsigned len = brrt_fmt_words(v, '\n', w);
+    char got[17] = {0};
+    memcpy(got, w, 16);
+    ck_assert_msg(len == (unsigned)n && memcmp(got, want, (size_t)n) == 0, "%" PRIu64 ": got %.16s (%u)", v, got,
+                  len);
+    for (unsigned i = len; i < 16; i++)
+        ck_assert_msg(got[i] == 0, "%" PRIu64 ": byte %u after the tail is %d", v, i, got[i]);
+}
+
+START_TEST(words_match_printf)
+{
+    for (uint64_t v = 0; v < 100000; v++)
+        check_words(v);
+    for (uint64_t p = 100000; p < 1000000000000000ull; p *= 10)
+        for (uint64_t v = p - 1000; v <= p + 1000; v++)
+            check_words(v);
+    for (uint64_t v = 1000000000000000ull - 1000; v < 1000000000000000ull; v++)
+        check_words(v);
+    for (int i = 0; i < 300000; i++)
+        check_words(next() % pow10_of(1 + i % 15));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fmt");
@@ -180,6 +220,7 @@ int main(void)
     tcase_add_test(tc, scaled_sums_match_the_definition);
     tcase_add_test(tc, edge_doubles_match_the_definition);
     tcase_add_test(tc, small_doubles_match_the_definition);
+    tcase_add_test(tc, words_match_printf);
     suite_add_tcase(s, tc);
     return fx_run(s);
 }
