@@ -169,6 +169,41 @@ START_TEST(compact_path_is_the_general_path)
 }
 END_TEST
 
+/* Cumulative bucket counts of every length in the cached lines (render_cache.c keeps a count
+ * below 10^15 in two words, brrtstat/fmt_words.h, and formats a longer one in place): the
+ * series' bucket words in this thread's shard are set so that the cumulative counts are
+ * 99999999, 10^8, 999999999999999, 10^15 and near 2^64 (and wrap past it, as the general
+ * path's sums do). */
+START_TEST(compact_path_with_counts_of_every_length)
+{
+    brrt_seg *seg = fill(0);
+    brrt_histogram h;
+    ck_assert_int_eq(brrt_histogram_get(f_lat, BRRT_LABELS("/x"), &h), 0);
+    brrt_histogram_observe(h, 1e-6); /* this thread's shard holds the series now */
+    ck_assert_uint_eq(brrt__tls_cache.tag, h.tag);
+    uint64_t *w = (uint64_t *)(brrt__tls_cache.base + h.off); /* sum, le[0..4], fine... */
+    static const uint64_t cum[] = {99999999ull, 100000000ull, 999999999999999ull, 1000000000000000ull,
+                                   UINT64_MAX - 5};
+    uint64_t prev = 0;
+    for (int k = 0; k < 5; k++) {
+        __atomic_store_n(&w[1 + k], cum[k] - prev, __ATOMIC_RELAXED);
+        prev = cum[k];
+    }
+    struct two t;
+    open_two(&t);
+    all_ways(&t);
+    ck_assert_ptr_nonnull(strstr(t.got.data, "lat_seconds_bucket{path=\"/x\",le=\"0.0005\"} 99999999\n"));
+    ck_assert_ptr_nonnull(strstr(t.got.data, "lat_seconds_bucket{path=\"/x\",le=\"0.001\"} 100000000\n"));
+    ck_assert_ptr_nonnull(strstr(t.got.data, "lat_seconds_bucket{path=\"/x\",le=\"0.002\"} 999999999999999\n"));
+    ck_assert_ptr_nonnull(strstr(t.got.data, "lat_seconds_bucket{path=\"/x\",le=\"0.005\"} 1000000000000000\n"));
+    ck_assert_ptr_nonnull(strstr(t.got.data, "lat_seconds_bucket{path=\"/x\",le=\"+Inf\"} 18446744073709551610\n"));
+    __atomic_store_n(&w[5], UINT64_MAX, __ATOMIC_RELAXED); /* the +Inf count wraps past 2^64 */
+    all_ways(&t);
+    close_two(&t);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 START_TEST(compact_path_follows_new_series_and_families)
 {
     brrt_seg *seg = fill(0);
@@ -292,6 +327,7 @@ int main(void)
     Suite *s = suite_create("render_cache");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, compact_path_is_the_general_path);
+    tcase_add_test(tc, compact_path_with_counts_of_every_length);
     tcase_add_test(tc, compact_path_follows_new_series_and_families);
     tcase_add_test(tc, compact_path_follows_reserved_names);
     tcase_add_test(tc, compact_path_with_a_corrupt_directory_tail);
