@@ -1,6 +1,7 @@
 /* Exposition plan: grouping by name and name-collision checks (see expo_plan.h). */
 #include "expo_plan.h"
 #include "reader_tests.h"
+#include "render_text.h"
 
 #include "brrtstat/shm_names.h"
 
@@ -224,6 +225,11 @@ struct brrt_prom_cache {
 uint64_t rd_prom_cache_builds(const struct brrt_prom_cache *c)
 {
     return c->builds;
+}
+
+void rd_prom_cache_hist_heads(struct brrt_prom_cache *c, uint32_t *whole, uint32_t *le)
+{
+    rp_text_hist_heads(c->text, whole, le);
 }
 
 struct prom_text **expo_plan_text(struct brrt_prom_cache *c)

@@ -19,5 +19,8 @@ void rd_work_of(const brrt_reader *r, struct rd_work *out);
 struct brrt_prom_cache;
 /* How many exposition plans cache `c` has built (a reused plan builds none). */
 uint64_t rd_prom_cache_builds(const struct brrt_prom_cache *c);
+/* Of the histogram families in cache `c`'s kept text, how many keep whole bucket heads
+ * (*whole) and how many one head per series plus the `le` pieces (*le); 0 and 0 without text. */
+void rd_prom_cache_hist_heads(struct brrt_prom_cache *c, uint32_t *whole, uint32_t *le);
 
 #endif

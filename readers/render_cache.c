@@ -19,6 +19,11 @@
  * keep): whole 16-byte moves, no copy of a variable length. */
 #define HEAD_SLACK 64
 #define COUNT_WORDS_MAX 1000000000000000ull /* brrt_fmt_words' limit, 10^15 */
+/* Whole bucket heads (le included) are kept for histogram families while the cache holds at
+ * most this many of them; later families keep one bucket head per series and add the `le`
+ * piece per line. Whole heads save that copy per line but cost about the exposition's size:
+ * 1,000 series of 30 buckets would keep ~3 MB per text flavor (the exporter's 32Mi sidecar). */
+#define WHOLE_BUCKET_HEADS_MAX 8192u
 
 struct prom_item_text {
     uint32_t name, name_len;     /* the group's exposed name: text offsets */
@@ -27,8 +32,10 @@ struct prom_item_text {
     const char *suffix;          /* its samples' suffix (a counter's _total in OpenMetrics), a literal */
     /* The series' line heads (text_heads): counters and gauges hoff[heads + j] ..
      * hoff[heads + j + 1]; histograms hist_stride() per series from hoff[heads + stride * j]:
-     * each bucket's whole head (up to the value), then _sum, _count (and OpenMetrics' _created). */
+     * with `whole`, each bucket's whole head (up to the value), else one bucket head up to
+     * `le="`; then _sum, _count (and OpenMetrics' _created). */
     uint32_t heads;
+    bool hist, whole;
     uint32_t created; /* OpenMetrics counters: their _created heads the same way, else NONE */
 };
 
@@ -112,11 +119,24 @@ static bool push_head(struct prom_text *t, const struct line_ctx *c, const char 
     return true;
 }
 
-/* A histogram's line heads per series: one per bucket (n_le + 1), _sum, _count and, in
- * OpenMetrics, _created. */
-static uint32_t hist_stride(const struct brrt_snap_family *f, bool om)
+/* Gives back a kept buffer's unused capacity beyond `slack` (it grew by doubling). */
+static void fit_buf(struct brrt_buf *b, size_t slack)
 {
-    return f->n_le + 3 + om;
+    size_t cap = b->len + slack + 1;
+    if (b->failed || cap >= b->cap)
+        return;
+    char *p = realloc(b->data, cap);
+    if (p) { /* else keep the larger block */
+        b->data = p;
+        b->cap = cap;
+    }
+}
+
+/* A histogram's line heads per series: one per bucket (n_le + 1) or, without whole heads, one
+ * for all buckets; then _sum, _count and, in OpenMetrics, _created. */
+static uint32_t hist_stride(const struct brrt_snap_family *f, bool whole, bool om)
+{
+    return (whole ? f->n_le + 1 : 1) + 2 + om;
 }
 
 /* Appends a bucket's whole line head, `name_bucket{extra,labels,le="BOUND"} `. */
@@ -138,7 +158,8 @@ static bool push_bucket_head(struct prom_text *t, const struct line_ctx *c, cons
  * suffix "_created"); a histogram's bucket lines (each up to its value), _sum, _count and, in
  * OpenMetrics, _created. Returns the index of the first, or NONE when out of memory. */
 static uint32_t text_heads(struct prom_text *t, struct brrt_buf *scratch, const struct brrt_snapshot *snap,
-                           const struct brrt_snap_family *f, const struct line_ctx *c, const char *suffix)
+                           const struct brrt_snap_family *f, const struct line_ctx *c, const char *suffix,
+                           bool whole)
 {
     uint32_t first = t->n_hoff;
     size_t suffix_len = strlen(suffix);
@@ -154,8 +175,10 @@ static uint32_t text_heads(struct prom_text *t, struct brrt_buf *scratch, const 
             labels_len = scratch->failed ? 0 : scratch->len;
         }
         bool ok = true;
-        for (uint32_t k = 0; hist && ok && k <= f->n_le; k++)
+        for (uint32_t k = 0; hist && whole && ok && k <= f->n_le; k++)
             ok = push_bucket_head(t, c, labels, labels_len, f->le_text[k]);
+        if (hist && !whole)
+            ok = push_head(t, c, SUFFIX("_bucket"), labels, labels_len, true);
         if (hist)
             ok = ok && push_head(t, c, SUFFIX("_sum"), labels, labels_len, false) &&
                  push_head(t, c, SUFFIX("_count"), labels, labels_len, false) &&
@@ -192,6 +215,7 @@ static struct prom_text *text_build(const struct brrt_expo_plan *plan, const str
     if (!extra_off)
         goto fail;
     struct prom_item_text cur = {0};
+    uint64_t whole_left = WHOLE_BUCKET_HEADS_MAX;
     for (uint32_t k = 0; k < plan->n; k++) {
         const struct brrt_expo_item *it = &plan->items[k];
         const struct brrt_snap_family *f = &snaps[it->snap]->families[it->fam];
@@ -217,14 +241,20 @@ static struct prom_text *text_build(const struct brrt_expo_plan *plan, const str
             goto fail;
         struct line_ctx c = {t->text.data + ti->name, ti->name_len, t->text.data + ti->extra, ti->extra_len,
                              rp_clashing_label(f, extra_name)};
-        if ((ti->heads = text_heads(t, &scratch, snaps[it->snap], f, &c, ti->suffix)) == NONE)
+        uint64_t bucket_heads = (uint64_t)f->n_series * (f->n_le + 1u);
+        ti->hist = f->type == BRRT_SHM_HISTOGRAM;
+        ti->whole = ti->hist && whole_left >= bucket_heads;
+        if (ti->whole)
+            whole_left -= bucket_heads;
+        if ((ti->heads = text_heads(t, &scratch, snaps[it->snap], f, &c, ti->suffix, ti->whole)) == NONE)
             goto fail;
         if (om && f->type == BRRT_SHM_COUNTER && /* its _created lines */
-            (ti->created = text_heads(t, &scratch, snaps[it->snap], f, &c, "_created")) == NONE)
+            (ti->created = text_heads(t, &scratch, snaps[it->snap], f, &c, "_created", false)) == NONE)
             goto fail;
     }
     if (!brrt_buf_reserve(&t->lines, HEAD_SLACK) || t->text.failed || t->ident.failed || scratch.failed)
         goto fail; /* the reserve: heads are copied in chunks, reading past the last one */
+    fit_buf(&t->lines, HEAD_SLACK); /* kept for the layout's life: no room to grow */
     free(extra_off);
     brrt_buf_free(&scratch);
     return t;
@@ -302,6 +332,73 @@ static void scalars_cached(struct brrt_buf *b, const struct prom_text *t, const 
     b->len = (size_t)(p - b->data);
 }
 
+void rp_text_hist_heads(const struct prom_text *t, uint32_t *whole, uint32_t *le)
+{
+    *whole = *le = 0;
+    for (uint32_t k = 0; t && k < t->n_items; k++)
+        if (t->items[k].hist)
+            ++*(t->items[k].whole ? whole : le);
+}
+
+/* A series' _sum, _count (and OpenMetrics' _created) lines from its heads h[0..om + 2]. */
+static char *hist_tail(char *p, const char *text, const uint32_t *h, const struct brrt_snap_series *s,
+                       const char *created, size_t created_len, bool om)
+{
+    p = copy_head(p, text + h[0], h[1] - h[0]);
+    p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, s->sum);
+    *p++ = '\n';
+    p = copy_head(p, text + h[1], h[2] - h[1]);
+    p += brrt_fmt_u64(p, s->count);
+    *p++ = '\n';
+    if (om) {
+        p = copy_head(p, text + h[2], h[3] - h[2]);
+        p = put(p, created, created_len);
+        *p++ = '\n';
+    }
+    return p;
+}
+
+/* The lines of a histogram family of `snap` from one cached bucket head per series, the `le`
+ * piece added per line (families past WHOLE_BUCKET_HEADS_MAX). */
+static void hist_cached_le(struct brrt_buf *b, const struct prom_text *t, const struct prom_item_text *ti,
+                           const struct brrt_snapshot *snap, const struct brrt_snap_family *f,
+                           const char *created, size_t created_len)
+{
+    struct le_pieces lp;
+    rp_le_pieces(f, &lp);
+    const uint32_t stride = hist_stride(f, false, t->om);
+    const char *text = t->lines.data;
+    for (uint32_t j = 0; j < f->n_series; j++) {
+        const struct brrt_snap_series *s = &snap->series[f->first_series + j];
+        const uint32_t *h = t->hoff + ti->heads + j * stride;
+        /* Per line: a head, its copy's overrun, the le piece's fixed copy, a value, '\n'. */
+        size_t max_line = (h[stride] - h[0]) + HEAD_SLACK + sizeof lp.piece[0] + BRRT_FMT_DOUBLE_MAX + 2;
+        if (!brrt_buf_reserve(b, (f->n_le + 4) * max_line))
+            return;
+        char *p = b->data + b->len;
+        uint32_t head_len = h[1] - h[0];
+        uint64_t cum = 0;
+        char num[24]; /* the cumulative count's digits, formatted only when it grows */
+        size_t num_len = 0;
+        _Static_assert(sizeof num <= BRRT_FMT_DOUBLE_MAX, "the fixed copy stays inside max_line");
+        for (uint32_t k = 0; k <= f->n_le; k++) {
+            p = copy_head(p, text + h[0], head_len);
+            memcpy(p, lp.piece[k], sizeof lp.piece[k]); /* fixed size: see series_of */
+            p += lp.len[k];
+            if (k == 0 || s->le_counts[k]) {
+                cum += s->le_counts[k];
+                num_len = brrt_fmt_u64(num, cum);
+            }
+            memcpy(p, num, sizeof num); /* fixed size: max_line leaves BRRT_FMT_DOUBLE_MAX */
+            p += num_len;
+            *p++ = '\n';
+        }
+        p = hist_tail(p, text, h + 1, s, created, created_len, t->om);
+        *p = '\0';
+        b->len = (size_t)(p - b->data);
+    }
+}
+
 /* The lines of a histogram family of `snap` from cached heads (as series_of writes them):
  * per bucket a head copy and the cumulative count, formatted only when it grew (most buckets
  * of a sparse histogram add nothing). */
@@ -312,17 +409,24 @@ static void hist_cached(struct brrt_buf *b, const struct prom_text *t, const str
         return;
     char created[BRRT_FMT_DOUBLE_MAX];
     size_t created_len = rp_created_text(created, snap, f, t->om);
-    const uint32_t stride = hist_stride(f, t->om), n_le = f->n_le;
-    const uint32_t *h = t->hoff + ti->heads;
-    /* Every line: its head, a chunk of overrun, the value (a count fits 24 bytes; the sum
-     * BRRT_FMT_DOUBLE_MAX) and the newline. */
-    size_t need = (size_t)(h[f->n_series * stride] - h[0]) +
-                  (size_t)f->n_series * stride * (HEAD_SLACK + BRRT_FMT_DOUBLE_MAX + 1);
-    if (!brrt_buf_reserve(b, need))
+    if (!ti->whole) {
+        hist_cached_le(b, t, ti, snap, f, created, created_len);
         return;
+    }
+    const uint32_t stride = hist_stride(f, true, t->om), n_le = f->n_le;
+    const uint32_t *h = t->hoff + ti->heads;
     const char *text = t->lines.data;
     char *p = b->data + b->len;
     for (uint32_t j = 0; j < f->n_series; j++, h += stride) {
+        /* A series' lines: their heads, each line's value (a count's 16 bytes or 20 digits, the
+         * sum and _created BRRT_FMT_DOUBLE_MAX) and newline, and one head copy's overrun past
+         * the end. Reserved per series, not per family: a family of 1,000 series of 30
+         * buckets would otherwise keep megabytes of slack in every kept body buffer. */
+        size_t need = (size_t)(h[stride] - h[0]) + (size_t)stride * (BRRT_FMT_DOUBLE_MAX + 1) + HEAD_SLACK;
+        b->len = (size_t)(p - b->data);
+        if (!brrt_buf_reserve(b, need))
+            return;
+        p = b->data + b->len;
         const struct brrt_snap_series *s = &snap->series[f->first_series + j];
         const uint64_t *le = s->le_counts;
         uint64_t cum = le[0];
@@ -344,17 +448,7 @@ static void hist_cached(struct brrt_buf *b, const struct prom_text *t, const str
                 *p++ = '\n';
             }
         }
-        p = copy_head(p, text + h[n_le + 1], h[n_le + 2] - h[n_le + 1]);
-        p += brrt_fmt_double(p, BRRT_FMT_DOUBLE_MAX, s->sum);
-        *p++ = '\n';
-        p = copy_head(p, text + h[n_le + 2], h[n_le + 3] - h[n_le + 2]);
-        p += brrt_fmt_u64(p, s->count);
-        *p++ = '\n';
-        if (t->om) {
-            p = copy_head(p, text + h[n_le + 3], h[n_le + 4] - h[n_le + 3]);
-            p = put(p, created, created_len);
-            *p++ = '\n';
-        }
+        p = hist_tail(p, text, h + n_le + 1, s, created, created_len, t->om);
     }
     *p = '\0';
     b->len = (size_t)(p - b->data);

@@ -85,6 +85,9 @@ const char *rp_clashing_label(const struct brrt_snap_family *f, const char *extr
 /* render_cache.c: renders the plan's families with the text kept in *slot (built or rebuilt
  * there when missing or stale). False when it cannot have the text (out of memory): nothing
  * was written, render the general way. */
+/* Counts the histogram families of kept text `t` (may be NULL) by how their bucket heads are
+ * kept: whole (le included) or one per series (reader_tests.h). */
+void rp_text_hist_heads(const struct prom_text *t, uint32_t *whole, uint32_t *le);
 bool rp_render_cached(struct brrt_buf *b, struct prom_text **slot, const struct brrt_expo_plan *plan,
                       const struct brrt_snapshot *const *snaps, const char *const *values, uint32_t n,
                       const char *extra_name, const struct brrt_prom_opts *o);

@@ -8,8 +8,10 @@
 
 #include "brrtstat/render.h"
 #include "brrtstat/shm_format.h"
+#include "reader_tests.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 static brrt_family *f_req, *f_ms, *f_temp, *f_inflight, *f_lat;
@@ -18,6 +20,7 @@ static brrt_family *f_req, *f_ms, *f_temp, *f_inflight, *f_lat;
 static brrt_seg *fill(int gen)
 {
     struct brrt_seg_opts o = fx_opts();
+    o.shard_bytes = 2u << 20; /* room for compact_path_past_the_whole_heads_budget's family */
     brrt_seg *seg;
     ck_assert_int_eq(brrt_seg_create("cache", &o, &seg), 0);
     static const double le[] = {0.0005, 0.001, 0.002, 0.005};
@@ -204,6 +207,44 @@ START_TEST(compact_path_with_counts_of_every_length)
 }
 END_TEST
 
+/* Past 8,192 bucket heads (render_cache.c, WHOLE_BUCKET_HEADS_MAX) a histogram family keeps
+ * one bucket head per series and adds the `le` pieces per line, so that a big family does not
+ * keep its exposition's size per flavor: the same bytes either way, also with the small family
+ * before it keeping whole heads in the same text. */
+START_TEST(compact_path_past_the_whole_heads_budget)
+{
+    brrt_seg *seg = fill(0);
+    double le[64]; /* 1 ms .. 64 ms */
+    for (int k = 0; k < 64; k++)
+        le[k] = 1e-3 * (k + 1);
+    const char *const route[] = {"route"};
+    struct brrt_metric_def d = {.name = "big_seconds", .help = "b", .unit = "seconds", .type = BRRT_HISTOGRAM,
+                                .scale = 1e-9, .le = le, .n_le = 64, .label_names = route, .nlabels = 1,
+                                .max_series = 200};
+    brrt_family *big;
+    ck_assert_int_eq(brrt_family_register(seg, &d, &big), 0);
+    for (int i = 0; i < 140; i++) { /* 140 x 65 bucket heads */
+        char r[16];
+        snprintf(r, sizeof r, "/r%d", i);
+        brrt_histogram h;
+        ck_assert_int_eq(brrt_histogram_get(big, BRRT_LABELS(r), &h), 0);
+        brrt_histogram_observe(h, 1e-3 * (double)(i % 70));
+    }
+    struct two t;
+    open_two(&t);
+    all_ways(&t);
+    ck_assert_ptr_nonnull(strstr(t.got.data, "\nbig_seconds_bucket{route=\"/r139\",le=\"+Inf\"} 1\n"));
+    for (int flavor = 0; flavor < 2; flavor++) {
+        uint32_t whole, le_pieces;
+        rd_prom_cache_hist_heads(t.cache[flavor], &whole, &le_pieces);
+        ck_assert_uint_eq(whole, 1);      /* lat_seconds */
+        ck_assert_uint_eq(le_pieces, 1); /* big_seconds */
+    }
+    close_two(&t);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 START_TEST(compact_path_follows_new_series_and_families)
 {
     brrt_seg *seg = fill(0);
@@ -328,6 +369,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, compact_path_is_the_general_path);
     tcase_add_test(tc, compact_path_with_counts_of_every_length);
+    tcase_add_test(tc, compact_path_past_the_whole_heads_budget);
     tcase_add_test(tc, compact_path_follows_new_series_and_families);
     tcase_add_test(tc, compact_path_follows_reserved_names);
     tcase_add_test(tc, compact_path_with_a_corrupt_directory_tail);
