@@ -245,6 +245,82 @@ START_TEST(compact_path_past_the_whole_heads_budget)
 }
 END_TEST
 
+/* The budget crossed inside a two-snapshot plan: a family of 5,005 bucket heads keeps them whole
+ * for the first snapshot and one head per series for the second (the same family name, both
+ * ways in one text), with label values near BRRT_SHM_MAX_STRING (heads far past HEAD_SLACK,
+ * copied in 32-byte steps; escaped, so longer still), long bounds, and a counter with long
+ * labels registered last so that the kept text ends with long heads (OpenMetrics: _created).
+ * Then the second family's series grow past the budget for the first snapshot too (a layout
+ * change flips it from whole to le pieces) and back (a new reader at another segment). */
+START_TEST(compact_path_with_the_budget_crossed_between_snapshots)
+{
+    brrt_seg *seg = fill(0);
+    double le[64];
+    for (int k = 0; k < 64; k++)
+        le[k] = 0x1p-20 * 1231 * (k + 1); /* whole raw steps of 2^-20, long texts */
+    const char *const names[] = {"route", "v"};
+    struct brrt_metric_def d = {.name = "mid_seconds", .help = "m", .unit = "seconds", .type = BRRT_HISTOGRAM,
+                                .scale = 0x1p-20, .le = le, .n_le = 64, .label_names = names, .nlabels = 2,
+                                .max_series = 200};
+    struct brrt_metric_def dc = {.name = "zz_total", .help = "z", .type = BRRT_COUNTER, .label_names = names,
+                                 .nlabels = 2};
+    brrt_family *mid, *zz;
+    ck_assert_int_eq(brrt_family_register(seg, &d, &mid), 0);
+    ck_assert_int_eq(brrt_family_register(seg, &dc, &zz), 0);
+    static char longv[4][4096];
+    for (int i = 0; i < 4; i++) {
+        size_t n = 4000 + 13 * (size_t)i;
+        for (size_t k = 0; k < n; k++)
+            longv[i][k] = "ab\\\"\nxyz"[(k + (size_t)i) % 8];
+        longv[i][n] = '\0';
+    }
+    for (int i = 0; i < 77; i++) { /* 77 x 65 = 5,005 bucket heads */
+        char r[16];
+        snprintf(r, sizeof r, "/r%d", i);
+        brrt_histogram h;
+        ck_assert_int_eq(brrt_histogram_get(mid, BRRT_LABELS(r, i < 4 ? longv[i] : "s"), &h), 0);
+        brrt_histogram_observe(h, 0.001234567890123457 * (double)(i % 70));
+        brrt_counter c;
+        if (i < 4 || i == 76) {
+            ck_assert_int_eq(brrt_counter_get(zz, BRRT_LABELS(r, longv[i % 4]), &c), 0);
+            brrt_counter_add(c, (uint64_t)i);
+        }
+    }
+    struct two t;
+    open_two(&t);
+    all_ways(&t);
+    for (int flavor = 0; flavor < 2; flavor++) {
+        uint32_t whole, le_pieces;
+        rd_prom_cache_hist_heads(t.cache[flavor], &whole, &le_pieces);
+        ck_assert_uint_eq(whole + le_pieces, 2); /* the last render: one snapshot */
+    }
+    for (int flavor = 0; flavor < 2; flavor++) { /* two snapshots: one mid_seconds each way */
+        same_both_ways(&t, 2, (enum brrt_prom_flavor)flavor, "segment");
+        uint32_t whole, le_pieces;
+        rd_prom_cache_hist_heads(t.cache[flavor], &whole, &le_pieces);
+        ck_assert_uint_eq(whole, 3);
+        ck_assert_uint_eq(le_pieces, 1);
+    }
+    for (int i = 77; i < 140; i++) { /* 140 x 65: le pieces for every snapshot now */
+        char r[16];
+        snprintf(r, sizeof r, "/r%d", i);
+        brrt_histogram h;
+        ck_assert_int_eq(brrt_histogram_get(mid, BRRT_LABELS(r, "s"), &h), 0);
+        brrt_histogram_observe(h, 1e300);
+    }
+    all_ways(&t);
+    for (int flavor = 0; flavor < 2; flavor++) {
+        same_both_ways(&t, 2, (enum brrt_prom_flavor)flavor, "segment");
+        uint32_t whole, le_pieces;
+        rd_prom_cache_hist_heads(t.cache[flavor], &whole, &le_pieces);
+        ck_assert_uint_eq(whole, 2);
+        ck_assert_uint_eq(le_pieces, 2);
+    }
+    close_two(&t);
+    brrt_seg_close(seg, BRRT_SEG_UNLINK);
+}
+END_TEST
+
 START_TEST(compact_path_follows_new_series_and_families)
 {
     brrt_seg *seg = fill(0);
@@ -370,6 +446,7 @@ int main(void)
     tcase_add_test(tc, compact_path_is_the_general_path);
     tcase_add_test(tc, compact_path_with_counts_of_every_length);
     tcase_add_test(tc, compact_path_past_the_whole_heads_budget);
+    tcase_add_test(tc, compact_path_with_the_budget_crossed_between_snapshots);
     tcase_add_test(tc, compact_path_follows_new_series_and_families);
     tcase_add_test(tc, compact_path_follows_reserved_names);
     tcase_add_test(tc, compact_path_with_a_corrupt_directory_tail);
