@@ -190,16 +190,45 @@ static void check_words(struct words_case *wc, uint64_t raw)
                   (unsigned long long)raw, le_def, fine_def);
 }
 
+/* brrt_histogram_observe(v) counts where observe_raw(raw) does, raw by the definition
+ * (docs/segment-format.md §10, in doubles: r = v (1/scale) (1 - 2^-49); raw 0 for r <= 0, -0.0,
+ * -Inf and a subnormal v that r rounds to 0 too; 2^64 - 1 from 18446744073709549568 on, +Inf
+ * too; else ceil(r)); NaN counts nowhere. */
+static void check_double(struct words_case *wc, double v)
+{
+    uint64_t *w = series_words(wc);
+    if (isnan(v)) {
+        brrt_histogram_observe(wc->h, v);
+        ck_assert_msg(memcmp(w, wc->expect, wc->n_words * sizeof(uint64_t)) == 0,
+                      "family %zu: NaN was counted", wc->n);
+        return;
+    }
+    double r = v * (1.0 / wc->f->scale) * (1.0 - 0x1p-49); /* in doubles: a subnormal v can be 0 */
+    uint64_t raw = !(r > 0) ? 0 : r >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)ceil(r);
+    uint32_t le_def = 1 + def_le(wc->le_raw, wc->f->n_le, raw), fine_def = 2 + wc->f->n_le + def_slot(wc->f, raw);
+    brrt_histogram_observe(wc->h, v);
+    wc->expect[0] += raw < wc->sum_cap ? raw : wc->sum_cap;
+    wc->expect[le_def]++;
+    wc->expect[fine_def]++;
+    ck_assert_msg(memcmp(w, wc->expect, wc->n_words * sizeof(uint64_t)) == 0,
+                  "family %zu: observe(%a) did not count as raw %llu", wc->n, v, (unsigned long long)raw);
+}
+
 START_TEST(family_words_match_the_definition)
 {
     struct brrt_seg_opts o = fx_opts();
     brrt_seg *seg;
+    o.shard_bytes = 1u << 20; /* the families of 5,000+ native buckets */
     ck_assert_int_eq(brrt_seg_create("slots", &o, &seg), 0);
     static const double le_ms[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
     static const double le_close[] = {5e-8, 1e-7, 2e-7, 0.01, 0.0101, 0.0102, 1, 1.001, 200, 500};
     static const double le_int[] = {0, 1, 2, 3, 4, 10, 11, 1000, 1e6, 1e7};
     static const double le_coarse[] = {0.001, 0.0012, 0.0014, 1.0, 1.2, 100};
     static const double le_steps[] = {0.001, 0.002, 0.003, 1.0, 1.001, 1.002, 100}; /* scale 1e-3 */
+    static double le_pow2[64]; /* 0, then 2^0 .. 2^62: every one a native boundary */
+    for (int k = 1; k < 64; k++)
+        le_pow2[k] = ldexp(1.0, k - 1);
+    static const double le_q[] = {0.75, 1.5, 3, 750}; /* scale 0.75 */
     static const struct {
         int32_t schema;
         double scale, lo, hi;
@@ -217,6 +246,15 @@ START_TEST(family_words_match_the_definition)
         {2, 1e-3, 0.7, 333.3, "seconds", le_steps, 7},
         {4, 1e-9, 0, 0, "seconds", le_close, 10},
         {4, 1e-9, 0, 0, "seconds", NULL, 0},
+        /* The edges of what registration allows: 64 bounds on native boundaries up to a range
+         * near 2^63 raw, schema 8 there too, a scale that leaves a few raws in the whole range
+         * (top tiny), schema -4 up to its last bucket below 2^63, a scale not a power of 2. */
+        {0, 1, 1, 0x1p62, "", le_pow2, 64},
+        {8, 1, 0x1p57, 0x1p62, "", NULL, 0},
+        {8, 1e6, 1e6, 1e9, "", NULL, 0},
+        {BRRT_HIST_SCHEMA_ZERO, 1e3, 1e3, 4e3, "", NULL, 0},
+        {-4, 1, 1e-3, 0x1p47, "", le_int, 10},
+        {7, 0.75, 1, 1e4, "", le_q, 4},
     };
     enum { NF = sizeof fams / sizeof fams[0] };
     brrt_histogram h[NF];
@@ -241,7 +279,7 @@ START_TEST(family_words_match_the_definition)
         const struct brrt__hist_fast *fast = h[n].fast;
         ck_assert_uint_eq(fast->last_slot, f->n_fine - 1);
         ck_assert_uint_eq(f->n_le, fams[n].n_le);
-        uint64_t le_raw[16];
+        uint64_t le_raw[BRRT_SHM_MAX_LE];
         for (uint32_t j = 0; j < f->n_le; j++)
             le_raw[j] = (uint64_t)llround(f->le[j] / f->scale);
         for (uint32_t c = 0; c < fast->n_cells; c++)
@@ -278,6 +316,12 @@ START_TEST(family_words_match_the_definition)
                     continue; /* past 0 or UINT64_MAX */
                 check_words(&wc, raw);
             }
+        const double vs[] = {NAN, -NAN, -1.0, -0.0, 0.0, -INFINITY, 0x1p-1074, DBL_MIN, 1e-300,
+                             0.5 * f->scale, f->scale, 1.5 * f->scale, 0x1p53 * f->scale,
+                             (0x1p53 + 2) * f->scale, 0x1p63 * f->scale, 0x1p64 * f->scale, 1e300,
+                             DBL_MAX, INFINITY};
+        for (size_t v = 0; v < sizeof vs / sizeof vs[0]; v++)
+            check_double(&wc, vs[v]);
         ck_assert_uint_eq(brrt__hist_slot(fast, 0), 0);
         ck_assert_uint_eq(brrt__hist_slot(fast, UINT64_MAX), fast->last_slot);
         /* No other word of the series moved. */
