@@ -20,7 +20,9 @@ static brrt_family *f_req, *f_ms, *f_temp, *f_inflight, *f_lat;
 static brrt_seg *fill(int gen)
 {
     struct brrt_seg_opts o = fx_opts();
-    o.shard_bytes = 2u << 20; /* room for compact_path_past_the_whole_heads_budget's family */
+    o.shard_bytes = 4u << 20; /* room for the big families of the budget tests */
+    o.max_entries = 16384;
+    o.arena_bytes = 1u << 20;
     brrt_seg *seg;
     ck_assert_int_eq(brrt_seg_create("cache", &o, &seg), 0);
     static const double le[] = {0.0005, 0.001, 0.002, 0.005};
@@ -251,22 +253,36 @@ END_TEST
  * copied in 32-byte steps; escaped, so longer still), long bounds, and a counter with long
  * labels registered last so that the kept text ends with long heads (OpenMetrics: _created).
  * Then the second family's series grow past the budget for the first snapshot too (a layout
- * change flips it from whole to le pieces) and back (a new reader at another segment). */
+ * change flips it from whole to le pieces); a family without classic bounds past the budget by
+ * itself (le pieces of +Inf alone); the extra label renaming a label of the le-piece families. */
 START_TEST(compact_path_with_the_budget_crossed_between_snapshots)
 {
     brrt_seg *seg = fill(0);
     double le[64];
     for (int k = 0; k < 64; k++)
         le[k] = 0x1p-20 * 1231 * (k + 1); /* whole raw steps of 2^-20, long texts */
-    const char *const names[] = {"route", "v"};
+    const char *const names[] = {"path", "v"}; /* "path": renamed by all_ways' extra label */
     struct brrt_metric_def d = {.name = "mid_seconds", .help = "m", .unit = "seconds", .type = BRRT_HISTOGRAM,
                                 .scale = 0x1p-20, .le = le, .n_le = 64, .label_names = names, .nlabels = 2,
                                 .max_series = 200};
     struct brrt_metric_def dc = {.name = "zz_total", .help = "z", .type = BRRT_COUNTER, .label_names = names,
                                  .nlabels = 2};
-    brrt_family *mid, *zz;
+    /* No classic bounds (the +Inf bucket alone) and 8,200 series: always one head per series. */
+    struct brrt_metric_def dn = {.name = "nol_bytes", .help = "n", .type = BRRT_HISTOGRAM, .schema = BRRT_HIST_SCHEMA_ZERO,
+                                 .hist_min = 1, .hist_max = 2, .label_names = names, .nlabels = 1,
+                                 .max_series = 8200};
+    brrt_family *mid, *zz, *nol;
     ck_assert_int_eq(brrt_family_register(seg, &d, &mid), 0);
     ck_assert_int_eq(brrt_family_register(seg, &dc, &zz), 0);
+    ck_assert_int_eq(brrt_family_register(seg, &dn, &nol), 0);
+    for (int i = 0; i < 8200; i++) {
+        char r[16];
+        snprintf(r, sizeof r, "/n%d", i);
+        brrt_histogram h;
+        ck_assert_int_eq(brrt_histogram_get(nol, BRRT_LABELS(r), &h), 0);
+        if (i % 7 == 0)
+            brrt_histogram_observe_raw(h, (uint64_t)i % 4);
+    }
     static char longv[4][4096];
     for (int i = 0; i < 4; i++) {
         size_t n = 4000 + 13 * (size_t)i;
@@ -292,14 +308,15 @@ START_TEST(compact_path_with_the_budget_crossed_between_snapshots)
     for (int flavor = 0; flavor < 2; flavor++) {
         uint32_t whole, le_pieces;
         rd_prom_cache_hist_heads(t.cache[flavor], &whole, &le_pieces);
-        ck_assert_uint_eq(whole + le_pieces, 2); /* the last render: one snapshot */
+        ck_assert_uint_eq(whole, 2); /* the last render: one snapshot */
+        ck_assert_uint_eq(le_pieces, 1);
     }
     for (int flavor = 0; flavor < 2; flavor++) { /* two snapshots: one mid_seconds each way */
         same_both_ways(&t, 2, (enum brrt_prom_flavor)flavor, "segment");
         uint32_t whole, le_pieces;
         rd_prom_cache_hist_heads(t.cache[flavor], &whole, &le_pieces);
         ck_assert_uint_eq(whole, 3);
-        ck_assert_uint_eq(le_pieces, 1);
+        ck_assert_uint_eq(le_pieces, 3);
     }
     for (int i = 77; i < 140; i++) { /* 140 x 65: le pieces for every snapshot now */
         char r[16];
@@ -314,7 +331,7 @@ START_TEST(compact_path_with_the_budget_crossed_between_snapshots)
         uint32_t whole, le_pieces;
         rd_prom_cache_hist_heads(t.cache[flavor], &whole, &le_pieces);
         ck_assert_uint_eq(whole, 2);
-        ck_assert_uint_eq(le_pieces, 2);
+        ck_assert_uint_eq(le_pieces, 4);
     }
     close_two(&t);
     brrt_seg_close(seg, BRRT_SEG_UNLINK);
